@@ -1,0 +1,38 @@
+# Nuwa: entry points. Every target does its own set-up through `deps`.
+BOARD ?= qemu-arm-virt
+VENV  := .venv
+NUWA  := $(VENV)/bin/nuwa
+CROSS_COMPILE ?= arm-linux-gnueabihf-
+
+.PHONY: all deps runtime image run demo bench test lint clean
+
+all: image
+
+deps:
+	@host-tools/deps.sh
+
+# Native runtime builds used by the tests: plain and sanitizer (ASan+UBSan).
+runtime: deps
+	$(MAKE) -C runtime
+	$(MAKE) -C runtime sanitize
+
+image: deps
+	$(NUWA) image --board $(BOARD)
+
+run: image
+	$(NUWA) run --board $(BOARD)
+
+demo: image
+	$(NUWA) demo --board $(BOARD)
+
+bench: image
+	$(NUWA) bench --board $(BOARD)
+
+lint: deps
+	$(VENV)/bin/ruff check host-tools tests
+
+test: deps runtime image lint
+	$(VENV)/bin/pytest tests
+
+clean:
+	rm -rf out runtime/build
