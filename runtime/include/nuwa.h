@@ -1,0 +1,198 @@
+/*
+ * nuwa.h - libnuwa, the template-process mechanism.
+ *
+ * A template process initialises once, freezes, and is then forked for every
+ * app. libnuwa makes that safe without touching C-library internals:
+ *
+ *  - Threads. Every thread of the process is known: pthread_create() is
+ *    interposed (libnuwa.so must come before libc in the lookup order, which
+ *    linking the host executable with -lnuwa gives), so threads started by
+ *    third-party libraries are seen too. Each thread is either
+ *      * a WORKER: created with nuwa_worker_create(); its state lives in
+ *        ordinary memory that fork() preserves; at freeze the worker returns
+ *        from its run function at a safe point (holding no locks) and in every
+ *        child a fresh thread calls the same run function on the same state;
+ *      * SKIPPED: marked with nuwa_thread_skip*(); it keeps running in the
+ *        template and does not exist in children;
+ *    or UNMARKED, which makes nuwa_freeze() fail and name the thread (its
+ *    name and the symbol of its start routine).
+ *
+ *  - Freeze. nuwa_freeze() is an explicit call (never a timer). It asks every
+ *    worker to stop, waits until every thread is frozen, skipped or gone, and
+ *    gives up after a watchdog timeout naming the stragglers.
+ *
+ *  - Fork. nuwa_fork() forks the frozen template. In the child, in this order:
+ *    libnuwa's own locks are re-made; fds marked private are closed; fds
+ *    marked per-child (pipes, socketpairs) are replaced by fresh ones at the
+ *    same numbers; every epoll instance created before the freeze is rebuilt
+ *    (a new kernel object at the same fd number, same registrations); the
+ *    runtime seed and random()/rand() are reseeded from getrandom();
+ *    NUWA_HOOK_CHILD_BEFORE_THREADS hooks run; workers are recreated;
+ *    NUWA_HOOK_CHILD_AFTER_THREADS hooks run; nuwa_fork() returns 0.
+ *
+ * Worker wait rule: a worker must block only in the nuwa_worker_* wait
+ * functions below (or poll its nuwa_worker_should_stop() often). They behave
+ * like the system call they wrap, and fail with errno == ECANCELED when the
+ * worker is being frozen or stopped: the run function must then release its
+ * locks and return. Its state stays as it was; in a child the run function is
+ * called again from the top and must resume from that state.
+ *
+ * Without a freeze (exec mode, the baseline) libnuwa is inert: workers simply
+ * run, tracking costs a lock per thread creation and per epoll_ctl().
+ */
+#ifndef NUWA_H
+#define NUWA_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NUWA_API_VERSION 1
+
+/* Default freeze watchdog, milliseconds. */
+#define NUWA_FREEZE_TIMEOUT_MS 5000
+
+/* ------------------------------------------------------------------ */
+/* Workers: threads that are recreated in every child.                 */
+
+typedef struct nuwa_worker nuwa_worker;
+
+/* Body of a worker. Called in the template (or exec-mode app) and again
+ * from the top in every child. Must return when a wait reports ECANCELED. */
+typedef void (*nuwa_worker_fn)(nuwa_worker *w, void *state);
+
+/* Start a worker thread named NAME (max 15 chars shown by ps) running
+ * RUN(w, STATE). Returns NULL with errno set on failure. */
+nuwa_worker *nuwa_worker_create(const char *name, nuwa_worker_fn run, void *state);
+
+/* Stop a worker for good (it is not recreated) and join it. 0 or -1/errno. */
+int nuwa_worker_stop(nuwa_worker *w);
+
+/* Nonzero once the worker has been asked to return (freeze or stop). */
+int nuwa_worker_should_stop(const nuwa_worker *w);
+
+const char *nuwa_worker_name(const nuwa_worker *w);
+void *nuwa_worker_state(const nuwa_worker *w);
+
+/* How many times the run function was started in this process lineage:
+ * 1 in the template, 2 in a child of the template, ... */
+unsigned nuwa_worker_generation(const nuwa_worker *w);
+
+/* Wait primitives for workers. TIMEOUT_MS < 0 waits forever.
+ * nuwa_worker_cond_wait: MUTEX must be locked; returns 0 when woken (maybe
+ *   spuriously), -1/ETIMEDOUT on timeout, -1/ECANCELED on stop (MUTEX is
+ *   still held in every case). COND and MUTEX must outlive the wait.
+ * nuwa_worker_poll / nuwa_worker_epoll_wait / nuwa_worker_read: as poll(),
+ *   epoll_wait(), read() (read waits for readability first, then reads);
+ *   -1/ECANCELED on stop.
+ * nuwa_worker_sleep: 0 after MS milliseconds, -1/ECANCELED on stop. */
+int nuwa_worker_cond_wait(nuwa_worker *w, pthread_cond_t *cond,
+			  pthread_mutex_t *mutex, int timeout_ms);
+int nuwa_worker_poll(nuwa_worker *w, struct pollfd *fds, nfds_t nfds, int timeout_ms);
+int nuwa_worker_epoll_wait(nuwa_worker *w, int epfd, struct epoll_event *events,
+			   int maxevents, int timeout_ms);
+ssize_t nuwa_worker_read(nuwa_worker *w, int fd, void *buf, size_t len, int timeout_ms);
+int nuwa_worker_sleep(nuwa_worker *w, int ms);
+
+/* ------------------------------------------------------------------ */
+/* Other threads: mark them skipped (not wanted in children).          */
+
+int nuwa_thread_skip(pthread_t thread);
+int nuwa_thread_skip_self(void);
+/* Rules applied at freeze time to threads not otherwise marked: skip every
+ * thread whose name (comm) equals NAME / whose start routine's symbol equals
+ * SYMBOL. */
+int nuwa_thread_skip_by_name(const char *name);
+int nuwa_thread_skip_by_start(const char *symbol);
+
+/* ------------------------------------------------------------------ */
+/* Freeze and fork.                                                    */
+
+/* Freeze the process. TIMEOUT_MS <= 0 means NUWA_FREEZE_TIMEOUT_MS.
+ * Returns 0 when frozen; -1 with a readable reason in ERR (which names every
+ * unmarked or straggling thread) otherwise; on failure the workers that had
+ * stopped are restarted. Only the main thread may call it; only once. */
+int nuwa_freeze(int timeout_ms, char *err, size_t errlen);
+int nuwa_is_frozen(void);
+
+/* fork() the frozen process and rebuild per-child state in the child (see
+ * above). Returns like fork(). -1/EINVAL when not frozen. */
+pid_t nuwa_fork(void);
+
+/* 1 in a process made by nuwa_fork(), 0 otherwise. */
+int nuwa_is_child(void);
+
+/* ------------------------------------------------------------------ */
+/* File descriptors.                                                   */
+
+/* FD is private to this process: closed in every child. */
+int nuwa_fd_private(int fd);
+/* FD0/FD1 are the two ends of one pipe or socketpair used for IPC inside
+ * the process: every child gets a fresh pair (same type, flags and fd
+ * numbers) instead of sharing the template's. */
+int nuwa_fd_per_child_pair(int fd0, int fd1);
+/* Create and mark in one go. Same arguments as pipe2() / socketpair(). */
+int nuwa_pipe2(int fds[2], int flags);
+int nuwa_socketpair(int domain, int type, int protocol, int sv[2]);
+/* Drop any mark on FD (close() does this too). */
+int nuwa_fd_forget(int fd);
+
+/* epoll: every epoll instance made with epoll_create()/epoll_create1() while
+ * libnuwa is loaded is tracked, with its epoll_ctl() registrations, and is
+ * rebuilt in each child. Nothing to call. */
+
+/* ------------------------------------------------------------------ */
+/* Hooks.                                                              */
+
+enum nuwa_hook_point {
+	NUWA_HOOK_BEFORE_FREEZE = 0,       /* template, before workers stop */
+	NUWA_HOOK_PARENT_AFTER_FORK,       /* template, after each fork */
+	NUWA_HOOK_CHILD_BEFORE_THREADS,    /* child: fds, epoll, seeds done */
+	NUWA_HOOK_CHILD_AFTER_THREADS,     /* child: workers running again */
+	NUWA_HOOK_COUNT
+};
+typedef void (*nuwa_hook_fn)(enum nuwa_hook_point point, void *arg);
+/* Hooks run in registration order. 0 or -1/errno. */
+int nuwa_hook_add(enum nuwa_hook_point point, nuwa_hook_fn fn, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Seeds.                                                              */
+
+/* Per-process secret seed, remade from getrandom() in every child. */
+uint64_t nuwa_seed(void);
+
+/* ------------------------------------------------------------------ */
+/* Framed messages (SOCK_SEQPACKET: one datagram = header + payload),  */
+/* used on the template channel and on every app channel.              */
+
+struct nuwa_msg_hdr {
+	uint16_t type;
+	uint16_t flags;
+	uint32_t id;     /* request id, echoed in the answer */
+	uint32_t len;    /* payload bytes after the header */
+};
+#define NUWA_MSG_MAX_PAYLOAD 8192
+
+/* Send one message, with an optional fd (PASS_FD < 0: none) as SCM_RIGHTS.
+ * Returns 0 or -1/errno. */
+int nuwa_msg_send(int sock, uint16_t type, uint32_t id, const void *payload,
+		  uint32_t len, int pass_fd);
+/* Receive one message. Returns 1 with *HDR filled (payload length in
+ * hdr->len), 0 on end of file, -1/errno on error (EBADMSG: malformed or
+ * truncated, EMSGSIZE: payload larger than CAP). A passed fd lands in *RECV_FD
+ * (close-on-exec) or is closed when RECV_FD is NULL; *RECV_FD is -1 when none
+ * came. */
+int nuwa_msg_recv(int sock, struct nuwa_msg_hdr *hdr, void *payload, size_t cap,
+		  int *recv_fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

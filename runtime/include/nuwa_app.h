@@ -1,0 +1,179 @@
+/*
+ * nuwa_app.h - the ABI between the Nuwa hosts, an app framework and apps.
+ *
+ * Three parties:
+ *  - a HOST: the template host (nuwa-template, template mode) or the exec
+ *    host (nuwa-exec-host, exec mode = the baseline). Both read the same
+ *    config file and run exactly the same steps below; only process creation
+ *    differs.
+ *  - a FRAMEWORK: a shared object named by the config's [framework] section.
+ *  - an APP: a shared object named by an [app NAME] section.
+ *
+ * Config (see docs/runtime.md):
+ *     [framework]
+ *     preload  = /usr/lib/nuwa/libfoo.so ...    # dlopen'ed first, in order
+ *     library  = /usr/lib/nuwa/libnuwafw.so     # the framework
+ *     init     = nuwa_framework_init            # its init entry (default)
+ *     args     = word word ...                  # passed to init
+ *     skip_threads = name ...                   # nuwa_thread_skip_by_name()
+ *     [app clock]
+ *     library  = /usr/lib/nuwa/app-clock.so
+ *     entry    = nuwa_app_main                  # default
+ *     args     = word ...
+ *
+ * Sequence, both modes:
+ *  1. host dlopen()s every preload library, then the framework library
+ *     (RTLD_NOW | RTLD_GLOBAL), and calls its init symbol
+ *     (nuwa_framework_init_fn) with env->mode set. The framework does all
+ *     its expensive start-up here, starts its threads as libnuwa workers
+ *     (nuwa_worker_create), makes its epoll sets and internal pipes
+ *     (nuwa_pipe2/nuwa_socketpair) and fills in struct nuwa_framework.
+ *  2. template mode only: host calls nuwa_freeze(), reports ready to nuwad,
+ *     and for each launch nuwa_fork()s; the child continues with step 3.
+ *     The template itself never runs app code (app libraries are opened in
+ *     the child).
+ *  3. host sets the process name, oom_score_adj, dlopen()s the app library,
+ *     looks up its entry symbol (nuwa_app_entry_fn), fills in struct nuwa_app
+ *     (channel_fd = the app's IPC channel to nuwad) and calls
+ *     fw->run_app(app, entry). run_app sets app->svc, puts channel_fd on its
+ *     event loop, calls ENTRY(app) from inside the loop, and loops until the
+ *     app quits or the channel reaches end of file. Its return value is the
+ *     process's exit status.
+ *
+ * The app channel (channel_fd) is an AF_UNIX SOCK_SEQPACKET socket carrying
+ * nuwa_msg frames (nuwa.h: nuwa_msg_send / nuwa_msg_recv) of the types in
+ * enum nuwa_app_msg. The framework must:
+ *  - send NUWA_APP_MSG_READY once, when the app calls svc->ready(); nuwad
+ *    counts launch_ms from the launch request to this message;
+ *  - answer every NUWA_APP_MSG_PING with NUWA_APP_MSG_PONG, same id, from its
+ *    event loop (so a pong proves the loop is alive);
+ *  - pass NUWA_APP_MSG_REQUEST payloads (text) to the handler the app set
+ *    with svc->on_request and answer NUWA_APP_MSG_REPLY with the same id
+ *    (NUWA_APP_MSG_ERROR with a text reason when there is no handler);
+ *  - quit on NUWA_APP_MSG_QUIT and on end of file.
+ * Frameworks may use nuwa_app_handle_msg() below to do all of that.
+ */
+#ifndef NUWA_APP_H
+#define NUWA_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NUWA_APP_ABI_VERSION 1
+
+/* Default symbol names looked up when the config does not name them. */
+#define NUWA_FRAMEWORK_INIT_SYMBOL "nuwa_framework_init"
+#define NUWA_APP_ENTRY_SYMBOL "nuwa_app_main"
+
+enum nuwa_launch_mode {
+	NUWA_MODE_TEMPLATE = 0, /* init ran in the template, app is a fork */
+	NUWA_MODE_EXEC = 1      /* init ran from scratch in this process */
+};
+
+/* Message types on an app channel (struct nuwa_msg_hdr.type). */
+enum nuwa_app_msg {
+	NUWA_APP_MSG_READY = 1,      /* app -> nuwad: app is up */
+	NUWA_APP_MSG_PING = 2,       /* nuwad -> app */
+	NUWA_APP_MSG_PONG = 3,       /* app -> nuwad, same id */
+	NUWA_APP_MSG_REQUEST = 4,    /* nuwad -> app, text payload */
+	NUWA_APP_MSG_REPLY = 5,      /* app -> nuwad, same id, text payload */
+	NUWA_APP_MSG_ERROR = 6,      /* either way, text reason */
+	NUWA_APP_MSG_QUIT = 7,       /* nuwad -> app: exit now */
+	NUWA_APP_MSG_SPECIALISE = 8, /* nuwad -> spare (host-internal): app
+					name, then args, NUL-separated */
+	/* 64..95 reserved for file grants (snapshots) */
+	NUWA_APP_MSG_GRANT_FIRST = 64,
+	NUWA_APP_MSG_GRANT_LAST = 95
+};
+
+/* ------------------------------------------------------------------ */
+/* Framework side.                                                     */
+
+struct nuwa_framework_env {
+	uint32_t abi_version;          /* NUWA_APP_ABI_VERSION */
+	enum nuwa_launch_mode mode;
+	int argc;                      /* [framework] args, split on blanks */
+	char **argv;
+};
+
+struct nuwa_app;
+typedef int (*nuwa_app_entry_fn)(struct nuwa_app *app);
+
+struct nuwa_framework {
+	uint32_t abi_version;          /* set to NUWA_APP_ABI_VERSION */
+	const char *name;
+	/* Run APP in this process (see sequence step 3). Returns exit status. */
+	int (*run_app)(struct nuwa_app *app, nuwa_app_entry_fn entry);
+	void *data;                    /* framework private */
+};
+
+/* The framework's init entry point, exported under the name given by
+ * [framework] init (default "nuwa_framework_init"). Fill FW; return 0, or
+ * nonzero to fail start-up (the host logs it and exits nonzero). */
+typedef int (*nuwa_framework_init_fn)(const struct nuwa_framework_env *env,
+				      struct nuwa_framework *fw);
+
+/* ------------------------------------------------------------------ */
+/* App side.                                                           */
+
+typedef void (*nuwa_fd_cb)(struct nuwa_app *app, int fd, uint32_t revents, void *arg);
+typedef void (*nuwa_timer_cb)(struct nuwa_app *app, int timer_id, void *arg);
+/* Handle request REQ (LEN bytes, NUL-terminated); write the answer into
+ * REPLY (CAP bytes); return its length, or -1 to answer an error. */
+typedef int (*nuwa_request_cb)(struct nuwa_app *app, const char *req, size_t len,
+			       char *reply, size_t cap, void *arg);
+
+/* What a framework offers an app; all calls are made from the loop thread. */
+struct nuwa_app_services {
+	/* Report ready to nuwad (once). 0 or -1. */
+	int (*ready)(struct nuwa_app *app);
+	/* Watch FD; EVENTS are EPOLLIN/EPOLLOUT bits. 0 or -1. */
+	int (*watch_fd)(struct nuwa_app *app, int fd, uint32_t events, nuwa_fd_cb cb, void *arg);
+	int (*unwatch_fd)(struct nuwa_app *app, int fd);
+	/* One-shot (REPEAT == 0) or periodic timer. Returns id > 0 or -1. */
+	int (*add_timer)(struct nuwa_app *app, unsigned ms, int repeat, nuwa_timer_cb cb, void *arg);
+	int (*cancel_timer)(struct nuwa_app *app, int timer_id);
+	/* Set the handler for NUWA_APP_MSG_REQUEST. */
+	int (*on_request)(struct nuwa_app *app, nuwa_request_cb cb, void *arg);
+	/* Leave the loop; run_app returns STATUS. */
+	void (*quit)(struct nuwa_app *app, int status);
+};
+
+struct nuwa_app {
+	uint32_t abi_version;          /* NUWA_APP_ABI_VERSION */
+	const char *name;              /* the [app NAME] */
+	enum nuwa_launch_mode mode;
+	int argc;                      /* argv[0] is the app name */
+	char **argv;
+	int channel_fd;                /* IPC channel to nuwad */
+	const struct nuwa_app_services *svc; /* set by run_app */
+	void *framework_data;          /* framework private */
+	void *app_data;                /* app private */
+};
+
+/* The app's entry point, exported under the name given by [app] entry
+ * (default "nuwa_app_main"). Called once from inside the framework's loop:
+ * register fds/timers/request handler, then call app->svc->ready(app) (now or
+ * later from a callback). Return 0, or nonzero to fail the launch (the
+ * framework sends NUWA_APP_MSG_ERROR and run_app returns that value). */
+
+/* ------------------------------------------------------------------ */
+/* Helper for frameworks (in libnuwa).                                 */
+
+/* Read one message from app->channel_fd and handle it as the contract above
+ * says: PING -> PONG, REQUEST -> HANDLER (may be NULL) -> REPLY/ERROR.
+ * Returns 1 when handled, 0 when the app must quit (QUIT or end of file),
+ * -1/errno on a channel error. */
+int nuwa_app_handle_msg(struct nuwa_app *app, nuwa_request_cb handler, void *handler_arg);
+
+/* Send READY on app->channel_fd. 0 or -1/errno. */
+int nuwa_app_send_ready(struct nuwa_app *app);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
