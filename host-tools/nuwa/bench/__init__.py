@@ -1,0 +1,1 @@
+"""`nuwa bench`: template versus exec (baseline) measurements on a real guest."""

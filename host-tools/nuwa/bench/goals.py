@@ -1,0 +1,149 @@
+"""Check the issue's goals against a summary and say why a missed goal was missed.
+
+The explanations are built from the measured breakdown only; nothing here is a fixed figure
+except the goals themselves, which are the issue's.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nuwa.bench.smaps import CATEGORIES
+
+CATEGORY_NAMES = {
+    "anon_heap": "anonymous memory/heap",
+    "lib_written": "written pages of shared libraries",
+    "lib_code": "code of shared libraries",
+    "stack": "stack",
+    "other": "other files",
+}
+
+
+@dataclass
+class GoalCheck:
+    figure: str
+    goal: str
+    measured: str
+    met: bool | None  # None: not measured
+    why: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x * 100:.0f} %"
+
+
+def _kb(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.0f} KiB"
+
+
+def explain_uss(summary: dict[str, Any]) -> str:
+    """Where template-mode apps' private memory still is, category by category."""
+    cats = summary.get("category_uss_kb", {})
+    tpl, exe = cats.get("template", {}), cats.get("exec", {})
+    total = sum(v or 0 for v in tpl.values())
+    if not total:
+        return "no smaps breakdown was measured"
+    parts = []
+    for cat in sorted(CATEGORIES, key=lambda c: -(tpl.get(c) or 0)):
+        t, e = tpl.get(cat) or 0, exe.get(cat) or 0
+        if t <= 0 and e <= 0:
+            continue
+        parts.append(
+            f"{CATEGORY_NAMES[cat]} {t:.0f} KiB ({t / total * 100:.0f} %, exec mode {e:.0f} KiB)"
+        )
+    largest = max(CATEGORIES, key=lambda c: tpl.get(c) or 0)
+    return (
+        f"a template-mode app still holds {total:.0f} KiB of private pages per app: "
+        + "; ".join(parts)
+        + f". The largest part is {CATEGORY_NAMES[largest]}, which the app writes after fork"
+        " (copy-on-write of pages the template built, or memory the app allocates itself)."
+    )
+
+
+def explain_lmk(summary: dict[str, Any]) -> str:
+    pss = summary.get("per_app_pss_kb", {})
+    idle = summary.get("idle_mem_available_kb", {})
+    text = (
+        f"each app costs {_kb(pss.get('template'))} PSS in template mode against "
+        f"{_kb(pss.get('exec'))} in exec mode; MemAvailable with no app running was "
+        f"{_kb(idle.get('template'))} (template mode) and {_kb(idle.get('exec'))} (exec mode), "
+        f"the template's own cost being {_kb(summary.get('template_uss_kb'))}"
+    )
+    if not summary.get("lmk_reached", {}).get("template", True):
+        text += "; template mode never reached the killer within the run's app limit"
+    return text
+
+
+def explain_launch(summary: dict[str, Any]) -> str:
+    launch = summary.get("launch_ms", {})
+    no_spare = summary.get("launch_no_spare_ms", {})
+    fork = summary.get("fork_ms", {})
+    tpl = launch.get("template", {})
+    return (
+        f"median launch {tpl.get('median')} ms in template mode against "
+        f"{launch.get('exec', {}).get('median')} ms in exec mode; without the spare "
+        f"{no_spare.get('template', {}).get('median')} ms; fork alone "
+        f"{fork.get('template', {}).get('median')} ms. launch_ms runs until the app's ready "
+        "message, so it includes the app's own start-up, which is the same in both modes"
+    )
+
+
+def explain_break_even(summary: dict[str, Any]) -> str:
+    return (
+        f"the template costs {_kb(summary.get('template_uss_kb'))} "
+        f"({summary.get('template_cost_method')}) and saves "
+        f"{_kb(summary.get('per_app_uss_saving_kb'))} USS per app"
+    )
+
+
+def explain_drift(summary: dict[str, Any]) -> str:
+    d = summary.get("uss_drift", {}).get("template", {})
+    return (
+        f"template-mode apps grew by a median {_pct(d.get('median'))} (largest "
+        f"{_pct(d.get('max'))}) over {summary.get('drift_seconds', {}).get('template')} s: "
+        "pages shared with the template are copied when the apps' periodic work writes them"
+    )
+
+
+def check_goals(summary: dict[str, Any]) -> list[GoalCheck]:
+    """The issue's goal table, each row met, missed (with why) or not measured."""
+    checks: list[GoalCheck] = []
+
+    def add(figure: str, goal: str, value: float | None, limit: float, at_most: bool,
+            shown: str, why: str) -> None:
+        met = None if value is None else (value <= limit if at_most else value >= limit)
+        checks.append(GoalCheck(figure, goal, shown, met, "" if met else why))
+
+    uss = summary.get("uss_ratio")
+    add("per-app USS, template mode", "≤ 30 % of exec mode", uss, 0.30, True,
+        _pct(uss), explain_uss(summary))
+
+    lmk = summary.get("lmk_ratio")
+    apps = summary.get("apps_until_lmk", {})
+    shown = f"{apps.get('template')} vs {apps.get('exec')} apps"
+    if lmk is not None:
+        shown += f" ({lmk:.2f}×)"
+    if not summary.get("lmk_reached", {}).get("template", True):
+        shown += ", template mode not reached"
+    add("apps before the first low-memory kill", "≥ 2.5× exec mode", lmk, 2.5, False,
+        shown, explain_lmk(summary))
+
+    launch = summary.get("launch_ratio")
+    add("median launch latency, template mode", "≤ 10 % of exec mode", launch, 0.10, True,
+        _pct(launch), explain_launch(summary))
+
+    be = summary.get("break_even_apps")
+    add("break-even (break_even_apps)", "≤ 2 apps", None if be is None else float(be), 2, True,
+        "never" if be is None and summary.get("per_app_uss_saving_kb") is not None else str(be),
+        explain_break_even(summary))
+    if be is None and summary.get("per_app_uss_saving_kb") is not None:
+        checks[-1].met = False
+
+    drift = summary.get("uss_drift", {}).get("template", {}).get("median")
+    seconds = summary.get("drift_seconds", {}).get("template")
+    add(f"USS drift after {seconds} s (goal: 60 s)", "≤ 20 %", drift, 0.20, True,
+        _pct(drift), explain_drift(summary))
+    return checks

@@ -1,0 +1,63 @@
+"""PNG plots of a bench run: memory against number of apps, launch latency distribution."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display on build hosts or CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+from nuwa.bench.results import ModeResult  # noqa: E402
+
+MEMORY_PLOT = "memory_vs_apps.png"
+LATENCY_PLOT = "launch_latency.png"
+
+
+def memory_vs_apps(results: dict[str, ModeResult], path: Path) -> None:
+    """MemAvailable and summed app PSS after each app of the round-robin fill, both modes."""
+    fig, (avail, pss) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for mode, r in results.items():
+        n = [0] + [p.n_apps for p in r.fill]
+        available = [r.idle_mem_available_kb] + [p.mem_available_kb for p in r.fill]
+        avail.plot(n, [kb / 1024 for kb in available], marker=".", label=f"{mode} mode")
+        pss.plot(n, [0] + [p.apps_pss_kb / 1024 for p in r.fill], marker=".", label=f"{mode} mode")
+        if r.lmk_reached and r.apps_until_lmk is not None:
+            avail.axvline(r.apps_until_lmk, linestyle=":", color=avail.lines[-1].get_color())
+    avail.set(title="MemAvailable (dotted: first low-memory kill)", xlabel="apps running",
+              ylabel="MiB")
+    pss.set(title="PSS of all apps", xlabel="apps running", ylabel="MiB")
+    for ax in (avail, pss):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def launch_latency(results: dict[str, ModeResult], path: Path) -> None:
+    """Launch latency distribution per mode, with and without the spare."""
+    series: list[tuple[str, list[float]]] = []
+    for mode, r in results.items():
+        series.append((f"{mode}", [s.launch_ms for s in r.launches]))
+        if r.launches_no_spare:
+            series.append((f"{mode}, no spare", [s.launch_ms for s in r.launches_no_spare]))
+    series = [(label, v) for label, v in series if v]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    if series:
+        ax.boxplot([v for _, v in series], orientation="horizontal", showfliers=True)
+        ax.set_yticks(range(1, len(series) + 1), [label for label, _ in series])
+        for i, (_, values) in enumerate(series, 1):
+            ax.scatter(values, [i] * len(values), s=8, alpha=0.5)
+        ax.set_xscale("log")
+    ax.set(title="launch latency (request to app ready)", xlabel="ms (log scale)")
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_plots(results: dict[str, ModeResult], directory: Path) -> list[str]:
+    memory_vs_apps(results, directory / MEMORY_PLOT)
+    launch_latency(results, directory / LATENCY_PLOT)
+    return [MEMORY_PLOT, LATENCY_PLOT]

@@ -1,0 +1,118 @@
+"""What one bench run measured in one mode, as plain data (saved verbatim in report.json)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MODES = ("template", "exec")
+
+
+@dataclass
+class ProcessMemory:
+    """USS/PSS/RSS of one process, in KiB (from smaps_rollup via nuwactl, or from smaps)."""
+
+    pid: int
+    uss_kb: int
+    pss_kb: int
+    rss_kb: int
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> ProcessMemory:
+        return cls(
+            pid=int(obj["pid"]),
+            uss_kb=int(obj["uss_kb"]),
+            pss_kb=int(obj["pss_kb"]),
+            rss_kb=int(obj["rss_kb"]),
+        )
+
+
+@dataclass
+class AppSample:
+    """One app measured after it became ready, with its smaps breakdown."""
+
+    app: str
+    pid: int
+    launch_ms: float
+    uss_kb: int
+    pss_kb: int
+    rss_kb: int
+    breakdown: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LaunchSample:
+    """One timed launch (the app is killed again right after)."""
+
+    app: str
+    launch_ms: float
+    spare: bool
+    fork_ms: float | None = None
+
+
+@dataclass
+class FillPoint:
+    """System memory after the n-th app of the round-robin fill."""
+
+    n_apps: int
+    app: str
+    mem_available_kb: int
+    apps_uss_kb: int
+    apps_pss_kb: int
+    lmk_kills: int
+
+
+@dataclass
+class DriftSample:
+    """One app's memory when launched and after running for a fixed time."""
+
+    app: str
+    pid: int
+    uss_before_kb: int
+    uss_after_kb: int
+    pss_before_kb: int
+    pss_after_kb: int
+    category_delta_kb: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ModeResult:
+    """Everything measured on one fresh guest in one launch mode."""
+
+    mode: str
+    mem_total_kb: int = 0
+    idle_mem_available_kb: int = 0
+    overhead: dict[str, ProcessMemory | None] = field(default_factory=dict)
+    apps: list[AppSample] = field(default_factory=list)
+    launches: list[LaunchSample] = field(default_factory=list)
+    launches_no_spare: list[LaunchSample] = field(default_factory=list)
+    fill: list[FillPoint] = field(default_factory=list)
+    apps_until_lmk: int | None = None
+    lmk_reached: bool = False
+    drift_seconds: float = 0.0
+    drift: list[DriftSample] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> ModeResult:
+        overhead = {
+            k: ProcessMemory(**v) if v is not None else None
+            for k, v in obj.get("overhead", {}).items()
+        }
+        return cls(
+            mode=obj["mode"],
+            mem_total_kb=obj.get("mem_total_kb", 0),
+            idle_mem_available_kb=obj.get("idle_mem_available_kb", 0),
+            overhead=overhead,
+            apps=[AppSample(**a) for a in obj.get("apps", [])],
+            launches=[LaunchSample(**s) for s in obj.get("launches", [])],
+            launches_no_spare=[LaunchSample(**s) for s in obj.get("launches_no_spare", [])],
+            fill=[FillPoint(**p) for p in obj.get("fill", [])],
+            apps_until_lmk=obj.get("apps_until_lmk"),
+            lmk_reached=obj.get("lmk_reached", False),
+            drift_seconds=obj.get("drift_seconds", 0.0),
+            drift=[DriftSample(**d) for d in obj.get("drift", [])],
+            notes=list(obj.get("notes", [])),
+        )
