@@ -1,0 +1,101 @@
+"""`nuwa elf-report`: relocations and privately written pages of the framework's libraries."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from nuwa import elf_report, paths
+from nuwa.bench.tables import fmt, markdown
+from nuwa.errors import NuwaError
+
+MAIN_KINDS = ("R_ARM_RELATIVE", "R_ARM_GLOB_DAT", "R_ARM_JUMP_SLOT", "R_ARM_ABS32")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "elf-report",
+        help="relocations, RELRO/GOT/data sizes of the framework's libraries",
+        description="Read the framework's shared libraries with pyelftools: relocation counts "
+        "by type and the RELRO, GOT, .data and .bss sizes each exec'd process writes "
+        "privately; with --bench, set them next to a bench run's measured savings.",
+    )
+    p.add_argument("--board", default="qemu-arm-virt")
+    p.add_argument("--root", type=Path,
+                   help="root file system tree to search (default: the board's image staging)")
+    p.add_argument("--bench", type=Path, metavar="REPORT",
+                   help="a bench report.json (or its directory) to compare with")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("libraries", nargs="*", type=Path, help="library files (default: search root)")
+    p.set_defaults(func=run)
+
+
+def default_root(board: str) -> Path:
+    """The image's unpacked root file system, as `nuwa image` leaves it."""
+    base = paths.board_out(board)
+    for name in ("rootfs", "staging", "root"):
+        if (base / name / "usr").is_dir():
+            return base / name
+    raise NuwaError(f"no unpacked root file system under {base}: run `nuwa image` first, "
+                    "or give --root DIR or library files")
+
+
+def load_bench(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        path = path / "report.json"
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise NuwaError(f"{path}: not a readable bench report ({e})") from e
+    if not isinstance(report, dict) or "modes" not in report:
+        raise NuwaError(f"{path}: not a bench report (no 'modes')")
+    return report
+
+
+def library_rows(reports: list[elf_report.LibraryReport]) -> list[list[str]]:
+    rows = []
+    for r in reports:
+        other = r.relocation_total - sum(r.relocations.get(k, 0) for k in MAIN_KINDS)
+        rows.append([r.name, str(r.relocation_total),
+                     *(str(r.relocations.get(k, 0)) for k in MAIN_KINDS), str(other),
+                     fmt(r.relro_kb, "", 1), fmt(r.got_kb, "", 1), fmt(r.data_kb, "", 1),
+                     fmt(r.bss_kb, "", 1), fmt(r.relocated_kb), fmt(r.writable_pages * 4)])
+    return rows
+
+
+def comparison_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    return [[r["name"], fmt(r["estimate_min_kb"]), fmt(r["estimate_max_kb"]),
+             fmt(r["measured_exec_kb"], "", 1), fmt(r["measured_template_kb"], "", 1),
+             fmt(r["measured_saving_kb"], "", 1)] for r in rows]
+
+
+def run(args: argparse.Namespace) -> int:
+    files = list(args.libraries)
+    if not files:
+        root = args.root or default_root(args.board)
+        files = elf_report.find_libraries(root)
+        if not files:
+            raise NuwaError(f"none of the framework's libraries found under {root}")
+    reports = [elf_report.analyze(f) for f in files]
+    bench = load_bench(args.bench) if args.bench else None
+    comparison = elf_report.compare(reports, bench) if bench else None
+    if args.json:
+        out: dict[str, Any] = {"libraries": [r.to_dict() for r in reports]}
+        if comparison is not None:
+            out["comparison"] = comparison
+        json.dump(out, sys.stdout, indent=2)
+        print()
+        return 0
+    print(markdown(["library", "relocs", *(k.removeprefix("R_ARM_") for k in MAIN_KINDS),
+                    "other", "RELRO KiB", "GOT KiB", ".data KiB", ".bss KiB",
+                    "relocated KiB", "writable KiB"], library_rows(reports)))
+    print("\nrelocated KiB: pages that dynamic relocations write in every exec'd process "
+          "(at least); writable KiB: pages the writable segments span (at most).")
+    if comparison is not None:
+        print()
+        print(markdown(["library", "ELF min KiB", "ELF max KiB", "measured exec KiB/app",
+                        "measured template KiB/app", "saved KiB/app"],
+                       comparison_rows(comparison)))
+    return 0
