@@ -1,0 +1,200 @@
+/* Running an app: the services the app gets (struct nuwa_app_services), the
+ * IPC channel to nuwad on the main event loop, and the request handler the
+ * sample apps share. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fw_internal.h"
+
+#define MAX_APP_CBS 32
+
+static struct nuwa_app *current;
+static int quit_requested, quit_status;
+static nuwa_request_cb req_cb;
+static void *req_arg;
+static int sent_ready;
+
+/* App callbacks keyed by fd or timer id; slots are few and static. */
+struct fd_cb { int fd; nuwa_fd_cb cb; void *arg; };
+struct tm_cb { int id; nuwa_timer_cb cb; void *arg; };
+static struct fd_cb fd_cbs[MAX_APP_CBS];
+static struct tm_cb tm_cbs[MAX_APP_CBS];
+
+static int svc_ready(struct nuwa_app *app)
+{
+	if (sent_ready)
+		return 0;
+	if (nuwa_app_send_ready(app) < 0) {
+		FW_LOG("%s: cannot send ready: %s\n", app->name, strerror(errno));
+		return -1;
+	}
+	sent_ready = 1;
+	return 0;
+}
+
+static void fd_trampoline(int fd, uint32_t revents, void *arg)
+{
+	struct fd_cb *c = arg;
+	c->cb(current, fd, revents, c->arg);
+}
+
+static int svc_watch_fd(struct nuwa_app *app, int fd, uint32_t events, nuwa_fd_cb cb, void *arg)
+{
+	(void)app;
+	for (int i = 0; i < MAX_APP_CBS; i++) {
+		if (fd_cbs[i].cb)
+			continue;
+		fd_cbs[i] = (struct fd_cb){fd, cb, arg};
+		if (fw_loop_watch(fd, events, fd_trampoline, &fd_cbs[i]) < 0) {
+			fd_cbs[i].cb = NULL;
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static int svc_unwatch_fd(struct nuwa_app *app, int fd)
+{
+	(void)app;
+	for (int i = 0; i < MAX_APP_CBS; i++)
+		if (fd_cbs[i].cb && fd_cbs[i].fd == fd) {
+			fd_cbs[i].cb = NULL;
+			return fw_loop_unwatch(fd);
+		}
+	return -1;
+}
+
+static void timer_trampoline(int id, void *arg)
+{
+	struct tm_cb *c = arg;
+	nuwa_timer_cb cb = c->cb;
+	void *cb_arg = c->arg;
+	cb(current, id, cb_arg);
+}
+
+static int svc_add_timer(struct nuwa_app *app, unsigned ms, int repeat, nuwa_timer_cb cb, void *arg)
+{
+	(void)app;
+	for (int i = 0; i < MAX_APP_CBS; i++) {
+		if (tm_cbs[i].cb)
+			continue;
+		tm_cbs[i] = (struct tm_cb){0, cb, arg};
+		int id = fw_timer_add(ms, repeat, timer_trampoline, &tm_cbs[i]);
+		if (id < 0) {
+			tm_cbs[i].cb = NULL;
+			return -1;
+		}
+		tm_cbs[i].id = id;
+		return id;
+	}
+	return -1;
+}
+
+static int svc_cancel_timer(struct nuwa_app *app, int id)
+{
+	(void)app;
+	for (int i = 0; i < MAX_APP_CBS; i++)
+		if (tm_cbs[i].cb && tm_cbs[i].id == id) {
+			tm_cbs[i].cb = NULL;
+			return fw_timer_cancel(id);
+		}
+	return -1;
+}
+
+static int svc_on_request(struct nuwa_app *app, nuwa_request_cb cb, void *arg)
+{
+	(void)app;
+	req_cb = cb;
+	req_arg = arg;
+	return 0;
+}
+
+static void svc_quit(struct nuwa_app *app, int status)
+{
+	(void)app;
+	quit_requested = 1;
+	quit_status = status;
+}
+
+static const struct nuwa_app_services services = {
+	svc_ready, svc_watch_fd, svc_unwatch_fd, svc_add_timer, svc_cancel_timer, svc_on_request, svc_quit,
+};
+
+static void channel_readable(int fd, uint32_t revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	struct nuwa_app *app = arg;
+	int r = nuwa_app_handle_msg(app, req_cb, req_arg);
+	if (r == 0) {
+		quit_requested = 1;
+		quit_status = 0;
+	} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
+		FW_LOG("%s: IPC channel: %s\n", app->name, strerror(errno));
+		quit_requested = 1;
+		quit_status = 1;
+	}
+}
+
+int fw_run_app(struct nuwa_app *app, nuwa_app_entry_fn entry)
+{
+	current = app;
+	app->svc = &services;
+	app->framework_data = (void *)nuwa_fw_profile();
+	if (fw_loop_watch(app->channel_fd, EPOLLIN, channel_readable, app) < 0)
+		return 1;
+	int rc = entry(app);
+	if (rc != 0) {
+		char why[128];
+		int n = snprintf(why, sizeof why, "app %s failed to start (%d)", app->name, rc);
+		if (nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_ERROR, 0, why, (uint32_t)n, -1) < 0)
+			FW_LOG("%s: cannot report the failure: %s\n", app->name, strerror(errno));
+		return rc;
+	}
+	while (!quit_requested)
+		if (fw_loop_dispatch(-1) < 0)
+			return 1;
+	return quit_status;
+}
+
+/* The requests every sample app answers (besides ping, which libnuwa's
+ * helper answers): "status", "profile", "words TEXT". */
+static int app_request(struct nuwa_app *app, const char *req, size_t len, char *reply, size_t cap, void *arg)
+{
+	(void)app;
+	(void)len;
+	const struct nuwa_fw_app *desc = arg;
+	int n;
+	if (!strcmp(req, "status")) {
+		char s[512] = "";
+		if (desc->status)
+			desc->status(s, sizeof s);
+		n = snprintf(reply, cap, "%s ticks=%llu jobs=%llu %s", desc->name, (unsigned long long)nuwa_fw_ticks(),
+			     (unsigned long long)nuwa_fw_jobs_done(), s);
+	} else if (!strcmp(req, "profile")) {
+		const struct nuwa_fw_profile *p = nuwa_fw_profile();
+		n = snprintf(reply, cap,
+			     "ca_certs=%d db_tables=%d db_statements=%d theme_styles=%d theme_strings=%d workers=%d "
+			     "init_ms=%.1f",
+			     p->ca_certs, p->db_tables, p->db_statements, p->theme_styles, p->theme_strings, p->workers,
+			     p->init_ms);
+	} else if (!strncmp(req, "words ", 6)) {
+		n = snprintf(reply, cap, "%d", nuwa_fw_word_count(req + 6));
+	} else {
+		n = snprintf(reply, cap, "unknown request (want status, profile or words TEXT)");
+		return -1;
+	}
+	return n < 0 ? -1 : (size_t)n >= cap ? (int)cap - 1 : n;
+}
+
+int nuwa_fw_app_main(struct nuwa_app *app, const struct nuwa_fw_app *desc)
+{
+	if (desc->start && desc->start(app->argc, app->argv) != 0) {
+		FW_LOG("%s: start-up failed\n", desc->name);
+		return 1;
+	}
+	app->svc->on_request(app, app_request, (void *)desc);
+	return app->svc->ready(app) == 0 ? 0 : 1;
+}

@@ -1,0 +1,87 @@
+/* Framework start-up: runs the four library start-ups and the threads, and
+ * records what they built (the start-up profile). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fw_internal.h"
+
+#ifndef NUWA_FW_DEFAULT_DATA_DIR
+#define NUWA_FW_DEFAULT_DATA_DIR "/usr/share/nuwa"
+#endif
+#define CA_BUNDLE_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+#define POOL_WORKERS 3
+
+static struct nuwa_fw_profile profile;
+static int initialised;
+
+const struct nuwa_fw_profile *nuwa_fw_profile(void) { return &profile; }
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+int nuwa_fw_init(const char *data_dir, const char *ca)
+{
+	if (initialised) {
+		FW_LOG("nuwa_fw_init called twice\n");
+		return -1;
+	}
+	double t0 = now_ms();
+	if (!data_dir)
+		data_dir = getenv("NUWA_FW_DATA_DIR");
+	if (!data_dir || !*data_dir)
+		data_dir = NUWA_FW_DEFAULT_DATA_DIR;
+	if (!ca)
+		ca = getenv("NUWA_FW_CA_BUNDLE");
+	if (!ca || !*ca)
+		ca = CA_BUNDLE_DEFAULT;
+	char theme_path[4096];
+	if ((size_t)snprintf(theme_path, sizeof theme_path, "%s/theme.xml", data_dir) >= sizeof theme_path) {
+		FW_LOG("data directory path too long\n");
+		return -1;
+	}
+	if (fw_tls_init(ca, &profile.ca_certs) < 0 ||
+	    fw_db_init(&profile.db_tables, &profile.db_statements) < 0 ||
+	    fw_theme_init(theme_path, &profile.theme_styles, &profile.theme_strings) < 0 ||
+	    fw_text_init() < 0 ||
+	    fw_threads_init(POOL_WORKERS) < 0)
+		return -1;
+	profile.workers = POOL_WORKERS;
+	profile.init_ms = now_ms() - t0;
+	initialised = 1;
+	return 0;
+}
+
+/* The entry point the hosts call ([framework] init). Args: data_dir=DIR,
+ * ca_bundle=FILE (both optional). */
+int nuwa_framework_init(const struct nuwa_framework_env *env, struct nuwa_framework *fw)
+{
+	if (!env || env->abi_version != NUWA_APP_ABI_VERSION) {
+		FW_LOG("host ABI version mismatch (want %d)\n", NUWA_APP_ABI_VERSION);
+		return -1;
+	}
+	const char *data_dir = NULL, *ca = NULL;
+	for (int i = 0; i < env->argc; i++) {
+		const char *a = env->argv[i];
+		if (!strncmp(a, "data_dir=", 9))
+			data_dir = a + 9;
+		else if (!strncmp(a, "ca_bundle=", 10))
+			ca = a + 10;
+		else {
+			FW_LOG("unknown framework argument '%s' (want data_dir=DIR or ca_bundle=FILE)\n", a);
+			return -1;
+		}
+	}
+	if (nuwa_fw_init(data_dir, ca) < 0)
+		return -1;
+	fw->abi_version = NUWA_APP_ABI_VERSION;
+	fw->name = "nuwafw";
+	fw->run_app = fw_run_app;
+	fw->data = &profile;
+	return 0;
+}

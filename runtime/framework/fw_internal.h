@@ -1,0 +1,35 @@
+/* Internal interfaces between the framework's modules (one module per job). */
+#ifndef NUWA_FW_INTERNAL_H
+#define NUWA_FW_INTERNAL_H
+
+#include <stdio.h>
+
+#include "nuwa.h"
+#include "nuwa_app.h"
+#include "nuwa_fw.h"
+
+#define FW_LOG(...) fprintf(stderr, "nuwafw: " __VA_ARGS__)
+
+/* fw_tls.c: trust store from the CA bundle. */
+int fw_tls_init(const char *ca_bundle, int *n_certs);
+/* fw_db.c: in-memory database, schema, seed rows, prepared statements. */
+int fw_db_init(int *n_tables, int *n_stmts);
+/* fw_theme.c: parse theme.xml and index styles and strings. */
+int fw_theme_init(const char *path, int *n_styles, int *n_strings);
+/* fw_text.c: ICU collator, normalizer, word breaker. */
+int fw_text_init(void);
+/* fw_threads.c: timer, I/O thread, worker pool, main event loop. */
+int fw_threads_init(int n_workers);
+int fw_loop_dispatch(int timeout_ms); /* one round; -1 on fatal error */
+/* Main-loop fds (EPOLLIN/EPOLLOUT bits) and timers, for fw_app.c. */
+typedef void (*fw_fd_fn)(int fd, uint32_t revents, void *arg);
+int fw_loop_watch(int fd, uint32_t events, fw_fd_fn cb, void *arg);
+int fw_loop_unwatch(int fd);
+typedef void (*fw_timer_fn)(int id, void *arg);
+int fw_timer_add(unsigned ms, int repeat, fw_timer_fn cb, void *arg); /* id > 0 */
+int fw_timer_cancel(int id);
+
+/* fw_app.c: run_app, the app services and the IPC channel glue. */
+int fw_run_app(struct nuwa_app *app, nuwa_app_entry_fn entry);
+
+#endif

@@ -1,0 +1,404 @@
+/* The framework's threads and the main event loop.
+ *
+ * - a worker pool and an I/O thread take jobs from queues;
+ * - a timer thread wakes the main loop for periodic work;
+ * - the main thread runs an epoll loop: job completions, timer expiries,
+ *   the IPC channel and any fds the app watches.
+ * Threads only touch queues; app callbacks always run on the main thread.
+ *
+ * All threads are libnuwa workers: they block only in nuwa_worker_* waits
+ * and return from their run function when frozen. Their state (queues,
+ * timers) is plain memory, so in a child of the template the recreated
+ * threads find the same queued jobs and armed timers. The wake-up pipes are
+ * per-child pairs and the epoll set is rebuilt by libnuwa, so children never
+ * share a wake-up with the template or with each other. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fw_internal.h"
+
+#define QUEUE_LEN 256
+#define MAX_TIMERS 32
+#define MAX_WATCH 32
+#define ID_DONE 0u
+#define ID_TIMER 1u
+#define ID_WATCH0 2u
+
+struct job {
+	nuwa_fw_job_fn work, done;
+	void *arg;
+};
+
+struct queue {
+	pthread_mutex_t lock;
+	pthread_cond_t nonempty;
+	struct job ring[2 * QUEUE_LEN];
+	unsigned head, count;
+};
+
+struct timer {
+	int id; /* 0: free slot */
+	unsigned interval_ms;
+	int repeat;
+	struct timespec next;
+	fw_timer_fn cb;
+	nuwa_fw_tick_fn tick; /* public nuwa_fw_every() timers */
+	void *arg;
+	int due; /* set by the timer thread */
+};
+
+struct watch {
+	int fd; /* -1: free slot */
+	fw_fd_fn cb;
+	void *arg;
+};
+
+#define QUEUE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {{0, 0, 0}}, 0, 0}
+static struct queue pool_q = QUEUE_INIT, io_q = QUEUE_INIT, done_q = QUEUE_INIT;
+static unsigned outstanding; /* submitted, completion not yet run; main thread */
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_changed = PTHREAD_COND_INITIALIZER;
+static struct timer timers[MAX_TIMERS];
+static int next_timer_id = 1;
+static struct watch watches[MAX_WATCH];
+static int loop_fd = -1;
+static int done_pipe[2] = {-1, -1}, timer_pipe[2] = {-1, -1};
+static uint64_t jobs_done, ticks_run;
+
+uint64_t nuwa_fw_jobs_done(void) { return jobs_done; }
+uint64_t nuwa_fw_ticks(void) { return ticks_run; }
+
+static void queue_push(struct queue *q, struct job j)
+{
+	pthread_mutex_lock(&q->lock);
+	q->ring[(q->head + q->count++) % (2 * QUEUE_LEN)] = j;
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Caller holds q->lock and q->count > 0. */
+static struct job queue_take(struct queue *q)
+{
+	struct job j = q->ring[q->head];
+	q->head = (q->head + 1) % (2 * QUEUE_LEN);
+	q->count--;
+	return j;
+}
+
+static void kick(int fd)
+{
+	char one = 1;
+	/* EAGAIN: the pipe is full, so the loop will wake anyway. */
+	if (write(fd, &one, 1) < 0 && errno != EAGAIN)
+		FW_LOG("wake-up pipe: %s\n", strerror(errno));
+}
+
+static int drain(int fd)
+{
+	char buf[64];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN) {
+			FW_LOG("wake-up pipe: %s\n", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+}
+
+static void worker_run(nuwa_worker *w, void *state)
+{
+	struct queue *q = state;
+	for (;;) {
+		pthread_mutex_lock(&q->lock);
+		while (q->count == 0) {
+			if (nuwa_worker_cond_wait(w, &q->nonempty, &q->lock, -1) < 0 && errno == ECANCELED) {
+				pthread_mutex_unlock(&q->lock);
+				return; /* frozen: queued jobs stay queued */
+			}
+		}
+		struct job j = queue_take(q);
+		pthread_mutex_unlock(&q->lock);
+		if (j.work)
+			j.work(j.arg);
+		/* done_q holds 2 * QUEUE_LEN >= every outstanding job: no overflow. */
+		queue_push(&done_q, j);
+		kick(done_pipe[1]);
+	}
+}
+
+static void ts_add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static long ts_diff_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (long)(a->tv_sec - b->tv_sec) * 1000L + (a->tv_nsec - b->tv_nsec) / 1000000L;
+}
+
+static void timer_run(nuwa_worker *w, void *state)
+{
+	(void)state;
+	pthread_mutex_lock(&timer_lock);
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int fired = 0;
+		long wait_ms = -1;
+		for (int i = 0; i < MAX_TIMERS; i++) {
+			struct timer *t = &timers[i];
+			if (!t->id || t->due)
+				continue;
+			if (ts_diff_ms(&now, &t->next) >= 0) {
+				t->due = 1;
+				fired = 1;
+				/* Skip missed periods instead of bursting after a stall
+				 * (or after the template sat frozen for a while). */
+				while (ts_diff_ms(&now, &t->next) >= 0)
+					ts_add_ms(&t->next, t->interval_ms);
+				continue;
+			}
+			long d = ts_diff_ms(&t->next, &now) + 1;
+			if (wait_ms < 0 || d < wait_ms)
+				wait_ms = d;
+		}
+		if (fired)
+			kick(timer_pipe[1]);
+		if (nuwa_worker_cond_wait(w, &timer_changed, &timer_lock, (int)wait_ms) < 0 && errno == ECANCELED) {
+			pthread_mutex_unlock(&timer_lock);
+			return;
+		}
+	}
+}
+
+int fw_timer_add(unsigned ms, int repeat, fw_timer_fn cb, void *arg)
+{
+	if (ms == 0 || !cb)
+		return -1;
+	int id = -1;
+	pthread_mutex_lock(&timer_lock);
+	for (int i = 0; i < MAX_TIMERS; i++) {
+		struct timer *t = &timers[i];
+		if (t->id)
+			continue;
+		*t = (struct timer){.id = next_timer_id++, .interval_ms = ms, .repeat = repeat, .cb = cb, .arg = arg};
+		clock_gettime(CLOCK_MONOTONIC, &t->next);
+		ts_add_ms(&t->next, ms);
+		id = t->id;
+		pthread_cond_signal(&timer_changed);
+		break;
+	}
+	pthread_mutex_unlock(&timer_lock);
+	return id;
+}
+
+int fw_timer_cancel(int id)
+{
+	int rc = -1;
+	pthread_mutex_lock(&timer_lock);
+	for (int i = 0; i < MAX_TIMERS; i++)
+		if (id > 0 && timers[i].id == id) {
+			timers[i].id = 0;
+			rc = 0;
+		}
+	pthread_mutex_unlock(&timer_lock);
+	return rc;
+}
+
+static void call_tick(int id, void *arg)
+{
+	(void)id;
+	struct timer *t = arg;
+	t->tick(t->arg);
+}
+
+int nuwa_fw_every(unsigned interval_ms, nuwa_fw_tick_fn fn, void *arg)
+{
+	if (!fn)
+		return -1;
+	int id = fw_timer_add(interval_ms, 1, call_tick, NULL);
+	if (id < 0)
+		return -1;
+	pthread_mutex_lock(&timer_lock);
+	for (int i = 0; i < MAX_TIMERS; i++)
+		if (timers[i].id == id) {
+			timers[i].tick = fn;
+			timers[i].arg = arg;
+		}
+	pthread_mutex_unlock(&timer_lock);
+	return id;
+}
+
+static int submit(struct queue *q, nuwa_fw_job_fn work, nuwa_fw_job_fn done, void *arg)
+{
+	if (outstanding >= QUEUE_LEN)
+		return -1;
+	outstanding++;
+	queue_push(q, (struct job){work, done, arg});
+	return 0;
+}
+
+int nuwa_fw_submit(nuwa_fw_job_fn work, nuwa_fw_job_fn done, void *arg)
+{
+	return submit(&pool_q, work, done, arg);
+}
+
+int nuwa_fw_submit_io(nuwa_fw_job_fn work, nuwa_fw_job_fn done, void *arg)
+{
+	return submit(&io_q, work, done, arg);
+}
+
+int fw_loop_watch(int fd, uint32_t events, fw_fd_fn cb, void *arg)
+{
+	for (int i = 0; i < MAX_WATCH; i++) {
+		if (watches[i].fd >= 0)
+			continue;
+		struct epoll_event ev = {.events = events, .data.u32 = ID_WATCH0 + (uint32_t)i};
+		if (epoll_ctl(loop_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			FW_LOG("watch fd %d: %s\n", fd, strerror(errno));
+			return -1;
+		}
+		watches[i] = (struct watch){fd, cb, arg};
+		return 0;
+	}
+	FW_LOG("watch fd %d: too many watched fds\n", fd);
+	return -1;
+}
+
+int fw_loop_unwatch(int fd)
+{
+	for (int i = 0; i < MAX_WATCH; i++) {
+		if (watches[i].fd != fd)
+			continue;
+		watches[i].fd = -1;
+		if (epoll_ctl(loop_fd, EPOLL_CTL_DEL, fd, NULL) < 0) {
+			FW_LOG("unwatch fd %d: %s\n", fd, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static void run_completions(void)
+{
+	for (;;) {
+		pthread_mutex_lock(&done_q.lock);
+		if (done_q.count == 0) {
+			pthread_mutex_unlock(&done_q.lock);
+			return;
+		}
+		struct job j = queue_take(&done_q);
+		pthread_mutex_unlock(&done_q.lock);
+		outstanding--;
+		jobs_done++;
+		if (j.done)
+			j.done(j.arg);
+	}
+}
+
+static void run_timers(void)
+{
+	for (int i = 0; i < MAX_TIMERS; i++) {
+		pthread_mutex_lock(&timer_lock);
+		struct timer t = timers[i];
+		int due = t.id && t.due;
+		if (due) {
+			timers[i].due = 0;
+			if (!t.repeat)
+				timers[i].id = 0;
+			pthread_cond_signal(&timer_changed);
+		}
+		pthread_mutex_unlock(&timer_lock);
+		if (!due)
+			continue;
+		ticks_run++;
+		if (t.tick)
+			t.tick(t.arg);
+		else
+			t.cb(t.id, t.arg);
+	}
+}
+
+int fw_loop_dispatch(int timeout_ms)
+{
+	struct epoll_event evs[8];
+	int n = epoll_wait(loop_fd, evs, 8, timeout_ms);
+	if (n < 0) {
+		if (errno == EINTR)
+			return 0;
+		FW_LOG("epoll_wait: %s\n", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		uint32_t id = evs[i].data.u32;
+		if (id == ID_DONE) {
+			if (drain(done_pipe[0]) < 0)
+				return -1;
+			run_completions();
+		} else if (id == ID_TIMER) {
+			if (drain(timer_pipe[0]) < 0)
+				return -1;
+			run_timers();
+		} else if (id - ID_WATCH0 < MAX_WATCH && watches[id - ID_WATCH0].fd >= 0) {
+			struct watch *wt = &watches[id - ID_WATCH0];
+			wt->cb(wt->fd, evs[i].events, wt->arg);
+		}
+	}
+	return 0;
+}
+
+int fw_threads_init(int n_workers)
+{
+	for (int i = 0; i < MAX_WATCH; i++)
+		watches[i].fd = -1;
+	/* Per-child pipes: each child gets its own wake-ups (an eventfd would
+	 * be one kernel object shared by the template and all its children). */
+	if (nuwa_pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) < 0 || nuwa_pipe2(timer_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		FW_LOG("wake-up pipes: %s\n", strerror(errno));
+		return -1;
+	}
+	loop_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop_fd < 0) {
+		FW_LOG("epoll_create1: %s\n", strerror(errno));
+		return -1;
+	}
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = ID_DONE};
+	if (epoll_ctl(loop_fd, EPOLL_CTL_ADD, done_pipe[0], &ev) < 0)
+		goto epoll_fail;
+	ev.data.u32 = ID_TIMER;
+	if (epoll_ctl(loop_fd, EPOLL_CTL_ADD, timer_pipe[0], &ev) < 0)
+		goto epoll_fail;
+	if (!nuwa_worker_create("fw-timer", timer_run, NULL) || !nuwa_worker_create("fw-io", worker_run, &io_q))
+		goto worker_fail;
+	for (int i = 0; i < n_workers; i++) {
+		char name[24]; /* the kernel cuts thread names to 15 bytes */
+		snprintf(name, sizeof name, "fw-pool%u", (unsigned)i % 100u);
+		if (!nuwa_worker_create(name, worker_run, &pool_q))
+			goto worker_fail;
+	}
+	return 0;
+epoll_fail:
+	FW_LOG("epoll_ctl: %s\n", strerror(errno));
+	return -1;
+worker_fail:
+	FW_LOG("cannot start framework thread: %s\n", strerror(errno));
+	return -1;
+}
