@@ -1,0 +1,114 @@
+"""The bench's view of a booted guest: nuwactl calls, /proc reads, smaps breakdowns.
+
+It needs only a shell: anything with `run(command, timeout) -> (status, output)`, so the same
+code drives a QEMU guest and a real board over SSH.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from typing import Any, Protocol
+
+from nuwa.bench import smaps
+from nuwa.errors import NuwaError
+
+NUWACTL = "nuwactl"
+_DOC_MARK = "@@nuwa-bench-doc@@"
+
+
+class Shell(Protocol):
+    def run(self, command: str, timeout: float) -> tuple[int, str]:
+        """Run a shell command on the target; its exit status and standard output."""
+        ...
+
+
+def parse_meminfo(text: str) -> dict[str, int]:
+    """/proc/meminfo as {field: KiB}."""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        fields = rest.split()
+        if fields and fields[0].isdigit():
+            out[key.strip()] = int(fields[0])
+    if "MemAvailable" not in out:
+        raise NuwaError("no MemAvailable in /proc/meminfo output")
+    return out
+
+
+def parse_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise NuwaError(f"{what}: not JSON: {text.strip()[:200]!r}") from e
+
+
+class Guest:
+    """nuwactl and /proc on one target, with a timeout on every command."""
+
+    def __init__(self, shell: Shell, timeout: float = 120.0) -> None:
+        self.shell = shell
+        self.timeout = timeout
+
+    def sh(self, command: str, timeout: float | None = None) -> str:
+        status, out = self.shell.run(command, timeout or self.timeout)
+        if status != 0:
+            raise NuwaError(f"guest command failed ({status}): {command}: {out.strip()[:300]}")
+        return out
+
+    def nuwactl(self, *args: str, timeout: float | None = None) -> Any:
+        cmd = " ".join(shlex.quote(a) for a in (NUWACTL, *args, "--json"))
+        return parse_json(self.sh(cmd, timeout), cmd)
+
+    def nuwactl_many(self, calls: list[list[str]], timeout: float | None = None) -> list[Any]:
+        """Several nuwactl calls in one round trip; a failing call fails the whole batch."""
+        parts = []
+        for args in calls:
+            cmd = " ".join(shlex.quote(a) for a in (NUWACTL, *args, "--json"))
+            parts.append(f"echo {_DOC_MARK}; {cmd} || exit $?")
+        out = self.sh("; ".join(parts), timeout)
+        docs = out.split(_DOC_MARK + "\n")[1:]
+        if len(docs) != len(calls):
+            raise NuwaError(f"expected {len(calls)} nuwactl answers, got {len(docs)}")
+        return [parse_json(d, " ".join(a)) for d, a in zip(docs, calls, strict=True)]
+
+    def wait_ready(self, timeout: float, need_template: bool) -> dict[str, Any]:
+        """Wait until nuwad answers (and, when needed, the template is frozen with a spare)."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            status, out = self.shell.run(f"{NUWACTL} template-status --json", 30)
+            if status == 0:
+                try:
+                    st = json.loads(out)
+                except ValueError:
+                    st = {}
+                if not need_template or template_ready(st):
+                    return st
+                last = out.strip()
+            else:
+                last = out.strip()
+            time.sleep(1)
+        raise NuwaError(f"nuwad not ready after {timeout:.0f} s: {last[:300]}")
+
+    def meminfo(self) -> dict[str, int]:
+        return parse_meminfo(self.sh("cat /proc/meminfo"))
+
+    def breakdowns(self, pids: list[int]) -> dict[int, smaps.Breakdown]:
+        """smaps of every pid, read in one command, parsed here."""
+        if not pids:
+            return {}
+        out = self.sh(smaps.smaps_command(pids))
+        return {
+            pid: smaps.breakdown(smaps.parse_smaps(text))
+            for pid, text in smaps.split_processes(out)
+            if text.strip()
+        }
+
+
+def template_ready(status: dict[str, Any]) -> bool:
+    """Frozen template with a spare ready, in the shapes `nuwactl template-status` uses."""
+    state = str(status.get("state", status.get("template", ""))).lower()
+    frozen = status.get("frozen", state in ("frozen", "ready"))
+    spare = status.get("spare_ready", status.get("spare"))
+    return bool(frozen) and bool(spare)

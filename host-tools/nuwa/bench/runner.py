@@ -1,0 +1,178 @@
+"""The measurement phases of one mode on one booted guest."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from nuwa.bench import smaps
+from nuwa.bench.guest import Guest
+from nuwa.bench.plan import Plan
+from nuwa.bench.progress import Progress
+from nuwa.bench.results import (
+    AppSample,
+    DriftSample,
+    FillPoint,
+    LaunchSample,
+    ModeResult,
+    ProcessMemory,
+)
+from nuwa.errors import NuwaError
+
+
+def _memory(entry: dict[str, Any] | None) -> ProcessMemory | None:
+    if not entry or entry.get("pid") in (None, 0):
+        return None
+    return ProcessMemory.from_json(entry)
+
+
+def _launch_args(app: str, mode: str, spare: bool) -> list[str]:
+    args = ["launch", app, "--mode", mode]
+    if not spare:
+        args.append("--no-spare")
+    return args
+
+
+def _fork_ms(answer: dict[str, Any]) -> float | None:
+    value = answer.get("fork_ms")
+    return None if value is None else float(value)
+
+
+class ModeRunner:
+    """Runs every phase for one launch mode; the guest was booted for this mode alone."""
+
+    def __init__(self, guest: Guest, mode: str, plan: Plan, progress: Progress) -> None:
+        self.guest = guest
+        self.mode = mode
+        self.plan = plan
+        self.progress = progress
+        self.result = ModeResult(mode=mode, drift_seconds=plan.drift_seconds)
+
+    def say(self, message: str) -> None:
+        self.progress(f"{self.mode}: {message}")
+
+    # -- helpers ---------------------------------------------------------------------------
+    def launch(self, app: str, spare: bool = True) -> dict[str, Any]:
+        answer = self.guest.nuwactl(*_launch_args(app, self.mode, spare))
+        if not isinstance(answer, dict) or "pid" not in answer or "launch_ms" not in answer:
+            raise NuwaError(f"launch {app}: unexpected answer {answer!r}")
+        return answer
+
+    def kill_all(self) -> None:
+        apps = self.guest.nuwactl("list")
+        for a in apps:
+            self.guest.nuwactl("kill", str(a["pid"]))
+
+    def wait_spare(self) -> None:
+        if self.mode == "template":
+            self.guest.wait_ready(timeout=30, need_template=True)
+
+    # -- phases ----------------------------------------------------------------------------
+    def idle(self) -> None:
+        stats = self.guest.nuwactl("stats")
+        self.result.mem_total_kb = int(stats["mem_total_kb"])
+        self.result.idle_mem_available_kb = int(stats["mem_available_kb"])
+        self.result.overhead = {k: _memory(stats.get(k)) for k in ("nuwad", "template", "spare")}
+        self.say(f"idle: MemAvailable {self.result.idle_mem_available_kb} KiB")
+
+    def apps_and_drift(self, apps: list[str]) -> None:
+        """Each app once: USS/PSS/RSS and smaps breakdown; again after drift_seconds."""
+        launched: list[tuple[str, dict[str, Any]]] = []
+        for i, app in enumerate(apps, 1):
+            self.wait_spare()
+            launched.append((app, self.launch(app)))
+            self.progress.step(f"{self.mode}: one of each app", i, len(apps))
+        time.sleep(self.plan.settle_seconds)
+        before = self._measure_apps(launched)
+        self.say(f"apps running; drift measured after {self.plan.drift_seconds:.0f} s")
+        time.sleep(self.plan.drift_seconds)
+        after = self._measure_apps(launched)
+        for app, answer in launched:
+            pid = int(answer["pid"])
+            if pid not in before or pid not in after:
+                self.result.notes.append(f"{app} (pid {pid}) was gone before it was measured")
+                continue
+            b, b_break = before[pid]
+            self.result.apps.append(AppSample(app, pid, float(answer["launch_ms"]), b.uss_kb,
+                                              b.pss_kb, b.rss_kb, b_break.to_dict()))
+            a, a_break = after[pid]
+            delta = {
+                cat: a_break.by_category[cat].uss_kb - b_break.by_category[cat].uss_kb
+                for cat in smaps.CATEGORIES
+            }
+            self.result.drift.append(DriftSample(app, pid, b.uss_kb, a.uss_kb, b.pss_kb,
+                                                 a.pss_kb, delta))
+        self.kill_all()
+
+    def _measure_apps(
+        self, launched: list[tuple[str, dict[str, Any]]]
+    ) -> dict[int, tuple[ProcessMemory, smaps.Breakdown]]:
+        pids = [int(a["pid"]) for _, a in launched]
+        listed = {int(e["pid"]): e for e in self.guest.nuwactl("list")}
+        breakdowns = self.guest.breakdowns(pids)
+        return {
+            pid: (ProcessMemory.from_json(listed[pid]), breakdowns[pid])
+            for pid in pids
+            if pid in listed and pid in breakdowns
+        }
+
+    def timed_launches(self, apps: list[str], count: int, spare: bool) -> list[LaunchSample]:
+        """Launch and kill, round-robin; with the spare, wait for its refill each time."""
+        samples = []
+        what = f"{self.mode}: launches" + ("" if spare else " without the spare")
+        for i in range(count):
+            app = apps[i % len(apps)]
+            if spare:
+                self.wait_spare()
+            answer = self.launch(app, spare=spare)
+            samples.append(LaunchSample(app, float(answer["launch_ms"]), spare, _fork_ms(answer)))
+            self.guest.nuwactl("kill", str(answer["pid"]))
+            self.progress.step(what, i + 1, count)
+        return samples
+
+    def fill(self, apps: list[str]) -> None:
+        """Launch round-robin until the low-memory killer first fires."""
+        stats = self.guest.nuwactl("stats")
+        kills_at_start = int(stats.get("lmk_kills", 0))
+        for n in range(1, self.plan.fill_limit + 1):
+            app = apps[(n - 1) % len(apps)]
+            self.wait_spare()
+            try:
+                self.launch(app)
+            except NuwaError as e:
+                self.result.notes.append(f"fill: launch {n} ({app}) failed: {e}")
+                self.result.apps_until_lmk = n - 1
+                break
+            time.sleep(self.plan.settle_seconds)
+            stats = self.guest.nuwactl("stats")
+            running = stats.get("apps", [])
+            kills = int(stats.get("lmk_kills", 0)) - kills_at_start
+            self.result.fill.append(FillPoint(
+                n_apps=len(running), app=app,
+                mem_available_kb=int(stats["mem_available_kb"]),
+                apps_uss_kb=sum(int(a["uss_kb"]) for a in running),
+                apps_pss_kb=sum(int(a["pss_kb"]) for a in running),
+                lmk_kills=kills,
+            ))
+            self.progress.step(f"{self.mode}: filling until the first low-memory kill", n,
+                               self.plan.fill_limit)
+            if kills > 0:
+                # the n-th launch made the killer fire: n - 1 apps ran without a kill
+                self.result.apps_until_lmk = n - 1
+                self.result.lmk_reached = True
+                self.say(f"first low-memory kill at app {n}")
+                break
+        else:
+            self.result.apps_until_lmk = self.plan.fill_limit
+            self.result.notes.append(
+                f"no low-memory kill within {self.plan.fill_limit} apps (a lower bound)")
+        self.kill_all()
+
+    def run(self, apps: list[str]) -> ModeResult:
+        self.idle()
+        self.apps_and_drift(apps)
+        self.result.launches = self.timed_launches(apps, self.plan.launches, spare=True)
+        if self.mode == "template" and self.plan.launches_no_spare:
+            self.result.launches_no_spare = self.timed_launches(
+                apps, self.plan.launches_no_spare, spare=False)
+        self.fill(apps)
+        return self.result

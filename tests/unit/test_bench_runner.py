@@ -1,0 +1,108 @@
+"""The mode runner's phases against a scripted shell (the real guest is in the system tests)."""
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from nuwa.bench.guest import Guest, parse_meminfo
+from nuwa.bench.plan import Plan
+from nuwa.bench.progress import Progress
+from nuwa.bench.runner import ModeRunner
+from nuwa.errors import NuwaError
+
+SMAPS = (Path(__file__).parent / "data" / "smaps_app.txt").read_text()
+PLAN = Plan(launches=4, launches_no_spare=2, drift_seconds=0, fill_limit=10, settle_seconds=0)
+
+
+class ScriptedNuwad:
+    """Answers the nuwactl commands the runner sends; the killer fires at the 4th app."""
+
+    def __init__(self, kill_at: int = 4) -> None:
+        self.apps: dict[int, str] = {}
+        self.next_pid = 100
+        self.kills = 0
+        self.kill_at = kill_at
+        self.commands: list[str] = []
+
+    def answer(self, argv: list[str]) -> object:
+        cmd = argv[1]
+        if cmd == "template-status":
+            return {"state": "frozen", "spare_ready": True}
+        if cmd == "launch":
+            pid = self.next_pid
+            self.next_pid += 1
+            self.apps[pid] = argv[2]
+            if len(self.apps) >= self.kill_at:
+                del self.apps[min(self.apps)]
+                self.kills += 1
+            return {"app": argv[2], "pid": pid, "mode": argv[4],
+                    "launch_ms": 12.5 if "--no-spare" not in argv else 30.0, "fork_ms": 1.5}
+        if cmd == "kill":
+            self.apps.pop(int(argv[2]), None)
+            return {"ok": True}
+        mem = {"uss_kb": 600, "pss_kb": 900, "rss_kb": 3000}
+        if cmd == "list":
+            return [{"app": a, "pid": p, "mode": "template", "state": "running",
+                     "launch_ms": 1, **mem} for p, a in self.apps.items()]
+        if cmd == "stats":
+            return {"mem_total_kb": 120000, "mem_available_kb": 80000 - 1000 * len(self.apps),
+                    "template": {"pid": 2, **mem}, "spare": {"pid": 3, **mem},
+                    "nuwad": {"pid": 1, **mem}, "lmk_kills": self.kills,
+                    "apps": [{"pid": p, **mem} for p in self.apps]}
+        raise AssertionError(f"unexpected nuwactl {argv}")
+
+    def run(self, command: str, timeout: float) -> tuple[int, str]:
+        self.commands.append(command)
+        if command.startswith("for p in"):
+            pids = re.search(r"for p in ([\d ]+);", command)[1].split()
+            return 0, "".join(f"==> {p} <==\n{SMAPS}\n" for p in pids)
+        out = []
+        for part in command.split("; "):
+            if part.startswith("echo @@"):
+                out.append(part.removeprefix("echo ") + "\n")
+                continue
+            argv = shlex.split(part.removesuffix(" || exit $?"))
+            out.append(json.dumps(self.answer(argv)) + "\n")
+        return 0, "".join(out)
+
+
+def test_runner_phases() -> None:
+    nuwad = ScriptedNuwad()
+    runner = ModeRunner(Guest(nuwad), "template", PLAN, Progress(quiet=True))
+    result = runner.run(["clock", "notes"])
+    assert [a.app for a in result.apps] == ["clock", "notes"]
+    assert result.apps[0].breakdown["by_category"]["lib_written"]["uss_kb"] == 72
+    assert len(result.launches) == 4 and all(s.spare for s in result.launches)
+    assert [s.launch_ms for s in result.launches_no_spare] == [30.0, 30.0]
+    assert result.launches[0].fork_ms == 1.5
+    # the 4th launch made the killer fire: 3 apps ran without a kill
+    assert result.apps_until_lmk == 3 and result.lmk_reached
+    assert [p.lmk_kills for p in result.fill] == [0, 0, 0, 1]
+    assert result.overhead["template"].uss_kb == 600
+    assert len(result.drift) == 2 and result.drift[0].uss_before_kb == 600
+    assert nuwad.apps == {}  # everything killed at the end
+
+
+def test_no_kill_within_limit_is_a_lower_bound() -> None:
+    runner = ModeRunner(Guest(ScriptedNuwad(kill_at=1000)), "exec", PLAN, Progress(quiet=True))
+    result = runner.run(["clock"])
+    assert result.apps_until_lmk == PLAN.fill_limit and not result.lmk_reached
+    assert any("lower bound" in n for n in result.notes)
+    assert result.launches_no_spare == []
+
+
+def test_failed_guest_command_is_an_error() -> None:
+    class Broken:
+        def run(self, command: str, timeout: float) -> tuple[int, str]:
+            return 1, "nuwactl: cannot connect to /run/nuwa/nuwad.sock"
+
+    with pytest.raises(NuwaError, match="cannot connect"):
+        Guest(Broken()).nuwactl("stats")
+
+
+def test_meminfo() -> None:
+    info = parse_meminfo("MemTotal:  123 kB\nMemAvailable:   45 kB\nHugePages_Total: 0\n")
+    assert info["MemAvailable"] == 45 and info["HugePages_Total"] == 0
+    with pytest.raises(NuwaError):
+        parse_meminfo("garbage")
