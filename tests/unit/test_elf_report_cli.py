@@ -22,7 +22,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    command.add_parser(parser.add_subparsers())
+    command.register(parser.add_subparsers())
     return parser.parse_args(["elf-report", *argv])
 
 

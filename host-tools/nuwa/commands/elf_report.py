@@ -9,12 +9,13 @@ from typing import Any
 
 from nuwa import elf_report, paths
 from nuwa.bench.tables import fmt, markdown
+from nuwa.commands import add_board_arg
 from nuwa.errors import NuwaError
 
 MAIN_KINDS = ("R_ARM_RELATIVE", "R_ARM_GLOB_DAT", "R_ARM_JUMP_SLOT", "R_ARM_ABS32")
 
 
-def add_parser(sub: Any) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser(
         "elf-report",
         help="relocations, RELRO/GOT/data sizes of the framework's libraries",
@@ -22,7 +23,7 @@ def add_parser(sub: Any) -> None:
         "by type and the RELRO, GOT, .data and .bss sizes each exec'd process writes "
         "privately; with --bench, set them next to a bench run's measured savings.",
     )
-    p.add_argument("--board", default="qemu-arm-virt")
+    add_board_arg(p)
     p.add_argument("--root", type=Path,
                    help="root file system tree to search (default: the board's image staging)")
     p.add_argument("--bench", type=Path, metavar="REPORT",
