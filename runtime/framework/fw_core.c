@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fw_internal.h"
 
@@ -11,6 +12,8 @@
 #define NUWA_FW_DEFAULT_DATA_DIR "/usr/share/nuwa"
 #endif
 #define CA_BUNDLE_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+/* Where the concatenated bundle was never generated, the certificates. */
+#define CA_DIR_DEFAULT "/usr/share/ca-certificates"
 #define POOL_WORKERS 3
 
 static struct nuwa_fw_profile profile;
@@ -39,7 +42,7 @@ int nuwa_fw_init(const char *data_dir, const char *ca)
 	if (!ca)
 		ca = getenv("NUWA_FW_CA_BUNDLE");
 	if (!ca || !*ca)
-		ca = CA_BUNDLE_DEFAULT;
+		ca = access(CA_BUNDLE_DEFAULT, R_OK) == 0 ? CA_BUNDLE_DEFAULT : CA_DIR_DEFAULT;
 	char theme_path[4096];
 	if ((size_t)snprintf(theme_path, sizeof theme_path, "%s/theme.xml", data_dir) >= sizeof theme_path) {
 		FW_LOG("data directory path too long\n");

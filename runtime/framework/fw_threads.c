@@ -243,7 +243,7 @@ int nuwa_fw_every(unsigned interval_ms, nuwa_fw_tick_fn fn, void *arg)
 			timers[i].arg = arg;
 		}
 	pthread_mutex_unlock(&timer_lock);
-	return id;
+	return 0;
 }
 
 static int submit(struct queue *q, nuwa_fw_job_fn work, nuwa_fw_job_fn done, void *arg)
