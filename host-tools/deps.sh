@@ -7,6 +7,7 @@ venv="$top/.venv"
 
 apt_packages=(
   qemu-system-arm          # boots the image
+  qemu-user                # lists the armhf busybox applets at build time
   gcc-arm-linux-gnueabihf  # cross-compiles the runtime
   libc6-dev-armhf-cross
   mmdebstrap               # fetches and unpacks the board's binary packages

@@ -46,9 +46,13 @@ def parse_json(text: str, what: str) -> Any:
 class Guest:
     """nuwactl and /proc on one target, with a timeout on every command."""
 
-    def __init__(self, shell: Shell, timeout: float = 120.0) -> None:
+    def __init__(self, shell: Shell, timeout: float = 120.0, nuwactl: str = NUWACTL) -> None:
         self.shell = shell
         self.timeout = timeout
+        self.ctl = nuwactl  # the command that runs nuwactl (may carry --socket PATH)
+
+    def _ctl(self, args: tuple[str, ...] | list[str]) -> str:
+        return " ".join([self.ctl, *(shlex.quote(a) for a in (*args, "--json"))])
 
     def sh(self, command: str, timeout: float | None = None) -> str:
         status, out = self.shell.run(command, timeout or self.timeout)
@@ -57,14 +61,14 @@ class Guest:
         return out
 
     def nuwactl(self, *args: str, timeout: float | None = None) -> Any:
-        cmd = " ".join(shlex.quote(a) for a in (NUWACTL, *args, "--json"))
+        cmd = self._ctl(args)
         return parse_json(self.sh(cmd, timeout), cmd)
 
     def nuwactl_many(self, calls: list[list[str]], timeout: float | None = None) -> list[Any]:
         """Several nuwactl calls in one round trip; a failing call fails the whole batch."""
         parts = []
         for args in calls:
-            cmd = " ".join(shlex.quote(a) for a in (NUWACTL, *args, "--json"))
+            cmd = self._ctl(args)
             parts.append(f"echo {_DOC_MARK}; {cmd} || exit $?")
         out = self.sh("; ".join(parts), timeout)
         docs = out.split(_DOC_MARK + "\n")[1:]
@@ -77,7 +81,7 @@ class Guest:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
-            status, out = self.shell.run(f"{NUWACTL} template-status --json", 30)
+            status, out = self.shell.run(self._ctl(["template-status"]), 30)
             if status == 0:
                 try:
                     st = json.loads(out)

@@ -1,0 +1,1 @@
+"""Nuwa host tools: build the image, boot it, drive targets, measure."""

@@ -1,0 +1,14 @@
+"""Subcommands of `nuwa`; each module has register(subparsers)."""
+import argparse
+
+from ..board import available
+
+
+def add_board_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--board", default="qemu-arm-virt",
+                   help=f"board folder under board/ (known: {', '.join(available())})")
+
+
+def add_mem_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mem", type=int, metavar="MIB",
+                   help="guest memory in MiB (default: the board's)")

@@ -1,0 +1,83 @@
+"""`nuwa bench`: template versus exec (baseline) on fresh guests; report.json/.md and plots."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from nuwa import paths
+from nuwa.bench.plan import FULL, QUICK
+from nuwa.bench.progress import Progress
+from nuwa.bench.report import summary_table, write_report_dir
+from nuwa.bench.results import MODES, ModeResult
+from nuwa.bench.runner import ModeRunner
+from nuwa.bench.sessions import describe_target, mode_session
+from nuwa.commands import add_board_arg
+from nuwa.errors import NuwaError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="measure template versus exec mode and write a report",
+        description="Boot a fresh guest per mode, measure memory (USS/PSS/RSS, smaps "
+        "breakdown), launch and fork latency and apps before the first low-memory kill, "
+        "and write report.json, report.md and plots.",
+    )
+    add_board_arg(p)
+    p.add_argument("--quick", action="store_true", help="smaller run for demos and CI")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="report directory (default: out/bench/<UTC stamp>/)")
+    p.add_argument("--target", metavar="ssh://root@HOST:PORT",
+                   help="measure a running board over SSH instead of booting QEMU")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--apps", metavar="A,B,…", help="apps to use (default: every configured app)")
+    p.set_defaults(func=run)
+
+
+def default_out() -> Path:
+    return paths.out_dir() / "bench" / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+
+
+def measure(args: argparse.Namespace, progress: Progress) -> dict[str, ModeResult]:
+    plan = QUICK if args.quick else FULL
+    results: dict[str, ModeResult] = {}
+    for mode in MODES:
+        progress(f"{mode}: {'connecting to' if args.target else 'booting'} the target")
+        with mode_session(args.board, mode, args.target) as guest:
+            apps = args.apps.split(",") if args.apps else configured_apps(guest.nuwactl("apps"))
+            results[mode] = ModeRunner(guest, mode, plan, progress).run(apps)
+        progress(f"{mode}: done")
+    return results
+
+
+def configured_apps(answer: Any) -> list[str]:
+    names = [a["name"] for a in answer if isinstance(a, dict) and a.get("name")]
+    if not names:
+        raise NuwaError(f"the target has no configured apps ({answer!r})")
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.out or default_out()
+    progress = Progress()
+    results = measure(args, progress)
+    meta = {
+        "command": "nuwa bench" + (" --quick" if args.quick else "")
+        + (f" --target {args.target}" if args.target else ""),
+        "plan": (QUICK if args.quick else FULL).to_dict(),
+        "target": describe_target(args.board, args.target),
+    }
+    report = write_report_dir(out, results, meta)
+    if args.json:
+        print(json.dumps(report["summary"], indent=2))
+    else:
+        print(summary_table(report))
+        missed = [g["figure"] for g in report["goals"] if g["met"] is False]
+        if missed:
+            print(f"\ngoals missed: {'; '.join(missed)} (why: see report.md)")
+        print(f"\nreport: {out}")
+    progress(f"report: {out}/report.md")
+    return 0

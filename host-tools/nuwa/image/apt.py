@@ -1,0 +1,237 @@
+"""A private apt for a foreign architecture: fetch .deb files into the cache.
+
+apt resolves dependencies and verifies signatures, so nothing here parses
+archive indexes by hand.  The archive comes from the host's own apt
+configuration (read at run time), or from --mirror / NUWA_MIRROR.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NuwaError
+
+
+@dataclass(frozen=True)
+class Source:
+    uri: str
+    suite: str
+    component: str
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    arch: str
+    size: int = 0
+    sha256: str = ""
+    filename: str = ""  # pool path inside the archive
+
+    @property
+    def deb_name(self) -> str:
+        # apt's own naming of cached archives (epoch colon escaped).
+        return f"{self.name}_{self.version.replace(':', '%3a')}_{self.arch}.deb"
+
+
+def host_sources(mirror: str | None = None) -> list[Source]:
+    """The `deb` sources the host's apt knows; `mirror` replaces non-security URIs."""
+    try:
+        out = subprocess.run(
+            ["apt-get", "indextargets", "--format",
+             "$(TARGET_OF)|$(REPO_URI)|$(RELEASE)|$(COMPONENT)", "Created-By: Packages"],
+            check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise NuwaError(f"cannot read the host's apt sources: {e}") from e
+    sources: list[Source] = []
+    for line in sorted(set(out.splitlines())):
+        parts = line.split("|")
+        if len(parts) != 4 or parts[0] != "deb" or not parts[3]:
+            continue
+        uri, suite, comp = parts[1], parts[2], parts[3]
+        if mirror and not suite.endswith("-security"):
+            uri = mirror
+        src = Source(uri.rstrip("/") + "/", suite, comp)
+        if src not in sources:
+            sources.append(src)
+    if not sources:
+        raise NuwaError("the host's apt configuration names no 'deb' source; "
+                        "use --mirror URL or NUWA_MIRROR")
+    return sources
+
+
+class PrivateApt:
+    """apt-get/apt-cache with their own lists, archives and empty dpkg status."""
+
+    def __init__(self, cache: Path, arch: str, sources: list[Source] | None,
+                 offline: bool = False) -> None:
+        self.arch = arch
+        self.offline = offline
+        self.root = cache / "apt" / arch
+        self.archives = cache / "debs" / arch
+        for d in ("etc/sources.list.d", "etc/preferences.d", "lists/partial",
+                  "cache", "state"):
+            (self.root / d).mkdir(parents=True, exist_ok=True)
+        (self.archives / "partial").mkdir(parents=True, exist_ok=True)
+        status = self.root / "state/status"
+        if not status.exists():
+            status.write_text("")
+        self.sources_file = self.root / "etc/sources.list"
+        if sources is not None:
+            text = "".join(f"deb {s.uri} {s.suite} {s.component}\n" for s in sources)
+            if not self.sources_file.exists() or self.sources_file.read_text() != text:
+                self._write(self.sources_file, text)
+        elif not self.sources_file.exists():
+            raise NuwaError("no cached package sources; build once with network first")
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+    def _opts(self) -> list[str]:
+        r = self.root
+        opts = {
+            "APT::Architecture": self.arch,
+            "APT::Architectures": self.arch,
+            "Dir::Etc::SourceList": str(self.sources_file),
+            "Dir::Etc::SourceParts": str(r / "etc/sources.list.d"),
+            "Dir::Etc::Preferences": str(r / "etc/preferences"),
+            "Dir::Etc::PreferencesParts": str(r / "etc/preferences.d"),
+            "Dir::State": str(r / "state"),
+            "Dir::State::Lists": str(r / "lists"),
+            "Dir::State::status": str(r / "state/status"),
+            "Dir::Cache": str(r / "cache"),
+            "Dir::Cache::Archives": str(self.archives),
+            "Dir::Cache::pkgcache": "",
+            "Dir::Cache::srcpkgcache": "",
+            "APT::Install-Recommends": "false",
+            "APT::Install-Suggests": "false",
+            "APT::Sandbox::User": "root",
+            "Debug::NoLocking": "true",
+            "Acquire::Languages": "none",
+            # Fetch indexes by hash: never a mismatched file during a mirror sync.
+            "Acquire::By-Hash": "force",
+        }
+        if self.offline:
+            opts["Acquire::http::Proxy"] = "http://127.0.0.1:9"  # any fetch fails fast
+        args: list[str] = []
+        for k, v in opts.items():
+            args += ["-o", f"{k}={v}"]
+        return args
+
+    def _run(self, tool: str, *args: str, what: str, cwd: Path | None = None) -> str:
+        env = dict(os.environ, LC_ALL="C", DEBIAN_FRONTEND="noninteractive")
+        try:
+            p = subprocess.run([tool, *self._opts(), *args], capture_output=True,
+                               text=True, env=env, cwd=cwd)
+        except OSError as e:
+            raise NuwaError(f"{what}: cannot run {tool}: {e}") from e
+        if p.returncode != 0:
+            err = (p.stderr or p.stdout).strip().splitlines()
+            tail = "\n  ".join(err[-6:])
+            raise NuwaError(f"{what} failed:\n  {tail}")
+        return p.stdout
+
+    def have_lists(self) -> bool:
+        return any(self.root.glob("lists/*_Packages*"))
+
+    def update(self) -> None:
+        """Refresh the package lists (online) or check they are cached (offline)."""
+        if self.offline:
+            if not self.have_lists():
+                raise NuwaError("--offline: the cache holds no package lists "
+                                f"({self.root / 'lists'}); build once with network first")
+            return
+        try:
+            self._run("apt-get", "update", "-q", what="downloading package lists")
+        except NuwaError as e:
+            if not self.have_lists():
+                raise NuwaError(f"{e}\nno network and no cached package lists in "
+                                f"{self.root / 'lists'}") from e
+            # apt keeps the lists it did get (and older ones): a single broken
+            # index, e.g. during a mirror sync, should not stop the build.
+            print(f"nuwa: warning: {e}\nnuwa: going on with the lists that are cached",
+                  file=sys.stderr)
+
+    def resolve(self, names: list[str]) -> list[Package]:
+        """`names` and everything they depend on (no recommends), sorted by name."""
+        out = self._run("apt-get", "install", "-s", "-q", *names,
+                        what=f"resolving {' '.join(names)}")
+        pkgs: dict[str, tuple[str, str]] = {}
+        for m in re.finditer(r"^Inst (\S+) \((\S+) .*?\[(\S+)\]\)", out, re.M):
+            name = m.group(1).split(":")[0]
+            pkgs[name] = (m.group(2), m.group(3))
+        return self.describe([f"{n}={v}" for n, (v, _a) in sorted(pkgs.items())])
+
+    def describe(self, specs: list[str]) -> list[Package]:
+        """Archive records (size, sha256) for name=version or plain names."""
+        if not specs:
+            return []
+        out = self._run("apt-cache", "show", "--no-all-versions", *specs,
+                        what="reading package records")
+        result: dict[str, Package] = {}
+        for stanza in out.split("\n\n"):
+            f = dict(re.findall(r"^([\w-]+): (.*)$", stanza, re.M))
+            if "Package" not in f:
+                continue
+            if f["Package"] in result:
+                continue
+            result[f["Package"]] = Package(
+                f["Package"], f["Version"], f["Architecture"], int(f.get("Size", 0)),
+                f.get("SHA256", ""), f.get("Filename", ""))
+        return [result[k] for k in sorted(result)]
+
+    def depends(self, name: str) -> list[str]:
+        """Direct Depends of `name` (used to find the versioned kernel package)."""
+        out = self._run("apt-cache", "depends", "--no-recommends", "--no-suggests",
+                        "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
+                        name, what=f"reading dependencies of {name}")
+        return re.findall(r"^\s+Depends: (\S+)", out, re.M)
+
+    def path(self, pkg: Package) -> Path:
+        return self.archives / pkg.deb_name
+
+    def verify(self, pkg: Package) -> bool:
+        """True if the cached file matches the archive's size and sha256."""
+        p = self.path(pkg)
+        try:
+            if p.stat().st_size != pkg.size:
+                return False
+        except FileNotFoundError:
+            return False
+        h = hashlib.sha256()
+        with p.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest() == pkg.sha256
+
+    def fetch(self, pkgs: list[Package]) -> list[Path]:
+        """Make every package present and intact in the cache; return the paths."""
+        bad = [p for p in pkgs if not self.verify(p)]
+        if bad and self.offline:
+            lines = []
+            for p in bad:
+                state = "truncated or corrupt" if self.path(p).exists() else "missing"
+                lines.append(f"  {p.name} {p.version} ({state}: {self.path(p)})")
+            raise NuwaError("--offline: packages not usable from the cache:\n"
+                            + "\n".join(lines))
+        if bad:
+            for p in bad:
+                self.path(p).unlink(missing_ok=True)
+            # `download` fetches exactly these files, not their dependencies.
+            self._run("apt-get", "download", "-q",
+                      *[f"{p.name}={p.version}" for p in bad],
+                      what="downloading " + " ".join(p.name for p in bad),
+                      cwd=self.archives)
+            still = [p for p in bad if not self.verify(p)]
+            if still:
+                raise NuwaError("downloaded packages failed their checksum: "
+                                + ", ".join(p.name for p in still))
+        return [self.path(p) for p in pkgs]

@@ -1,0 +1,196 @@
+"""`nuwa image`: packages -> kernel + initramfs + read-only rootfs + manifest."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .. import paths, sshkey
+from ..board import Board
+from ..errors import NuwaError
+from . import cpio, debs, elfcheck, initramfs, rootfs, runtime, squashfs
+from .apt import Package, PrivateApt, host_sources
+from .modules import KernelModules
+from .output import temp_path
+
+DEFAULT_EPOCH = 1704067200  # 2024-01-01: every mtime in the images
+LISTS_MAX_AGE = 24 * 3600
+
+
+def log(msg: str) -> None:
+    print(f"nuwa: {msg}", file=sys.stderr, flush=True)
+
+
+def source_date_epoch() -> int:
+    v = os.environ.get("SOURCE_DATE_EPOCH")
+    if v is None:
+        return DEFAULT_EPOCH
+    if not v.isdigit():
+        raise NuwaError(f"SOURCE_DATE_EPOCH must be a number of seconds, got {v!r}")
+    return int(v)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class ImageBuilder:
+    def __init__(self, board: Board, offline: bool = False, mirror: str | None = None,
+                 with_runtime: bool = True) -> None:
+        self.with_runtime = with_runtime
+        self.board = board
+        self.offline = offline
+        self.mirror = mirror or os.environ.get("NUWA_MIRROR") or None
+        self.out = paths.board_out(board.name)
+        self.work = self.out / ".work"
+        self.cache = paths.cache_dir()
+        self.epoch = source_date_epoch()
+
+    # -- packages ---------------------------------------------------------
+    def _apt(self) -> PrivateApt:
+        sources = None if self.offline else host_sources(self.mirror)
+        try:
+            apt = PrivateApt(self.cache, self.board.arch, sources, self.offline)
+        except NuwaError as e:
+            raise NuwaError(f"--offline: {e}" if self.offline else str(e)) from e
+        stamp = apt.root / "lists/.updated"
+        stale = (not stamp.exists() or time.time() - stamp.stat().st_mtime > LISTS_MAX_AGE
+                 or apt.sources_file.stat().st_mtime > stamp.stat().st_mtime)
+        if self.offline or stale or not apt.have_lists():
+            apt.update()
+            if not self.offline:
+                stamp.touch()
+        return apt
+
+    def _kernel_package(self, apt: PrivateApt) -> Package:
+        name = self.board.kernel_package
+        images = [d for d in apt.depends(name) if d.startswith("linux-image-")]
+        found = apt.describe([images[0] if images else name])
+        if not found:
+            raise NuwaError(f"kernel package {name!r} not found in the archive")
+        return found[0]
+
+    def _resolve(self, apt: PrivateApt, names: list[str]) -> list[Package]:
+        excluded = set(self.board.exclude)
+        return [p for p in apt.resolve(names) if p.name not in excluded]
+
+    # -- pieces -----------------------------------------------------------
+    def _kernel_tree(self, apt: PrivateApt, pkg: Package) -> Path:
+        """The unpacked kernel package, kept in the cache (unpacked once)."""
+        tree = self.cache / "kernel" / pkg.deb_name.removesuffix(".deb")
+        if not tree.is_dir():
+            log(f"unpacking {pkg.name} {pkg.version}")
+            tmp = temp_path(tree)
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            tmp.mkdir(parents=True)
+            debs.make_root(tmp)
+            debs.extract(apt.path(pkg), tmp)
+            os.replace(tmp, tree)
+        return tree
+
+    def _sysroot(self, apt: PrivateApt, pkgs: list[Package]) -> Path:
+        """out/<board>/sysroot: the -dev packages the runtime compiles against."""
+        sysroot = self.out / "sysroot"
+        want = "\n".join(p.deb_name for p in pkgs) + "\n"
+        stamp = sysroot / ".nuwa-packages"
+        if stamp.exists() and stamp.read_text() == want:
+            return sysroot
+        log(f"unpacking the sysroot ({len(pkgs)} packages)")
+        tmp = temp_path(sysroot)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        debs.make_root(tmp)
+        for p in pkgs:
+            debs.extract(apt.path(p), tmp, ["usr/share/doc/*", "usr/share/man/*"])
+        (tmp / ".nuwa-packages").write_text(want)
+        if sysroot.exists():
+            shutil.rmtree(sysroot)
+        os.replace(tmp, sysroot)
+        return sysroot
+
+    def _rootfs(self, apt: PrivateApt, pkgs: list[Package], sysroot: Path) -> tuple[Path, bool]:
+        root = self.work / "rootfs"
+        debs.make_root(root)
+        for p in pkgs:
+            debs.extract(apt.path(p), root, self.board.prune)
+        rootfs.busybox_links(root)
+        overlay = paths.top() / "rootfs-overlay"
+        if overlay.is_dir():
+            rootfs.copy_tree(overlay, root)
+        _, pub = sshkey.ensure_key()
+        rootfs.add_generated(root, self.board, pub)
+        has_runtime = self.with_runtime and runtime.build_runtime(
+            paths.top() / "runtime", sysroot, self.work / "runtime-staging",
+            paths.logs_dir() / f"runtime-build-{self.board.name}.log")
+        if has_runtime:
+            rootfs.copy_tree(self.work / "runtime-staging", root)
+        rootfs.normalise(root)
+        return root, has_runtime
+
+    # -- the build --------------------------------------------------------
+    def build(self) -> Path:
+        t0 = time.monotonic()
+        runtime.check_cross_compiler()
+        apt = self._apt()
+        kpkg = self._kernel_package(apt)
+        pkgs = self._resolve(apt, self.board.packages)
+        spkgs = self._resolve(apt, self.board.sysroot_packages)
+        log(f"{len(pkgs)} image packages, {len(spkgs)} sysroot packages, kernel {kpkg.name}")
+        apt.fetch([kpkg, *pkgs, *spkgs])
+
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        self.work.mkdir(parents=True)
+        ktree = self._kernel_tree(apt, kpkg)
+        kmods = KernelModules.find(ktree)
+        order = kmods.resolve(self.board.modules)
+        sysroot = self._sysroot(apt, spkgs)
+        root, has_runtime = self._rootfs(apt, pkgs, sysroot)
+        log("checking ELF files")
+        elfcheck.check_or_fail(root, self.board.elf_machine)
+
+        staged = self.work / "artifacts"
+        staged.mkdir()
+        vmlinuz = sorted((ktree / "boot").glob("vmlinuz-*"))
+        if not vmlinuz:
+            raise NuwaError(f"no vmlinuz in {kpkg.name}")
+        shutil.copyfile(vmlinuz[0], staged / "vmlinuz")
+        initramfs.make_tree(self.work / "initramfs", root / "usr/bin/busybox", kmods, order)
+        cpio.write_initramfs(self.work / "initramfs", staged / "initrd.img", self.epoch)
+        log("writing the root file system")
+        squashfs.write_squashfs(root, staged / "rootfs.img", self.epoch, self.board.compression)
+
+        manifest = {
+            "board": self.board.name,
+            "arch": self.board.arch,
+            "source_date_epoch": self.epoch,
+            "kernel": {"package": kpkg.name, "version": kpkg.version,
+                       "modules": order, "release": kmods.version},
+            "packages": [{"name": p.name, "version": p.version, "arch": p.arch}
+                         for p in pkgs],
+            "sysroot_packages": [{"name": p.name, "version": p.version, "arch": p.arch}
+                                 for p in spkgs],
+            "runtime": has_runtime,
+            "artifacts": {name: {"size": (staged / name).stat().st_size,
+                                 "sha256": sha256(staged / name)}
+                          for name in ("vmlinuz", "initrd.img", "rootfs.img")},
+        }
+        (staged / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        # Everything is complete: only now replace the previous image.
+        for name in ("vmlinuz", "initrd.img", "rootfs.img", "manifest.json"):
+            os.replace(staged / name, self.out / name)
+        shutil.rmtree(self.work)
+        sizes = ", ".join(f"{n} {a['size'] / 2**20:.1f} MiB"
+                          for n, a in manifest["artifacts"].items())
+        log(f"image ready in {self.out} ({sizes}; {time.monotonic() - t0:.1f} s)")
+        return self.out
