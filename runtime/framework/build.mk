@@ -4,7 +4,9 @@
 # host's natively, $(SYSROOT)'s when cross-compiling.
 
 FW_PKGS := openssl sqlite3 libxml-2.0 icu-uc icu-i18n
-ifneq ($(CROSS_COMPILE),)
+ifneq ($(CROSS_COMPILE)$(SYSROOT),$(CROSS_COMPILE))
+  # Cross build against SYSROOT (a Buildroot build passes no SYSROOT: its
+  # pkg-config and compiler already know their sysroot).
   FW_LIBDIR := $(SYSROOT)/usr/lib/$(TRIPLET)
   FW_PKG_CONFIG := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
 	PKG_CONFIG_LIBDIR=$(FW_LIBDIR)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig $(PKG_CONFIG)
@@ -25,6 +27,9 @@ FW_OBJ := $(patsubst $(TOP)/framework/%.c,$(BUILD)/obj/nuwafw/%.o,$(wildcard $(T
 
 .PHONY: fw-deps-check
 fw-deps-check:
+	@if [ -n "$(CROSS_COMPILE)" ] && [ -z "$(SYSROOT)" ] && [ "$(PKG_CONFIG)" = pkg-config ]; then \
+	  echo "framework: cross build needs SYSROOT=<dir> with the target's -dev packages of OpenSSL, SQLite, libxml2, ICU (or PKG_CONFIG= a pkg-config for the target)" >&2; \
+	  exit 1; fi
 	@$(FW_PKG_CONFIG) --exists $(FW_PKGS) || { \
 	  echo "framework: missing development files of: $$(for p in $(FW_PKGS); do \
 	    $(FW_PKG_CONFIG) --exists $$p || printf '%s ' $$p; done)" >&2; \
