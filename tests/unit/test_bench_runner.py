@@ -10,6 +10,7 @@ from nuwa.bench.plan import Plan
 from nuwa.bench.progress import Progress
 from nuwa.bench.runner import ModeRunner
 from nuwa.errors import NuwaError
+from nuwa.target.base import Result
 
 SMAPS = (Path(__file__).parent / "data" / "smaps_app.txt").read_text()
 PLAN = Plan(launches=4, launches_no_spare=2, drift_seconds=0, fill_limit=10, settle_seconds=0)
@@ -38,6 +39,8 @@ class ScriptedNuwad:
                 self.kills += 1
             return {"app": argv[2], "pid": pid, "mode": argv[4],
                     "launch_ms": 12.5 if "--no-spare" not in argv else 30.0, "fork_ms": 1.5}
+        if cmd == "apps":
+            return [{"name": "clock", "mode": "template"}, {"name": "notes", "mode": "template"}]
         if cmd == "kill":
             self.apps.pop(int(argv[2]), None)
             return {"ok": True}
@@ -52,11 +55,11 @@ class ScriptedNuwad:
                     "apps": [{"pid": p, **mem} for p in self.apps]}
         raise AssertionError(f"unexpected nuwactl {argv}")
 
-    def run(self, command: str, timeout: float) -> tuple[int, str]:
+    def run(self, command: str, timeout: float = 60) -> Result:
         self.commands.append(command)
         if command.startswith("for p in"):
             pids = re.search(r"for p in ([\d ]+);", command)[1].split()
-            return 0, "".join(f"==> {p} <==\n{SMAPS}\n" for p in pids)
+            return Result(command, "".join(f"==> {p} <==\n{SMAPS}\n" for p in pids), 0)
         out = []
         for part in command.split("; "):
             if part.startswith("echo @@"):
@@ -64,7 +67,7 @@ class ScriptedNuwad:
                 continue
             argv = shlex.split(part.removesuffix(" || exit $?"))
             out.append(json.dumps(self.answer(argv)) + "\n")
-        return 0, "".join(out)
+        return Result(command, "".join(out), 0)
 
 
 def test_runner_phases() -> None:
@@ -94,8 +97,8 @@ def test_no_kill_within_limit_is_a_lower_bound() -> None:
 
 def test_failed_guest_command_is_an_error() -> None:
     class Broken:
-        def run(self, command: str, timeout: float) -> tuple[int, str]:
-            return 1, "nuwactl: cannot connect to /run/nuwa/nuwad.sock"
+        def run(self, command: str, timeout: float = 60) -> Result:
+            return Result(command, "", 1, "nuwactl: cannot connect to /run/nuwa/nuwad.sock")
 
     with pytest.raises(NuwaError, match="cannot connect"):
         Guest(Broken()).nuwactl("stats")
@@ -106,3 +109,43 @@ def test_meminfo() -> None:
     assert info["MemAvailable"] == 45 and info["HugePages_Total"] == 0
     with pytest.raises(NuwaError):
         parse_meminfo("garbage")
+
+
+def test_bench_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`nuwa bench --quick --json` over scripted guests: report dir and JSON summary."""
+    from contextlib import contextmanager
+
+    from nuwa import cli
+    from nuwa.bench import plan, sessions
+
+    @contextmanager
+    def scripted_session(board: str, mode: str, url: str | None):
+        yield Guest(ScriptedNuwad())
+
+    monkeypatch.setattr(sessions, "mode_session", scripted_session)
+    monkeypatch.setattr(sessions, "describe_target", lambda b, u: {"description": "scripted"})
+    monkeypatch.setattr(plan, "QUICK", PLAN)
+    monkeypatch.setattr("nuwa.commands.bench.QUICK", PLAN)
+    out = tmp_path / "report"
+    assert cli.main(["bench", "--quick", "--json", "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    for key in ("uss_ratio", "pss_ratio", "launch_ratio", "apps_until_lmk", "template_uss_kb",
+                "break_even_apps"):
+        assert key in summary
+    assert summary["apps_until_lmk"] == {"template": 3, "exec": 3}
+    assert summary["uss_ratio"] == 1.0  # the scripted guest has the same memory in both modes
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["summary"] == summary and saved["command"] == "nuwa bench --quick"
+    assert (out / "report.md").is_file() and (out / "memory_vs_apps.png").is_file()
+
+
+def test_bench_command_reports_a_dead_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from nuwa import cli
+
+    out = tmp_path / "report"
+    rc = cli.main(["bench", "--target", "ssh://root@127.0.0.1:1", "--out", str(out)])
+    assert rc == 1
+    assert "nuwa: error: cannot connect" in capsys.readouterr().err
+    assert not out.exists()

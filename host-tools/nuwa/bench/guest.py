@@ -1,7 +1,7 @@
 """The bench's view of a booted guest: nuwactl calls, /proc reads, smaps breakdowns.
 
-It needs only a shell: anything with `run(command, timeout) -> (status, output)`, so the same
-code drives a QEMU guest and a real board over SSH.
+It needs only a shell: any nuwa.target Target (`run(cmd, timeout) -> Result`), so the same
+code drives a QEMU guest over SSH or its console, and a real board over SSH.
 """
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from typing import Any, Protocol
 
 from nuwa.bench import smaps
 from nuwa.errors import NuwaError
+from nuwa.target.base import Result
 
 NUWACTL = "nuwactl"
 _DOC_MARK = "@@nuwa-bench-doc@@"
 
 
 class Shell(Protocol):
-    def run(self, command: str, timeout: float) -> tuple[int, str]:
-        """Run a shell command on the target; its exit status and standard output."""
+    def run(self, cmd: str, timeout: float = 60) -> Result:
+        """Run a shell command on the target; never raises on a nonzero status."""
         ...
 
 
@@ -55,10 +56,11 @@ class Guest:
         return " ".join([self.ctl, *(shlex.quote(a) for a in (*args, "--json"))])
 
     def sh(self, command: str, timeout: float | None = None) -> str:
-        status, out = self.shell.run(command, timeout or self.timeout)
-        if status != 0:
-            raise NuwaError(f"guest command failed ({status}): {command}: {out.strip()[:300]}")
-        return out
+        r = self.shell.run(command, timeout or self.timeout)
+        if r.exit_status != 0:
+            said = (r.stderr + r.stdout).strip()[:300]
+            raise NuwaError(f"guest command failed ({r.exit_status}): {command}: {said}")
+        return r.stdout
 
     def nuwactl(self, *args: str, timeout: float | None = None) -> Any:
         cmd = self._ctl(args)
@@ -81,8 +83,9 @@ class Guest:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
-            status, out = self.shell.run(self._ctl(["template-status"]), 30)
-            if status == 0:
+            r = self.shell.run(self._ctl(["template-status"]), 30)
+            out = r.stdout
+            if r.exit_status == 0:
                 try:
                     st = json.loads(out)
                 except ValueError:
@@ -91,7 +94,7 @@ class Guest:
                     return st
                 last = out.strip()
             else:
-                last = out.strip()
+                last = (r.stderr + out).strip()
             time.sleep(1)
         raise NuwaError(f"nuwad not ready after {timeout:.0f} s: {last[:300]}")
 

@@ -10,10 +10,8 @@ from typing import Any
 from nuwa import paths
 from nuwa.bench.plan import FULL, QUICK
 from nuwa.bench.progress import Progress
-from nuwa.bench.report import summary_table, write_report_dir
 from nuwa.bench.results import MODES, ModeResult
 from nuwa.bench.runner import ModeRunner
-from nuwa.bench.sessions import describe_target, mode_session
 from nuwa.commands import add_board_arg
 from nuwa.errors import NuwaError
 
@@ -42,6 +40,8 @@ def default_out() -> Path:
 
 
 def measure(args: argparse.Namespace, progress: Progress) -> dict[str, ModeResult]:
+    from nuwa.bench.sessions import mode_session  # QEMU/SSH drivers: only when measuring
+
     plan = QUICK if args.quick else FULL
     results: dict[str, ModeResult] = {}
     for mode in MODES:
@@ -61,6 +61,9 @@ def configured_apps(answer: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuwa.bench.report import summary_table, write_report_dir  # matplotlib: slow import
+    from nuwa.bench.sessions import describe_target
+
     out = args.out or default_out()
     progress = Progress()
     results = measure(args, progress)

@@ -1,0 +1,38 @@
+"""A ready guest for one bench mode: a freshly booted QEMU guest, or a board over SSH."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from nuwa import board as boards
+from nuwa.bench.guest import Guest
+from nuwa.target import Qemu, target_from_url
+
+BOOT_TIMEOUT = 300.0   # TCG on a busy 2-core host boots slowly
+READY_TIMEOUT = 180.0  # nuwad up, template frozen, spare forked
+
+
+def describe_target(board: str, url: str | None) -> dict[str, Any]:
+    if url:
+        return {"description": f"{url} (both modes on the same running board)", "url": url}
+    b = boards.load(board)
+    return {"description": f"QEMU {b.name}, {b.memory_mib} MiB, a fresh guest per mode",
+            "board": b.name, "memory_mib": b.memory_mib}
+
+
+@contextmanager
+def mode_session(board: str, mode: str, url: str | None) -> Iterator[Guest]:
+    """Yield a Guest whose nuwad is ready for `mode`; the guest is powered off after."""
+    if url:
+        with target_from_url(url) as target:
+            guest = Guest(target)
+            guest.wait_ready(READY_TIMEOUT, need_template=mode == "template")
+            yield guest
+        return
+    vm = Qemu(boards.load(board))
+    vm.boot(timeout=BOOT_TIMEOUT)
+    with vm, vm.ssh() as ssh:
+        guest = Guest(ssh)
+        guest.wait_ready(READY_TIMEOUT, need_template=mode == "template")
+        yield guest
