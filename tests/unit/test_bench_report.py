@@ -69,8 +69,18 @@ def test_summary_has_the_contract_keys(results: dict[str, ModeResult]) -> None:
     assert s["break_even_apps"] == 2  # 4500 / 4000 KiB saved per app
     assert s["launch_ms"]["template"]["p95"] == 5.0
     assert s["fork_ms"]["template"]["median"] == 0.5
+    assert s["fork_ms"]["template"]["method"] == "reported by nuwad"
     assert s["spare_ratio"] == pytest.approx(0.5)
     assert s["uss_drift"]["template"]["median"] == pytest.approx(0.1)
+
+
+def test_fork_from_spare_difference(results: dict[str, ModeResult]) -> None:
+    for r in results.values():
+        for launch in r.launches:
+            launch.fork_ms = None
+    s = summarize(results)
+    assert s["fork_ms"]["template"]["median"] == 5.0  # 10 ms without the spare, 5 with
+    assert s["fork_ms"]["template"]["method"].startswith("median launch without the spare")
 
 
 def test_template_alone_is_preferred_cost(results: dict[str, ModeResult]) -> None:

@@ -29,7 +29,7 @@ class ScriptedNuwad:
     def answer(self, argv: list[str]) -> object:
         cmd = argv[1]
         if cmd == "template-status":
-            return {"state": "frozen", "spare_ready": True}
+            return {"state": "ready", "pid": 2, "spare_pid": 3, "spare_enabled": True}
         if cmd == "launch":
             pid = self.next_pid
             self.next_pid += 1
@@ -42,17 +42,21 @@ class ScriptedNuwad:
         if cmd == "apps":
             return [{"name": "clock", "mode": "template"}, {"name": "notes", "mode": "template"}]
         if cmd == "kill":
-            self.apps.pop(int(argv[2]), None)
+            assert int(argv[2]) in self.apps, "only apps are killed, never the spare"
+            self.apps.pop(int(argv[2]))
             return {"ok": True}
         mem = {"uss_kb": 600, "pss_kb": 900, "rss_kb": 3000}
         if cmd == "list":
-            return [{"app": a, "pid": p, "mode": "template", "state": "running",
-                     "launch_ms": 1, **mem} for p, a in self.apps.items()]
+            spare = {"app": "", "pid": 3, "mode": "template", "state": "spare", "launch_ms": 0,
+                     **mem}
+            return [spare] + [{"app": a, "pid": p, "mode": "template", "state": "running",
+                               "launch_ms": 1, **mem} for p, a in self.apps.items()]
         if cmd == "stats":
             return {"mem_total_kb": 120000, "mem_available_kb": 80000 - 1000 * len(self.apps),
                     "template": {"pid": 2, **mem}, "spare": {"pid": 3, **mem},
                     "nuwad": {"pid": 1, **mem}, "lmk_kills": self.kills,
-                    "apps": [{"pid": p, **mem} for p in self.apps]}
+                    "apps": [{"app": "", "pid": 3, **mem}]
+                    + [{"app": a, "pid": p, **mem} for p, a in self.apps.items()]}
         raise AssertionError(f"unexpected nuwactl {argv}")
 
     def run(self, command: str, timeout: float = 60) -> Result:
@@ -149,3 +153,12 @@ def test_bench_command_reports_a_dead_target(tmp_path: Path, monkeypatch: pytest
     assert rc == 1
     assert "nuwa: error: cannot connect" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_template_ready() -> None:
+    from nuwa.bench.guest import template_ready
+
+    assert template_ready({"state": "ready", "spare_pid": 7, "spare_enabled": True})
+    assert not template_ready({"state": "ready", "spare_pid": None, "spare_enabled": True})
+    assert template_ready({"state": "ready", "spare_pid": None, "spare_enabled": False})
+    assert not template_ready({"state": "starting", "spare_pid": None, "spare_enabled": True})

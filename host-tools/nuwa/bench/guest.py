@@ -114,8 +114,7 @@ class Guest:
 
 
 def template_ready(status: dict[str, Any]) -> bool:
-    """Frozen template with a spare ready, in the shapes `nuwactl template-status` uses."""
-    state = str(status.get("state", status.get("template", ""))).lower()
-    frozen = status.get("frozen", state in ("frozen", "ready"))
-    spare = status.get("spare_ready", status.get("spare"))
-    return bool(frozen) and bool(spare)
+    """`nuwactl template-status`: template ready and, when the spare is on, a spare forked."""
+    if status.get("state") != "ready":
+        return False
+    return status.get("spare_pid") is not None or not status.get("spare_enabled", True)

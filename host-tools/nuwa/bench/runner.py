@@ -32,6 +32,14 @@ def _launch_args(app: str, mode: str, spare: bool) -> list[str]:
     return args
 
 
+SPARE_STATES = ("spare", "spare-forking")
+
+
+def is_app(entry: dict[str, Any]) -> bool:
+    """nuwad lists its spare among the apps (unnamed, in a spare state); it is no app."""
+    return bool(entry.get("app")) and entry.get("state") not in SPARE_STATES
+
+
 def _fork_ms(answer: dict[str, Any]) -> float | None:
     value = answer.get("fork_ms")
     return None if value is None else float(value)
@@ -58,9 +66,9 @@ class ModeRunner:
         return answer
 
     def kill_all(self) -> None:
-        apps = self.guest.nuwactl("list")
-        for a in apps:
-            self.guest.nuwactl("kill", str(a["pid"]))
+        for a in self.guest.nuwactl("list"):
+            if is_app(a):
+                self.guest.nuwactl("kill", str(a["pid"]))
 
     def wait_spare(self) -> None:
         if self.mode == "template":
@@ -107,7 +115,7 @@ class ModeRunner:
         self, launched: list[tuple[str, dict[str, Any]]]
     ) -> dict[int, tuple[ProcessMemory, smaps.Breakdown]]:
         pids = [int(a["pid"]) for _, a in launched]
-        listed = {int(e["pid"]): e for e in self.guest.nuwactl("list")}
+        listed = {int(e["pid"]): e for e in self.guest.nuwactl("list") if is_app(e)}
         breakdowns = self.guest.breakdowns(pids)
         return {
             pid: (ProcessMemory.from_json(listed[pid]), breakdowns[pid])
@@ -144,7 +152,7 @@ class ModeRunner:
                 break
             time.sleep(self.plan.settle_seconds)
             stats = self.guest.nuwactl("stats")
-            running = stats.get("apps", [])
+            running = [a for a in stats.get("apps", []) if is_app(a)]
             kills = int(stats.get("lmk_kills", 0)) - kills_at_start
             self.result.fill.append(FillPoint(
                 n_apps=len(running), app=app,
