@@ -1,0 +1,474 @@
+/* Config parser: [daemon], [framework], [app NAME]; key = value; '#' comments. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+enum section { SEC_NONE, SEC_DAEMON, SEC_FRAMEWORK, SEC_APP };
+
+struct parser {
+	struct nuwa_conf *c;
+	const char *file;
+	int line;
+	enum section sec;
+	struct nuwa_app_conf *app;
+	char *err;
+	size_t errlen;
+	char **includes;
+	int nincludes;
+};
+
+static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parser *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%d: %s", p->file, p->line, msg);
+	return -1;
+}
+
+int nuwa_name_ok(const char *s)
+{
+	size_t n = 0;
+	if (!s || !*s)
+		return 0;
+	for (; s[n]; n++)
+		if (!(isalnum((unsigned char)s[n]) || s[n] == '.' || s[n] == '_' || s[n] == '-'))
+			return 0;
+	return n < NUWA_NAME_MAX && s[0] != '.' && s[0] != '-';
+}
+
+static char *trim(char *s)
+{
+	char *e;
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static char *abs_path(const char *v)
+{
+	char cwd[PATH_MAX], *out;
+	if (v[0] == '/')
+		return strdup(v);
+	if (!getcwd(cwd, sizeof cwd))
+		return NULL;
+	out = malloc(strlen(cwd) + strlen(v) + 2);
+	if (out)
+		sprintf(out, "%s/%s", cwd, v);
+	return out;
+}
+
+static int set_str(struct parser *p, char **dst, const char *v, int is_path)
+{
+	char *s;
+	if (!*v)
+		return fail(p, "empty value");
+	s = is_path ? abs_path(v) : strdup(v);
+	if (!s)
+		return fail(p, "out of memory");
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int set_int(struct parser *p, int *dst, const char *v, long lo, long hi)
+{
+	char *end;
+	long n;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi)
+		return fail(p, "'%s' is not a number in %ld..%ld", v, lo, hi);
+	*dst = (int)n;
+	return 0;
+}
+
+static void free_words(int n, char **w)
+{
+	int i;
+	for (i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+}
+
+/* Split V on blanks into a fresh array; paths made absolute when IS_PATH. */
+static int set_words(struct parser *p, int *n, char ***dst, const char *v, int is_path)
+{
+	char *copy = strdup(v), *tok, *save = NULL;
+	char **w = NULL;
+	int k = 0;
+	if (!copy)
+		return fail(p, "out of memory");
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		char **nw = realloc(w, (size_t)(k + 2) * sizeof *w);
+		if (!nw)
+			goto oom;
+		w = nw;
+		w[k] = is_path ? abs_path(tok) : strdup(tok);
+		if (!w[k])
+			goto oom;
+		w[++k] = NULL;
+	}
+	free(copy);
+	free_words(*n, *dst);
+	*n = k;
+	*dst = w;
+	return 0;
+oom:
+	free(copy);
+	free_words(k, w);
+	return fail(p, "out of memory");
+}
+
+static int set_bool(struct parser *p, int *dst, const char *v)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
+		*dst = 1;
+	else if (!strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off"))
+		*dst = 0;
+	else
+		return fail(p, "'%s' is not a boolean (0/1, yes/no)", v);
+	return 0;
+}
+
+static int daemon_key(struct parser *p, const char *k, const char *v)
+{
+	struct nuwa_conf *c = p->c;
+	if (!strcmp(k, "template"))
+		return set_str(p, &c->template_host, v, 1);
+	if (!strcmp(k, "exec_host"))
+		return set_str(p, &c->exec_host, v, 1);
+	if (!strcmp(k, "spare"))
+		return set_bool(p, &c->spare, v);
+	if (!strcmp(k, "spare_delay_ms"))
+		return set_int(p, &c->spare_delay_ms, v, 0, 600000);
+	if (!strcmp(k, "freeze_timeout_ms"))
+		return set_int(p, &c->freeze_timeout_ms, v, 1, 600000);
+	if (!strcmp(k, "fork_timeout_ms"))
+		return set_int(p, &c->fork_timeout_ms, v, 1, 600000);
+	if (!strcmp(k, "ready_timeout_ms"))
+		return set_int(p, &c->ready_timeout_ms, v, 1, 600000);
+	if (!strcmp(k, "kill_timeout_ms"))
+		return set_int(p, &c->kill_timeout_ms, v, 1, 600000);
+	if (!strcmp(k, "tick_ms"))
+		return set_int(p, &c->tick_ms, v, 10, 600000);
+	if (!strcmp(k, "max_clients"))
+		return set_int(p, &c->max_clients, v, 1, 4096);
+	if (!strcmp(k, "rate_limit"))
+		return set_int(p, &c->rate_limit, v, 1, 1000000);
+	if (!strcmp(k, "socket_group"))
+		return set_str(p, &c->socket_group, v, 0);
+	if (!strcmp(k, "include")) {
+		char **ni = realloc(p->includes, (size_t)(p->nincludes + 1) * sizeof *ni);
+		if (!ni)
+			return fail(p, "out of memory");
+		p->includes = ni;
+		ni[p->nincludes] = abs_path(v);
+		if (!ni[p->nincludes])
+			return fail(p, "out of memory");
+		p->nincludes++;
+		return 0;
+	}
+	return fail(p, "unknown key '%s' in [daemon]", k);
+}
+
+static int framework_key(struct parser *p, const char *k, const char *v)
+{
+	struct nuwa_conf *c = p->c;
+	if (!strcmp(k, "preload"))
+		return set_words(p, &c->npreload, &c->preload, v, 1);
+	if (!strcmp(k, "library"))
+		return set_str(p, &c->fw_library, v, 1);
+	if (!strcmp(k, "init"))
+		return set_str(p, &c->fw_init, v, 0);
+	if (!strcmp(k, "args"))
+		return set_words(p, &c->fw_argc, &c->fw_argv, v, 0);
+	if (!strcmp(k, "skip_threads"))
+		return set_words(p, &c->nskip_threads, &c->skip_threads, v, 0);
+	return fail(p, "unknown key '%s' in [framework]", k);
+}
+
+static int app_key(struct parser *p, const char *k, const char *v)
+{
+	struct nuwa_app_conf *a = p->app;
+	if (!strcmp(k, "library"))
+		return set_str(p, &a->library, v, 1);
+	if (!strcmp(k, "entry"))
+		return set_str(p, &a->entry, v, 0);
+	if (!strcmp(k, "args"))
+		return set_words(p, &a->argc, &a->argv, v, 0);
+	if (!strcmp(k, "oom_score_adj"))
+		return set_int(p, &a->oom_score_adj, v, -1000, 1000);
+	if (!strcmp(k, "mode")) {
+		if (!strcmp(v, "template"))
+			a->exec_mode = 0;
+		else if (!strcmp(v, "exec"))
+			a->exec_mode = 1;
+		else
+			return fail(p, "mode must be 'template' or 'exec', not '%s'", v);
+		return 0;
+	}
+	return fail(p, "unknown key '%s' in [app %s]", k, a->name);
+}
+
+static int section(struct parser *p, char *s)
+{
+	struct nuwa_conf *c = p->c;
+	char *end = strchr(s, ']'), *name;
+	char where[512];
+	if (!end || trim(end + 1)[0])
+		return fail(p, "malformed section header");
+	*end = 0;
+	s = trim(s + 1);
+	p->app = NULL;
+	if (!strcmp(s, "daemon")) {
+		p->sec = SEC_DAEMON;
+		return 0;
+	}
+	if (!strcmp(s, "framework")) {
+		p->sec = SEC_FRAMEWORK;
+		return 0;
+	}
+	if (strncmp(s, "app", 3) || !isspace((unsigned char)s[3]))
+		return fail(p, "unknown section [%s] (want daemon, framework or app NAME)", s);
+	name = trim(s + 3);
+	if (!nuwa_name_ok(name))
+		return fail(p, "bad app name '%s' (letters, digits, '.', '_', '-'; at most %d)", name,
+			    NUWA_NAME_MAX - 1);
+	if (nuwa_conf_app(c, name))
+		return fail(p, "app '%s' defined twice", name);
+	{
+		struct nuwa_app_conf *na = realloc(c->apps, (size_t)(c->napps + 1) * sizeof *na);
+		if (!na)
+			return fail(p, "out of memory");
+		c->apps = na;
+	}
+	p->app = &c->apps[c->napps++];
+	memset(p->app, 0, sizeof *p->app);
+	snprintf(p->app->name, sizeof p->app->name, "%s", name);
+	snprintf(where, sizeof where, "%s:%d", p->file, p->line);
+	p->app->where = strdup(where);
+	p->sec = SEC_APP;
+	return p->app->where ? 0 : fail(p, "out of memory");
+}
+
+static int parse_file(struct parser *p, const char *path, int allow_daemon)
+{
+	FILE *f = fopen(path, "re");
+	char buf[4096];
+	int rc = 0;
+
+	p->file = path;
+	p->line = 0;
+	p->sec = SEC_NONE;
+	p->app = NULL;
+	if (!f) {
+		snprintf(p->err, p->errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(buf, sizeof buf, f)) {
+		char *s, *eq, *k, *v;
+		p->line++;
+		if (!strchr(buf, '\n') && !feof(f)) {
+			rc = fail(p, "line too long");
+			break;
+		}
+		s = trim(buf);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			rc = section(p, s);
+			if (rc == 0 && p->sec == SEC_DAEMON && !allow_daemon)
+				rc = fail(p, "[daemon] is not allowed in an included file");
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			rc = fail(p, "expected 'key = value' or '[section]'");
+			break;
+		}
+		*eq = 0;
+		k = trim(s);
+		v = trim(eq + 1);
+		if (!*k) {
+			rc = fail(p, "missing key before '='");
+			break;
+		}
+		switch (p->sec) {
+		case SEC_NONE:
+			rc = fail(p, "'%s' outside any section", k);
+			break;
+		case SEC_DAEMON:
+			rc = daemon_key(p, k, v);
+			break;
+		case SEC_FRAMEWORK:
+			rc = framework_key(p, k, v);
+			break;
+		case SEC_APP:
+			rc = app_key(p, k, v);
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(p->err, p->errlen, "%s: read error", path);
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int parse_dir(struct parser *p, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	int n = 0, i, rc = 0;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return 0; /* an absent drop-in directory means no drop-ins */
+		snprintf(p->err, p->errlen, "include %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char **nn;
+		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".conf"))
+			continue;
+		nn = realloc(names, (size_t)(n + 1) * sizeof *nn);
+		if (!nn) {
+			rc = -1;
+			break;
+		}
+		names = nn;
+		names[n] = malloc(strlen(dir) + l + 2);
+		if (!names[n]) {
+			rc = -1;
+			break;
+		}
+		sprintf(names[n++], "%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	if (rc)
+		snprintf(p->err, p->errlen, "include %s: out of memory", dir);
+	else
+		qsort(names, (size_t)n, sizeof *names, cmp_str);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = parse_file(p, names[i], 0);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static int check(struct parser *p)
+{
+	struct nuwa_conf *c = p->c;
+	int i;
+	p->file = c->path;
+	p->line = 0;
+	if (c->fw_library == NULL && c->napps > 0) {
+		snprintf(p->err, p->errlen, "%s: [framework] library is required", c->path);
+		return -1;
+	}
+	for (i = 0; i < c->napps; i++) {
+		if (!c->apps[i].library) {
+			snprintf(p->err, p->errlen, "%s: [app %s] has no library", c->apps[i].where,
+				 c->apps[i].name);
+			return -1;
+		}
+		if (!c->apps[i].entry && !(c->apps[i].entry = strdup("nuwa_app_main")))
+			return -1;
+	}
+	if (!c->fw_init && !(c->fw_init = strdup("nuwa_framework_init")))
+		return -1;
+	if (!c->template_host && !(c->template_host = strdup("/usr/libexec/nuwa/nuwa-template")))
+		return -1;
+	if (!c->exec_host && !(c->exec_host = strdup("/usr/libexec/nuwa/nuwa-exec-host")))
+		return -1;
+	return 0;
+}
+
+int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errlen)
+{
+	struct parser p = { .c = c, .err = err, .errlen = errlen };
+	int rc, i;
+
+	memset(c, 0, sizeof *c);
+	c->spare = 1;
+	c->spare_delay_ms = 1000;
+	c->freeze_timeout_ms = 5000;
+	c->fork_timeout_ms = 2000;
+	c->ready_timeout_ms = 10000;
+	c->kill_timeout_ms = 2000;
+	c->tick_ms = 1000;
+	c->max_clients = 512;
+	c->rate_limit = 1000;
+	c->path = abs_path(path);
+	if (!c->path) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	rc = parse_file(&p, c->path, 1);
+	for (i = 0; rc == 0 && i < p.nincludes; i++)
+		rc = parse_dir(&p, p.includes[i]);
+	for (i = 0; i < p.nincludes; i++)
+		free(p.includes[i]);
+	free(p.includes);
+	if (rc == 0)
+		rc = check(&p);
+	if (rc != 0)
+		nuwa_conf_free(c);
+	return rc;
+}
+
+void nuwa_conf_free(struct nuwa_conf *c)
+{
+	int i;
+	free(c->template_host);
+	free(c->exec_host);
+	free(c->socket_group);
+	free_words(c->npreload, c->preload);
+	free(c->fw_library);
+	free(c->fw_init);
+	free_words(c->fw_argc, c->fw_argv);
+	free_words(c->nskip_threads, c->skip_threads);
+	for (i = 0; i < c->napps; i++) {
+		free(c->apps[i].library);
+		free(c->apps[i].entry);
+		free(c->apps[i].where);
+		free_words(c->apps[i].argc, c->apps[i].argv);
+	}
+	free(c->apps);
+	free(c->path);
+	memset(c, 0, sizeof *c);
+}
+
+const struct nuwa_app_conf *nuwa_conf_app(const struct nuwa_conf *c, const char *name)
+{
+	int i;
+	for (i = 0; i < c->napps; i++)
+		if (!strcmp(c->apps[i].name, name))
+			return &c->apps[i];
+	return NULL;
+}

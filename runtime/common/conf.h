@@ -1,0 +1,58 @@
+/* The runtime's config file: ini-like, line based (docs/runtime.md). */
+#ifndef NUWA_CONF_H
+#define NUWA_CONF_H
+
+#include <stddef.h>
+
+#define NUWA_NAME_MAX 48
+
+struct nuwa_app_conf {
+	char name[NUWA_NAME_MAX];
+	char *library;        /* absolute path of the app shared object */
+	char *entry;          /* entry symbol */
+	int exec_mode;        /* default launch mode: 0 template, 1 exec */
+	int oom_score_adj;
+	int argc;             /* args (not including the name) */
+	char **argv;
+	char *where;          /* "file:line" of the section, for messages */
+};
+
+struct nuwa_conf {
+	/* [daemon] */
+	char *template_host;      /* template host executable */
+	char *exec_host;          /* exec-mode host executable */
+	int spare;                /* keep a pre-forked spare: 0/1 */
+	int spare_delay_ms;       /* idle delay after ready before refilling */
+	int freeze_timeout_ms;    /* libnuwa freeze watchdog */
+	int fork_timeout_ms;      /* fork request unanswered -> deadlock */
+	int ready_timeout_ms;     /* launch -> ready */
+	int kill_timeout_ms;      /* SIGTERM -> SIGKILL */
+	int tick_ms;              /* periodic tick (low-memory killer hook) */
+	int max_clients;
+	int rate_limit;           /* control requests per second per client */
+	char *socket_group;       /* NULL: socket mode 0600 */
+	/* [framework] */
+	int npreload;
+	char **preload;
+	char *fw_library;
+	char *fw_init;
+	int fw_argc;
+	char **fw_argv;
+	int nskip_threads;
+	char **skip_threads;
+	/* [app NAME] */
+	int napps;
+	struct nuwa_app_conf *apps;
+	char *path;               /* the main config file */
+};
+
+/* Load PATH into C (zeroed first). Returns 0, or -1 with "file:line: why"
+ * in ERR. Relative paths in values are made absolute against the current
+ * directory. */
+int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errlen);
+void nuwa_conf_free(struct nuwa_conf *c);
+const struct nuwa_app_conf *nuwa_conf_app(const struct nuwa_conf *c, const char *name);
+/* Nonzero when S is a valid app name: [A-Za-z0-9._-], 1..NUWA_NAME_MAX-1. */
+int nuwa_name_ok(const char *s);
+
+#endif

@@ -1,0 +1,142 @@
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "app_runner.h"
+#include "nuwa.h"
+#include "util.h"
+
+static char *argv_area;
+static size_t argv_len;
+
+void runner_keep_argv(int argc, char **argv)
+{
+	int i;
+	if (argc < 1)
+		return;
+	argv_area = argv[0];
+	/* argv strings are contiguous; use them all as the name area. */
+	for (i = 0; i < argc; i++) {
+		if (argv[i] != argv_area + argv_len)
+			break;
+		argv_len += strlen(argv[i]) + 1;
+	}
+}
+
+static void set_process_name(const char *name)
+{
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	if (argv_area && argv_len > 1) {
+		memset(argv_area, 0, argv_len);
+		snprintf(argv_area, argv_len, "%s", name);
+	}
+}
+
+int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode,
+		char *err, size_t errlen)
+{
+	struct nuwa_framework_env env;
+	nuwa_framework_init_fn init;
+	void *h;
+	int64_t t0 = nuwa_mono_us();
+	int i;
+
+	memset(r, 0, sizeof *r);
+	r->mode = mode;
+	if (nuwa_conf_load(config, &r->conf, err, errlen) < 0)
+		return -1;
+	if (!r->conf.fw_library) {
+		snprintf(err, errlen, "%s: no [framework] library", config);
+		return -1;
+	}
+	for (i = 0; i < r->conf.nskip_threads; i++)
+		nuwa_thread_skip_by_name(r->conf.skip_threads[i]);
+	for (i = 0; i < r->conf.npreload; i++) {
+		if (!dlopen(r->conf.preload[i], RTLD_NOW | RTLD_GLOBAL)) {
+			snprintf(err, errlen, "preload: %s", dlerror());
+			return -1;
+		}
+	}
+	h = dlopen(r->conf.fw_library, RTLD_NOW | RTLD_GLOBAL);
+	if (!h) {
+		snprintf(err, errlen, "framework: %s", dlerror());
+		return -1;
+	}
+	*(void **)&init = dlsym(h, r->conf.fw_init);
+	if (!init) {
+		snprintf(err, errlen, "framework %s: no init symbol '%s'", r->conf.fw_library,
+			 r->conf.fw_init);
+		return -1;
+	}
+	memset(&env, 0, sizeof env);
+	env.abi_version = NUWA_APP_ABI_VERSION;
+	env.mode = mode;
+	env.argc = r->conf.fw_argc;
+	env.argv = r->conf.fw_argv;
+	r->fw.abi_version = NUWA_APP_ABI_VERSION;
+	if (init(&env, &r->fw) != 0) {
+		snprintf(err, errlen, "framework %s: %s() failed", r->conf.fw_library, r->conf.fw_init);
+		return -1;
+	}
+	if (r->fw.abi_version != NUWA_APP_ABI_VERSION || !r->fw.run_app) {
+		snprintf(err, errlen, "framework %s: ABI version %u or no run_app (want %d)",
+			 r->conf.fw_library, r->fw.abi_version, NUWA_APP_ABI_VERSION);
+		return -1;
+	}
+	r->init_ms = (double)(nuwa_mono_us() - t0) / 1000.0;
+	return 0;
+}
+
+static int app_error(int channel, const char *fmt, const char *a, const char *b)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, fmt, a, b);
+	nuwa_logf("nuwa-app", "%s", msg);
+	nuwa_msg_send(channel, NUWA_APP_MSG_ERROR, 0, msg, (uint32_t)strlen(msg), -1);
+	return 1;
+}
+
+int runner_run_app(struct runner *r, const char *name, int channel)
+{
+	const struct nuwa_app_conf *ac = nuwa_conf_app(&r->conf, name);
+	struct nuwa_app app;
+	nuwa_app_entry_fn entry;
+	char **argv, oom[16];
+	void *h;
+	int i, fd, n;
+
+	if (!ac)
+		return app_error(channel, "unknown app '%s'%s", name, "");
+	set_process_name(ac->name);
+	n = snprintf(oom, sizeof oom, "%d\n", ac->oom_score_adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, oom, (size_t)n) != n)
+		nuwa_logf(ac->name, "oom_score_adj %d: %s", ac->oom_score_adj, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	h = dlopen(ac->library, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return app_error(channel, "app library: %s%s", dlerror(), "");
+	*(void **)&entry = dlsym(h, ac->entry);
+	if (!entry)
+		return app_error(channel, "app library has no entry symbol '%s'%s", ac->entry, "");
+	argv = calloc((size_t)ac->argc + 2, sizeof *argv);
+	if (!argv)
+		return app_error(channel, "out of memory%s%s", "", "");
+	argv[0] = (char *)ac->name;
+	for (i = 0; i < ac->argc; i++)
+		argv[i + 1] = ac->argv[i];
+	memset(&app, 0, sizeof app);
+	app.abi_version = NUWA_APP_ABI_VERSION;
+	app.name = ac->name;
+	app.mode = r->mode;
+	app.argc = ac->argc + 1;
+	app.argv = argv;
+	app.channel_fd = channel;
+	return r->fw.run_app(&app, entry);
+}

@@ -1,0 +1,26 @@
+/* What the template host and the exec host share: load the framework, and
+ * turn the current process into an app. Both modes run exactly this code. */
+#ifndef NUWA_APP_RUNNER_H
+#define NUWA_APP_RUNNER_H
+
+#include "conf.h"
+#include "nuwa_app.h"
+
+struct runner {
+	struct nuwa_conf conf;
+	struct nuwa_framework fw;
+	enum nuwa_launch_mode mode;
+	double init_ms;          /* preload + framework init, wall time */
+};
+
+/* Remember main()'s argv so the process can be renamed for ps. */
+void runner_keep_argv(int argc, char **argv);
+/* Load config, preload libraries, dlopen the framework and call its init.
+ * 0, or -1 with the reason in ERR. */
+int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode,
+		char *err, size_t errlen);
+/* Specialise into app NAME on CHANNEL and run it; returns the exit status.
+ * Failures are reported on the channel (NUWA_APP_MSG_ERROR) and logged. */
+int runner_run_app(struct runner *r, const char *name, int channel);
+
+#endif

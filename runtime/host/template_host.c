@@ -1,0 +1,186 @@
+/* nuwa-template: loads the framework, freezes, reports ready to nuwad on
+ * its channel, then serves fork requests. It never runs app code: app
+ * libraries are opened in the child. Children are reaped here and their
+ * exit status reported to nuwad (apps re-parent to nuwad, a subreaper, if
+ * the template dies). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "app_runner.h"
+#include "nuwa.h"
+#include "proto.h"
+#include "util.h"
+
+static sigset_t old_mask;
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: nuwa-template --config FILE --channel-fd N\n");
+	exit(2);
+}
+
+static void restore_mask(enum nuwa_hook_point p, void *arg)
+{
+	(void)p;
+	(void)arg;
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+}
+
+static void send_text(int ch, uint16_t type, uint32_t id, const char *s)
+{
+	if (nuwa_msg_send(ch, type, id, s, (uint32_t)strlen(s), -1) < 0 && errno != EPIPE)
+		nuwa_logf("nuwa-template", "send: %s", strerror(errno));
+}
+
+/* In the child: become the app (or wait as a spare first). Never returns. */
+static void child(struct runner *r, const char *name, int app_ch)
+{
+	char buf[NUWA_MSG_MAX_PAYLOAD + 1];
+	if (!*name) {
+		/* A spare: wait for nuwad to say which app to become. */
+		struct nuwa_msg_hdr h;
+		int rc;
+		do
+			rc = nuwa_msg_recv(app_ch, &h, buf, NUWA_MSG_MAX_PAYLOAD, NULL);
+		while (rc > 0 && h.type != NUWA_APP_MSG_SPECIALISE);
+		if (rc <= 0)
+			_exit(0); /* nuwad dropped the spare */
+		buf[h.len] = 0;
+		name = buf;
+	}
+	exit(runner_run_app(r, name, app_ch));
+}
+
+static void serve_fork(struct runner *r, int ch, const struct nuwa_msg_hdr *h,
+		       const char *name, int app_ch)
+{
+	char reply[64];
+	pid_t pid;
+
+	if (app_ch < 0) {
+		send_text(ch, NUWA_T_FORK_FAILED, h->id, "fork request without a channel fd");
+		return;
+	}
+	pid = nuwa_fork();
+	if (pid == 0)
+		child(r, name, app_ch);
+	close(app_ch);
+	if (pid < 0) {
+		char why[128];
+		snprintf(why, sizeof why, "fork: %s", strerror(errno));
+		send_text(ch, NUWA_T_FORK_FAILED, h->id, why);
+		return;
+	}
+	snprintf(reply, sizeof reply, "%d", (int)pid);
+	send_text(ch, NUWA_T_FORKED, h->id, reply);
+}
+
+static void reap(int ch)
+{
+	int status;
+	pid_t pid;
+	char msg[64];
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		snprintf(msg, sizeof msg, "%d %d", (int)pid, status);
+		send_text(ch, NUWA_T_EXIT, 0, msg);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL;
+	int ch = -1, sfd, i;
+	struct runner r;
+	char err[4096], ready[256];
+	sigset_t mask;
+	int64_t t0;
+
+	runner_keep_argv(argc, argv);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[++i];
+		else if (!strcmp(argv[i], "--channel-fd") && i + 1 < argc)
+			ch = atoi(argv[++i]);
+		else
+			usage();
+	}
+	if (!config || ch < 0)
+		usage();
+	config = strdup(config);
+	if (!config)
+		return 1;
+	/* The control channel and the SIGCHLD fd are the template's own. */
+	if (nuwa_fd_private(ch) < 0) {
+		perror("nuwa-template: channel fd");
+		return 2;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, &old_mask) < 0)
+		return 1;
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || nuwa_fd_private(sfd) < 0 ||
+	    nuwa_hook_add(NUWA_HOOK_CHILD_BEFORE_THREADS, restore_mask, NULL) < 0) {
+		perror("nuwa-template: signalfd");
+		return 1;
+	}
+
+	if (runner_load(&r, config, NUWA_MODE_TEMPLATE, err, sizeof err) < 0) {
+		nuwa_logf("nuwa-template", "%s", err);
+		send_text(ch, NUWA_T_FAILED, 0, err);
+		return 1;
+	}
+	t0 = nuwa_mono_us();
+	if (nuwa_freeze(r.conf.freeze_timeout_ms, err, sizeof err) < 0) {
+		nuwa_logf("nuwa-template", "%s", err);
+		send_text(ch, NUWA_T_FAILED, 0, err);
+		return 1;
+	}
+	snprintf(ready, sizeof ready, "init_ms=%.3f freeze_ms=%.3f", r.init_ms,
+		 (double)(nuwa_mono_us() - t0) / 1000.0);
+	send_text(ch, NUWA_T_READY, 0, ready);
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = ch, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			nuwa_logf("nuwa-template", "poll: %s", strerror(errno));
+			return 1;
+		}
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) > 0)
+				;
+			reap(ch);
+		}
+		if (p[0].revents) {
+			struct nuwa_msg_hdr h;
+			char name[NUWA_MSG_MAX_PAYLOAD + 1];
+			int app_ch, rc = nuwa_msg_recv(ch, &h, name, NUWA_MSG_MAX_PAYLOAD, &app_ch);
+			if (rc == 0)
+				return 0; /* nuwad went away */
+			if (rc < 0) {
+				if (errno == EBADMSG || errno == EMSGSIZE || errno == EAGAIN)
+					continue;
+				nuwa_logf("nuwa-template", "channel: %s", strerror(errno));
+				return 1;
+			}
+			name[h.len] = 0;
+			if (h.type == NUWA_T_FORK) {
+				serve_fork(&r, ch, &h, name, app_ch);
+			} else {
+				if (app_ch >= 0)
+					close(app_ch);
+				send_text(ch, NUWA_T_FORK_FAILED, h.id, "unknown request");
+			}
+		}
+	}
+}

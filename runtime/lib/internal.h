@@ -1,0 +1,29 @@
+/* libnuwa internals shared between its source files. */
+#ifndef NUWA_INTERNAL_H
+#define NUWA_INTERNAL_H
+
+#include "nuwa.h"
+
+#define NUWA_HIDDEN __attribute__((visibility("hidden")))
+
+/* Log one line to stderr, prefixed "libnuwa: ". */
+NUWA_HIDDEN void nuwa_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* fds.c: called in the child, before threads exist. */
+NUWA_HIDDEN void nuwa_fds_child_rebuild(void);
+/* fds.c: lock held across fork() so no thread is half-way through a change. */
+NUWA_HIDDEN void nuwa_fds_lock(void);
+NUWA_HIDDEN void nuwa_fds_unlock(void);
+/* fds.c: close() that bypasses our interposer. */
+NUWA_HIDDEN int nuwa_real_close(int fd);
+
+/* seed.c */
+NUWA_HIDDEN void nuwa_seed_child(void);
+
+/* hooks.c */
+NUWA_HIDDEN void nuwa_hooks_run(enum nuwa_hook_point point);
+
+/* Monotonic milliseconds. */
+NUWA_HIDDEN int64_t nuwa_now_ms(void);
+
+#endif

@@ -1,0 +1,869 @@
+/*
+ * Thread tracking, workers, freeze and fork.
+ *
+ * Mechanism (see docs/runtime.md): workers are stopped at a safe point (their
+ * run function returns from a nuwa_worker_* wait holding no locks) and their
+ * threads are joined, so the frozen template is single-threaded apart from
+ * skipped threads. In a child a fresh thread calls the same run function on
+ * the preserved state. Nothing depends on C-library internals: no saved
+ * stacks or registers, no private symbols.
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum thread_kind { KIND_UNMARKED, KIND_WORKER, KIND_SKIPPED };
+
+struct thread_rec {
+	pthread_t id;
+	pid_t tid;                 /* 0 until the thread has started */
+	void *(*start)(void *);
+	void *arg;
+	enum thread_kind kind;
+	struct thread_rec *next;
+};
+
+enum stop_reason { STOP_NONE = 0, STOP_FREEZE = 1, STOP_FOREVER = 2 };
+
+struct nuwa_worker {
+	char name[16];
+	nuwa_worker_fn run;
+	void *state;
+	pthread_t thread;
+	int wake_fd;               /* eventfd, signalled to stop the worker */
+	atomic_int stop;           /* enum stop_reason */
+	int alive;                 /* thread exists (guarded by reg_lock) */
+	int in_run;                /* run function executing */
+	int joined;
+	unsigned generation;
+	_Atomic(pthread_cond_t *) wait_cond;
+	_Atomic(pthread_mutex_t *) wait_mutex;
+	struct nuwa_worker *next;
+};
+
+struct skip_rule {
+	char *name;                /* thread name, or NULL */
+	char *symbol;              /* start symbol, or NULL */
+	struct skip_rule *next;
+};
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
+static struct thread_rec *threads;
+static struct nuwa_worker *workers;
+static struct skip_rule *skip_rules;
+static pthread_key_t rec_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static _Atomic(pthread_create_fn) real_create;
+static int frozen;
+static int is_child;
+
+void nuwa_log(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	dprintf(2, "libnuwa[%d]: %s\n", (int)getpid(), buf);
+}
+
+int64_t nuwa_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pid_t my_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static void rec_exit(void *p)
+{
+	struct thread_rec *rec = p, **pp;
+	pthread_mutex_lock(&reg_lock);
+	for (pp = &threads; *pp; pp = &(*pp)->next) {
+		if (*pp == rec) {
+			*pp = rec->next;
+			break;
+		}
+	}
+	pthread_cond_broadcast(&reg_cond);
+	pthread_mutex_unlock(&reg_lock);
+	free(rec);
+}
+
+static void make_key(void)
+{
+	if (pthread_key_create(&rec_key, rec_exit) != 0)
+		abort(); /* cannot track threads at all: refuse to run */
+}
+
+static pthread_create_fn get_real_create(void)
+{
+	pthread_create_fn fn = atomic_load(&real_create);
+	if (!fn) {
+		fn = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+		if (!fn) {
+			nuwa_log("cannot find the C library's pthread_create: %s", dlerror());
+			abort();
+		}
+		atomic_store(&real_create, fn);
+	}
+	return fn;
+}
+
+static void *trampoline(void *p)
+{
+	struct thread_rec *rec = p;
+	pthread_mutex_lock(&reg_lock);
+	rec->id = pthread_self();
+	rec->tid = my_tid();
+	pthread_cond_broadcast(&reg_cond);
+	pthread_mutex_unlock(&reg_lock);
+	pthread_setspecific(rec_key, rec);
+	return rec->start(rec->arg);
+}
+
+static int spawn(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void *),
+		 void *arg, enum thread_kind kind)
+{
+	pthread_create_fn create = get_real_create();
+	struct thread_rec *rec, **pp;
+	int rc;
+
+	pthread_once(&key_once, make_key);
+	rec = calloc(1, sizeof *rec);
+	if (!rec)
+		return EAGAIN;
+	rec->start = start;
+	rec->arg = arg;
+	rec->kind = kind;
+	pthread_mutex_lock(&reg_lock);
+	rec->next = threads;
+	threads = rec;
+	pthread_mutex_unlock(&reg_lock);
+	rc = create(out, attr, trampoline, rec);
+	if (rc != 0) {
+		pthread_mutex_lock(&reg_lock);
+		for (pp = &threads; *pp; pp = &(*pp)->next) {
+			if (*pp == rec) {
+				*pp = rec->next;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&reg_lock);
+		free(rec);
+	}
+	return rc;
+}
+
+/* Interposes the C library's pthread_create: every thread is registered,
+ * unmarked until someone marks it. */
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+		   void *(*start)(void *), void *arg)
+{
+	return spawn(thread, attr, start, arg, KIND_UNMARKED);
+}
+
+/* ---------------------------------------------------------------- */
+/* Workers.                                                           */
+
+static void *worker_main(void *p)
+{
+	struct nuwa_worker *w = p;
+	int reason;
+
+	prctl(PR_SET_NAME, w->name, 0, 0, 0);
+	w->run(w, w->state);
+	reason = atomic_load(&w->stop);
+	pthread_mutex_lock(&reg_lock);
+	w->in_run = 0;
+	if (reason == STOP_NONE)
+		w->alive = 0; /* finished on its own: not recreated */
+	pthread_cond_broadcast(&reg_cond);
+	pthread_mutex_unlock(&reg_lock);
+	return NULL;
+}
+
+/* Caller holds reg_lock. */
+static int worker_start(struct nuwa_worker *w)
+{
+	int rc;
+	atomic_store(&w->stop, STOP_NONE);
+	w->in_run = 1;
+	w->alive = 1;
+	w->joined = 0;
+	w->generation++;
+	pthread_mutex_unlock(&reg_lock);
+	rc = spawn(&w->thread, NULL, worker_main, w, KIND_WORKER);
+	pthread_mutex_lock(&reg_lock);
+	if (rc != 0) {
+		w->in_run = 0;
+		w->alive = 0;
+		w->joined = 1;
+	}
+	return rc;
+}
+
+nuwa_worker *nuwa_worker_create(const char *name, nuwa_worker_fn run, void *state)
+{
+	struct nuwa_worker *w;
+	int rc;
+
+	if (!name || !run) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	snprintf(w->name, sizeof w->name, "%s", name);
+	w->run = run;
+	w->state = state;
+	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->wake_fd < 0) {
+		free(w);
+		return NULL;
+	}
+	pthread_mutex_lock(&reg_lock);
+	if (frozen) {
+		pthread_mutex_unlock(&reg_lock);
+		nuwa_real_close(w->wake_fd);
+		free(w);
+		errno = EBUSY; /* the template is frozen: no new threads */
+		return NULL;
+	}
+	rc = worker_start(w);
+	if (rc == 0) {
+		w->next = workers;
+		workers = w;
+	}
+	pthread_mutex_unlock(&reg_lock);
+	if (rc != 0) {
+		nuwa_real_close(w->wake_fd);
+		free(w);
+		errno = rc;
+		return NULL;
+	}
+	return w;
+}
+
+static void worker_kick(struct nuwa_worker *w)
+{
+	uint64_t one = 1;
+	pthread_cond_t *c;
+	pthread_mutex_t *m;
+
+	if (write(w->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+		nuwa_log("worker %s: wake: %s", w->name, strerror(errno));
+	m = atomic_load(&w->wait_mutex);
+	c = atomic_load(&w->wait_cond);
+	if (m && c) {
+		pthread_mutex_lock(m);
+		pthread_cond_broadcast(c);
+		pthread_mutex_unlock(m);
+	}
+}
+
+static void worker_clear_wake(struct nuwa_worker *w)
+{
+	uint64_t v;
+	while (read(w->wake_fd, &v, sizeof v) > 0)
+		;
+}
+
+int nuwa_worker_stop(nuwa_worker *w)
+{
+	int rc;
+	struct nuwa_worker **pp;
+
+	if (!w) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (pthread_equal(w->thread, pthread_self())) {
+		errno = EDEADLK;
+		return -1;
+	}
+	atomic_store(&w->stop, STOP_FOREVER);
+	pthread_mutex_lock(&reg_lock);
+	while (w->in_run) {
+		pthread_mutex_unlock(&reg_lock);
+		worker_kick(w);
+		pthread_mutex_lock(&reg_lock);
+		if (w->in_run) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 5 * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&reg_cond, &reg_lock, &ts);
+		}
+	}
+	for (pp = &workers; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	rc = w->joined ? 0 : pthread_join(w->thread, NULL);
+	nuwa_real_close(w->wake_fd);
+	free(w);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
+}
+
+int nuwa_worker_should_stop(const nuwa_worker *w)
+{
+	return atomic_load(&((nuwa_worker *)w)->stop) != STOP_NONE;
+}
+
+const char *nuwa_worker_name(const nuwa_worker *w)
+{
+	return w->name;
+}
+
+void *nuwa_worker_state(const nuwa_worker *w)
+{
+	return w->state;
+}
+
+unsigned nuwa_worker_generation(const nuwa_worker *w)
+{
+	return w->generation;
+}
+
+static int cancelled(void)
+{
+	errno = ECANCELED;
+	return -1;
+}
+
+int nuwa_worker_cond_wait(nuwa_worker *w, pthread_cond_t *cond,
+			  pthread_mutex_t *mutex, int timeout_ms)
+{
+	int rc;
+
+	/* Publish what we wait on before checking the flag: a stopper that
+	 * sets the flag after our check sees the pointers and broadcasts
+	 * under MUTEX, which it can take only once we are waiting. */
+	atomic_store(&w->wait_mutex, mutex);
+	atomic_store(&w->wait_cond, cond);
+	if (nuwa_worker_should_stop(w)) {
+		rc = -2;
+	} else if (timeout_ms < 0) {
+		rc = pthread_cond_wait(cond, mutex);
+	} else {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += timeout_ms / 1000;
+		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		rc = pthread_cond_timedwait(cond, mutex, &ts);
+	}
+	atomic_store(&w->wait_cond, NULL);
+	atomic_store(&w->wait_mutex, NULL);
+	if (rc == -2 || nuwa_worker_should_stop(w))
+		return cancelled();
+	if (rc == ETIMEDOUT) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return 0;
+}
+
+static int remaining(int64_t deadline)
+{
+	int64_t left;
+	if (deadline < 0)
+		return -1;
+	left = deadline - nuwa_now_ms();
+	return left < 0 ? 0 : (int)(left > INT32_MAX ? INT32_MAX : left);
+}
+
+int nuwa_worker_poll(nuwa_worker *w, struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+	struct pollfd small[8], *all = small;
+	int rc;
+	nfds_t i;
+
+	if (nuwa_worker_should_stop(w))
+		return cancelled();
+	if (nfds + 1 > sizeof small / sizeof small[0]) {
+		all = calloc(nfds + 1, sizeof *all);
+		if (!all)
+			return -1;
+	}
+	for (i = 0; i < nfds; i++)
+		all[i] = fds[i];
+	all[nfds].fd = w->wake_fd;
+	all[nfds].events = POLLIN;
+	all[nfds].revents = 0;
+	rc = poll(all, nfds + 1, timeout_ms);
+	if (rc >= 0) {
+		for (i = 0; i < nfds; i++)
+			fds[i].revents = all[i].revents;
+		if (all[nfds].revents)
+			rc--;
+	}
+	if (all != small)
+		free(all);
+	if (nuwa_worker_should_stop(w))
+		return cancelled();
+	return rc;
+}
+
+int nuwa_worker_epoll_wait(nuwa_worker *w, int epfd, struct epoll_event *events,
+			   int maxevents, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : nuwa_now_ms() + timeout_ms;
+	for (;;) {
+		struct pollfd p = { .fd = epfd, .events = POLLIN };
+		int rc = nuwa_worker_poll(w, &p, 1, remaining(deadline));
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			rc = epoll_wait(epfd, events, maxevents, 0);
+			if (rc != 0)
+				return rc;
+		}
+		if (deadline >= 0 && nuwa_now_ms() >= deadline)
+			return 0;
+	}
+}
+
+ssize_t nuwa_worker_read(nuwa_worker *w, int fd, void *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int rc = nuwa_worker_poll(w, &p, 1, timeout_ms);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return read(fd, buf, len);
+}
+
+int nuwa_worker_sleep(nuwa_worker *w, int ms)
+{
+	int64_t deadline = nuwa_now_ms() + (ms < 0 ? 0 : ms);
+	int left;
+	while ((left = remaining(deadline)) > 0) {
+		if (nuwa_worker_poll(w, NULL, 0, left) < 0 && errno == ECANCELED)
+			return -1;
+	}
+	return nuwa_worker_should_stop(w) ? cancelled() : 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Marking other threads.                                             */
+
+int nuwa_thread_skip(pthread_t thread)
+{
+	struct thread_rec *r;
+	int found = 0;
+	pthread_mutex_lock(&reg_lock);
+	for (r = threads; r; r = r->next) {
+		if (r->tid && pthread_equal(r->id, thread) && r->kind != KIND_WORKER) {
+			r->kind = KIND_SKIPPED;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	if (!found) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+
+int nuwa_thread_skip_self(void)
+{
+	struct thread_rec *r;
+	pthread_once(&key_once, make_key);
+	r = pthread_getspecific(rec_key);
+	if (!r) {
+		errno = ESRCH; /* main thread or untracked */
+		return -1;
+	}
+	pthread_mutex_lock(&reg_lock);
+	if (r->kind != KIND_WORKER)
+		r->kind = KIND_SKIPPED;
+	pthread_mutex_unlock(&reg_lock);
+	return 0;
+}
+
+static int add_rule(const char *name, const char *symbol)
+{
+	struct skip_rule *r = calloc(1, sizeof *r);
+	if (!r)
+		return -1;
+	r->name = name ? strdup(name) : NULL;
+	r->symbol = symbol ? strdup(symbol) : NULL;
+	if ((name && !r->name) || (symbol && !r->symbol)) {
+		free(r->name);
+		free(r->symbol);
+		free(r);
+		errno = ENOMEM;
+		return -1;
+	}
+	pthread_mutex_lock(&reg_lock);
+	r->next = skip_rules;
+	skip_rules = r;
+	pthread_mutex_unlock(&reg_lock);
+	return 0;
+}
+
+int nuwa_thread_skip_by_name(const char *name)
+{
+	if (!name || !*name) {
+		errno = EINVAL;
+		return -1;
+	}
+	return add_rule(name, NULL);
+}
+
+int nuwa_thread_skip_by_start(const char *symbol)
+{
+	if (!symbol || !*symbol) {
+		errno = EINVAL;
+		return -1;
+	}
+	return add_rule(NULL, symbol);
+}
+
+static void thread_comm(pid_t tid, char *out, size_t cap)
+{
+	char path[64];
+	FILE *f;
+	snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+	snprintf(out, cap, "?");
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(out, (int)cap, f))
+		out[strcspn(out, "\n")] = 0;
+	fclose(f);
+}
+
+static void start_symbol(void *(*start)(void *), char *out, size_t cap)
+{
+	Dl_info info;
+	void *addr;
+	memcpy(&addr, &start, sizeof addr); /* function to object pointer */
+	if (dladdr(addr, &info) && info.dli_sname)
+		snprintf(out, cap, "%s in %s", info.dli_sname, info.dli_fname ? info.dli_fname : "?");
+	else if (dladdr(addr, &info) && info.dli_fname)
+		snprintf(out, cap, "%p in %s", addr, info.dli_fname);
+	else
+		snprintf(out, cap, "%p", addr);
+}
+
+/* Caller holds reg_lock. Nonzero when a skip rule covers REC. */
+static int rule_skips(struct thread_rec *rec)
+{
+	struct skip_rule *r;
+	char comm[32], sym[512];
+	if (!skip_rules || !rec->tid)
+		return 0;
+	thread_comm(rec->tid, comm, sizeof comm);
+	start_symbol(rec->start, sym, sizeof sym);
+	for (r = skip_rules; r; r = r->next) {
+		if (r->name && strcmp(r->name, comm) == 0)
+			return 1;
+		if (r->symbol) {
+			size_t n = strlen(r->symbol);
+			if (strncmp(sym, r->symbol, n) == 0 && sym[n] == ' ')
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Freeze.                                                            */
+
+static void append(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+	if (used + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, cap - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Caller holds reg_lock. Counts threads that prevent the freeze and, when
+ * ERR is given, describes them. */
+static int stragglers(char *err, size_t cap)
+{
+	struct thread_rec *r;
+	struct nuwa_worker *w;
+	int n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	for (w = workers; w; w = w->next) {
+		if (w->in_run) {
+			n++;
+			if (err)
+				append(err, cap, "; worker '%s' did not reach a safe point", w->name);
+		}
+	}
+	for (r = threads; r; r = r->next) {
+		if (r->kind != KIND_UNMARKED)
+			continue;
+		if (!r->tid) {
+			n++; /* still starting */
+			continue;
+		}
+		if (rule_skips(r)) {
+			r->kind = KIND_SKIPPED;
+			continue;
+		}
+		n++;
+		if (err) {
+			char comm[32], sym[512];
+			thread_comm(r->tid, comm, sizeof comm);
+			start_symbol(r->start, sym, sizeof sym);
+			append(err, cap, "; thread '%s' (tid %d, start %s) is neither a worker nor skipped",
+			       comm, (int)r->tid, sym);
+		}
+	}
+	/* Threads made behind our back (raw clone, libc-internal helpers). */
+	d = opendir("/proc/self/task");
+	if (d) {
+		while ((de = readdir(d))) {
+			pid_t tid = (pid_t)atoi(de->d_name);
+			int known = 0;
+			if (tid <= 0 || tid == getpid())
+				continue;
+			for (r = threads; r && !known; r = r->next)
+				known = r->tid == tid;
+			if (known)
+				continue;
+			n++;
+			if (err) {
+				char comm[32];
+				thread_comm(tid, comm, sizeof comm);
+				append(err, cap, "; thread '%s' (tid %d) was not created through pthread_create",
+				       comm, (int)tid);
+			}
+		}
+		closedir(d);
+	}
+	return n;
+}
+
+static int frozen_worker_threads_gone(void)
+{
+	struct thread_rec *r;
+	for (r = threads; r; r = r->next)
+		if (r->kind == KIND_WORKER)
+			return 0;
+	return 1;
+}
+
+int nuwa_freeze(int timeout_ms, char *err, size_t errlen)
+{
+	struct nuwa_worker *w;
+	int64_t deadline;
+	char dummy[1];
+
+	if (!err || errlen == 0) {
+		err = dummy;
+		errlen = sizeof dummy;
+	}
+	err[0] = 0;
+	if (getpid() != my_tid()) {
+		snprintf(err, errlen, "nuwa_freeze must be called from the main thread");
+		errno = EPERM;
+		return -1;
+	}
+	if (timeout_ms <= 0)
+		timeout_ms = NUWA_FREEZE_TIMEOUT_MS;
+	pthread_mutex_lock(&reg_lock);
+	if (frozen) {
+		pthread_mutex_unlock(&reg_lock);
+		snprintf(err, errlen, "already frozen");
+		errno = EALREADY;
+		return -1;
+	}
+	pthread_mutex_unlock(&reg_lock);
+
+	nuwa_hooks_run(NUWA_HOOK_BEFORE_FREEZE);
+	deadline = nuwa_now_ms() + timeout_ms;
+	pthread_mutex_lock(&reg_lock);
+	for (w = workers; w; w = w->next)
+		if (w->in_run)
+			atomic_store(&w->stop, STOP_FREEZE);
+	for (;;) {
+		struct timespec ts;
+		if (stragglers(NULL, 0) == 0)
+			break;
+		if (nuwa_now_ms() >= deadline) {
+			char why[3072] = "";
+			stragglers(why, sizeof why);
+			snprintf(err, errlen, "freeze failed after %d ms%s", timeout_ms, why);
+			/* Give the process back its workers. */
+			for (w = workers; w; w = w->next) {
+				if (!w->alive || w->in_run)
+					continue;
+				pthread_mutex_unlock(&reg_lock);
+				pthread_join(w->thread, NULL);
+				pthread_mutex_lock(&reg_lock);
+				worker_clear_wake(w);
+				worker_start(w);
+				w->generation--; /* same process, same generation */
+			}
+			for (w = workers; w; w = w->next)
+				if (w->in_run)
+					atomic_store(&w->stop, STOP_NONE);
+			pthread_mutex_unlock(&reg_lock);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pthread_mutex_unlock(&reg_lock);
+		for (w = workers; w; w = w->next)
+			if (atomic_load(&w->stop) == STOP_FREEZE)
+				worker_kick(w);
+		pthread_mutex_lock(&reg_lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 2 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&reg_cond, &reg_lock, &ts);
+	}
+	/* Every worker has returned: join the threads so nothing but skipped
+	 * threads runs beside us. */
+	for (w = workers; w; w = w->next) {
+		if (!w->joined) {
+			pthread_t t = w->thread;
+			w->joined = 1;
+			pthread_mutex_unlock(&reg_lock);
+			pthread_join(t, NULL);
+			pthread_mutex_lock(&reg_lock);
+		}
+	}
+	while (!frozen_worker_threads_gone())
+		pthread_cond_wait(&reg_cond, &reg_lock);
+	frozen = 1;
+	pthread_mutex_unlock(&reg_lock);
+	return 0;
+}
+
+int nuwa_is_frozen(void)
+{
+	int f;
+	pthread_mutex_lock(&reg_lock);
+	f = frozen;
+	pthread_mutex_unlock(&reg_lock);
+	return f;
+}
+
+int nuwa_is_child(void)
+{
+	return is_child;
+}
+
+/* ---------------------------------------------------------------- */
+/* Fork.                                                              */
+
+static void child_rebuild(void)
+{
+	struct thread_rec *r, *next;
+	struct nuwa_worker *w;
+
+	is_child = 1;
+	/* Only this thread survived fork(): forget the rest. */
+	for (r = threads; r; r = next) {
+		next = r->next;
+		free(r);
+	}
+	threads = NULL;
+	nuwa_fds_child_rebuild();
+	nuwa_seed_child();
+	nuwa_hooks_run(NUWA_HOOK_CHILD_BEFORE_THREADS);
+	pthread_mutex_lock(&reg_lock);
+	frozen = 0;
+	for (w = workers; w; w = w->next) {
+		int fresh;
+		if (!w->alive)
+			continue;
+		/* The inherited eventfd is the template's kernel object. */
+		fresh = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fresh < 0 || dup3(fresh, w->wake_fd, O_CLOEXEC) < 0) {
+			nuwa_log("worker %s: new wake fd: %s", w->name, strerror(errno));
+			abort();
+		}
+		nuwa_real_close(fresh);
+		if (worker_start(w) != 0) {
+			nuwa_log("worker %s: cannot recreate thread", w->name);
+			abort();
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	nuwa_hooks_run(NUWA_HOOK_CHILD_AFTER_THREADS);
+}
+
+pid_t nuwa_fork(void)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&reg_lock);
+	if (!frozen) {
+		pthread_mutex_unlock(&reg_lock);
+		errno = EINVAL;
+		return -1;
+	}
+	/* Hold our locks across fork() so skipped threads cannot leave them
+	 * half-changed in the child. */
+	nuwa_fds_lock();
+	pid = fork();
+	if (pid == 0) {
+		/* This thread owns both locks in the child too. */
+		nuwa_fds_unlock();
+		pthread_mutex_unlock(&reg_lock);
+		child_rebuild();
+		return 0;
+	}
+	nuwa_fds_unlock();
+	pthread_mutex_unlock(&reg_lock);
+	if (pid > 0)
+		nuwa_hooks_run(NUWA_HOOK_PARENT_AFTER_FORK);
+	return pid;
+}

@@ -1,0 +1,709 @@
+/* The app table: launching (spare, template fork, exec), ready, reaping,
+ * killing, messages to apps, and the spare. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nuwa.h"
+#include "nuwa_app.h"
+#include "nuwad.h"
+#include "procmem.h"
+#include "launch_exec.h"
+#include "util.h"
+
+#define PENDING_TIMEOUT_MS 5000
+
+const char *app_state_name(enum app_state s)
+{
+	switch (s) {
+	case APP_WAIT_TEMPLATE: return "waiting-for-template";
+	case APP_FORKING: return "forking";
+	case APP_STARTING: return "starting";
+	case APP_RUNNING: return "running";
+	case APP_STOPPING: return "stopping";
+	case APP_SPARE_FORKING: return "spare-forking";
+	case APP_SPARE: return "spare";
+	}
+	return "?";
+}
+
+static int is_spare(const struct app *a)
+{
+	return a->state == APP_SPARE || a->state == APP_SPARE_FORKING;
+}
+
+struct app *apps_spare(struct nuwad *d)
+{
+	struct app *a;
+	for (a = d->apps; a; a = a->next)
+		if (is_spare(a))
+			return a;
+	return NULL;
+}
+
+struct app *nuwad_app_oldest(struct nuwad *d)
+{
+	struct app *a, *best = NULL;
+	for (a = d->apps; a; a = a->next)
+		if (!is_spare(a) && a->pid > 0 && (!best || a->seq < best->seq))
+			best = a;
+	return best;
+}
+
+struct app *nuwad_app_newer(struct nuwad *d, struct app *cur)
+{
+	struct app *a, *best = NULL;
+	for (a = d->apps; a; a = a->next)
+		if (!is_spare(a) && a->pid > 0 && a->seq > cur->seq && (!best || a->seq < best->seq))
+			best = a;
+	return best;
+}
+
+static struct app *app_new(struct nuwad *d, const char *name)
+{
+	struct app *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	snprintf(a->name, sizeof a->name, "%s", name);
+	a->chan = -1;
+	a->seq = ++d->next_seq;
+	a->next = d->apps;
+	d->apps = a;
+	return a;
+}
+
+static void close_chan(struct app *a)
+{
+	if (a->chan >= 0) {
+		close(a->chan);
+		a->chan = -1;
+	}
+}
+
+static void fail_pending(struct nuwad *d, struct app *a, const char *why)
+{
+	while (a->pend) {
+		struct pending *p = a->pend;
+		a->pend = p->next;
+		control_reply_err(d, p->client, "app %s (pid %d): %s", a->name, (int)a->pid, why);
+		free(p);
+	}
+}
+
+/* Answer the launch waiter with an error and forget the waiter. */
+static void launch_failed(struct nuwad *d, struct app *a, const char *why)
+{
+	if (a->waiter) {
+		control_reply_err(d, a->waiter, "launch %s failed: %s", a->name, why);
+		a->waiter = 0;
+	}
+}
+
+static void app_free(struct nuwad *d, struct app *a)
+{
+	struct app **pp;
+	for (pp = &d->apps; *pp; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	close_chan(a);
+	fail_pending(d, a, "app is gone");
+	free(a);
+}
+
+static void schedule_refill(struct nuwad *d, int delay_ms)
+{
+	int64_t at = nuwad_now_us() + (int64_t)delay_ms * 1000;
+	if (!d->conf.spare)
+		return;
+	if (!d->refill_at_us || at > d->refill_at_us)
+		d->refill_at_us = at;
+}
+
+static void refill(struct nuwad *d)
+{
+	struct app *a;
+	if (!d->conf.spare || apps_spare(d) || d->t.state != T_READY)
+		return;
+	/* Refilling waits while a launch is in progress so it does not compete
+	 * with it; the ready handler reschedules. */
+	for (a = d->apps; a; a = a->next)
+		if (a->state == APP_FORKING || a->state == APP_STARTING || a->state == APP_WAIT_TEMPLATE)
+			return;
+	d->refill_at_us = 0;
+	a = app_new(d, "");
+	if (!a)
+		return;
+	a->state = APP_SPARE_FORKING;
+	if (tmpl_fork(d, a) < 0) {
+		nuwad_log("spare: fork request: %s", strerror(errno));
+		app_free(d, a);
+		schedule_refill(d, 1000);
+	}
+}
+
+static void reply_launched(struct nuwad *d, struct app *a)
+{
+	struct out o;
+	if (!a->waiter)
+		return;
+	out_init(&o, a->waiter_text);
+	out_obj_begin(&o, NULL);
+	out_str(&o, "app", a->name);
+	out_int(&o, "pid", a->pid);
+	out_str(&o, "mode", a->exec_mode ? "exec" : "template");
+	out_num(&o, "launch_ms", a->launch_ms);
+	out_bool(&o, "spare", a->via_spare);
+	out_obj_end(&o);
+	control_reply_out(d, a->waiter, &o);
+	out_free(&o);
+	a->waiter = 0;
+}
+
+static void start_exec(struct nuwad *d, struct app *a)
+{
+	int sv[2];
+	char *argv[] = { d->conf.exec_host, "--config", d->conf.path, "--app", a->name,
+			 "--channel-fd", "3", NULL };
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		launch_failed(d, a, strerror(errno));
+		app_free(d, a);
+		return;
+	}
+	a->pid = spawn_with_channel(argv, sv[1]);
+	close(sv[1]);
+	if (a->pid < 0) {
+		char why[512];
+		snprintf(why, sizeof why, "cannot start %s: %s", d->conf.exec_host, strerror(errno));
+		close(sv[0]);
+		a->pid = 0;
+		launch_failed(d, a, why);
+		app_free(d, a);
+		return;
+	}
+	nuwa_set_nonblock(sv[0], 1);
+	a->chan = sv[0];
+	a->state = APP_STARTING;
+	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;
+}
+
+static void start_fork(struct nuwad *d, struct app *a)
+{
+	if (tmpl_fork(d, a) < 0) {
+		char why[256];
+		snprintf(why, sizeof why, "fork request: %s", strerror(errno));
+		launch_failed(d, a, why);
+		app_free(d, a);
+		return;
+	}
+	a->state = APP_FORKING;
+}
+
+void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, const char *name,
+		 int mode, int no_spare)
+{
+	const struct nuwa_app_conf *ac = nuwa_conf_app(&d->conf, name);
+	struct app *a, *spare;
+
+	if (!ac) {
+		control_reply_err(d, cid, "unknown app '%s' (see 'nuwactl apps')", name);
+		return;
+	}
+	if (mode < 0)
+		mode = ac->exec_mode;
+	spare = apps_spare(d);
+	if (!mode && !no_spare && spare && spare->state == APP_SPARE && spare->chan >= 0) {
+		/* Specialise the spare: it is already forked and has its threads. */
+		if (nuwa_msg_send(spare->chan, NUWA_APP_MSG_SPECIALISE, 0, name,
+				  (uint32_t)strlen(name), -1) == 0) {
+			a = spare;
+			snprintf(a->name, sizeof a->name, "%s", name);
+			a->seq = ++d->next_seq;
+			a->via_spare = 1;
+			a->state = APP_STARTING;
+			a->t_request_us = t_request;
+			a->waiter = cid;
+			a->waiter_text = text;
+			a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;
+			return;
+		}
+		nuwad_log("spare %d: %s; dropping it", (int)spare->pid, strerror(errno));
+		kill(spare->pid, SIGKILL);
+		spare->state = APP_STOPPING;
+		close_chan(spare);
+	}
+	if (!mode && d->t.state != T_READY && !d->t.ever_ready) {
+		control_reply_err(d, cid, "template not ready%s%s",
+				  d->t.last_error[0] ? ": " : "", d->t.last_error);
+		return;
+	}
+	a = app_new(d, name);
+	if (!a) {
+		control_reply_err(d, cid, "out of memory");
+		return;
+	}
+	a->exec_mode = mode;
+	a->t_request_us = t_request;
+	a->waiter = cid;
+	a->waiter_text = text;
+	if (mode) {
+		start_exec(d, a);
+	} else if (d->t.state == T_READY) {
+		start_fork(d, a);
+	} else {
+		/* The template is restarting: wait for it (bounded). */
+		a->state = APP_WAIT_TEMPLATE;
+		a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;
+	}
+}
+
+void apps_template_ready(struct nuwad *d)
+{
+	struct app *a, *next;
+	for (a = d->apps; a; a = next) {
+		next = a->next;
+		if (a->state == APP_WAIT_TEMPLATE)
+			start_fork(d, a);
+	}
+	schedule_refill(d, 0);
+}
+
+void apps_template_lost(struct nuwad *d)
+{
+	struct app *a, *next;
+	/* Fork requests in flight will never be answered. */
+	for (a = d->apps; a; a = next) {
+		next = a->next;
+		if (a->state == APP_FORKING) {
+			launch_failed(d, a, "the template died");
+			app_free(d, a);
+		} else if (a->state == APP_SPARE_FORKING) {
+			app_free(d, a);
+		}
+	}
+}
+
+void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, const char *error)
+{
+	struct app *a;
+	for (a = d->apps; a; a = a->next)
+		if ((a->state == APP_FORKING || a->state == APP_SPARE_FORKING) && a->fork_id == id)
+			break;
+	if (!a) {
+		nuwad_log("fork answer %u for nobody (pid %d)", id, (int)pid);
+		return;
+	}
+	if (error || pid <= 0) {
+		if (a->state == APP_SPARE_FORKING) {
+			nuwad_log("spare: %s", error ? error : "bad pid");
+			app_free(d, a);
+			schedule_refill(d, 1000);
+			return;
+		}
+		launch_failed(d, a, error ? error : "template sent a bad pid");
+		app_free(d, a);
+		return;
+	}
+	a->pid = pid;
+	if (a->state == APP_SPARE_FORKING) {
+		a->state = APP_SPARE;
+		a->deadline_us = 0;
+	} else {
+		a->state = APP_STARTING;
+		a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;
+	}
+}
+
+static struct pending *take_pending(struct app *a, uint32_t id)
+{
+	struct pending **pp;
+	for (pp = &a->pend; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			struct pending *p = *pp;
+			*pp = p->next;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void answer_pending(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
+			   const char *payload)
+{
+	struct pending *p = take_pending(a, h->id);
+	struct out o;
+	if (!p)
+		return;
+	if (h->type == NUWA_APP_MSG_ERROR) {
+		control_reply_err(d, p->client, "app %s (pid %d): %s", a->name, (int)a->pid, payload);
+		free(p);
+		return;
+	}
+	out_init(&o, p->text);
+	out_obj_begin(&o, NULL);
+	out_str(&o, "app", a->name);
+	out_int(&o, "pid", a->pid);
+	out_num(&o, "rtt_ms", (double)(nuwad_now_us() - p->sent_us) / 1000.0);
+	if (p->kind == PEND_CALL)
+		out_str(&o, "reply", payload);
+	out_obj_end(&o);
+	control_reply_out(d, p->client, &o);
+	out_free(&o);
+	free(p);
+}
+
+void apps_on_channel(struct nuwad *d, struct app *a)
+{
+	int budget = 16;
+	while (budget-- > 0 && a->chan >= 0) {
+		struct nuwa_msg_hdr h;
+		char buf[NUWA_MSG_MAX_PAYLOAD + 1];
+		int rc = nuwa_msg_recv(a->chan, &h, buf, NUWA_MSG_MAX_PAYLOAD, NULL);
+		if (rc < 0 && errno == EAGAIN)
+			return;
+		if (rc < 0 && (errno == EBADMSG || errno == EMSGSIZE)) {
+			nuwad_log("app %s (pid %d): malformed message dropped", a->name, (int)a->pid);
+			continue;
+		}
+		if (rc <= 0) {
+			/* The app closed its channel: it is exiting. Its exit
+			 * status (from us or the template) removes it. */
+			close_chan(a);
+			if (a->state == APP_STARTING)
+				launch_failed(d, a, "app closed its channel before ready");
+			fail_pending(d, a, "app closed its channel");
+			if (a->state == APP_SPARE)
+				a->state = APP_STOPPING;
+			return;
+		}
+		buf[h.len] = 0;
+		switch (h.type) {
+		case NUWA_APP_MSG_READY:
+			if (a->state == APP_STARTING) {
+				a->launch_ms = (double)(nuwad_now_us() - a->t_request_us) / 1000.0;
+				a->state = APP_RUNNING;
+				a->deadline_us = 0;
+				reply_launched(d, a);
+				if (!a->exec_mode)
+					schedule_refill(d, d->conf.spare_delay_ms);
+			}
+			break;
+		case NUWA_APP_MSG_ERROR:
+			if (h.id == 0 && a->state == APP_STARTING) {
+				nuwad_log("app %s (pid %d) failed to start: %s", a->name, (int)a->pid, buf);
+				launch_failed(d, a, buf);
+				kill(a->pid, SIGKILL);
+				a->state = APP_STOPPING;
+				a->deadline_us = 0;
+			} else {
+				answer_pending(d, a, &h, buf);
+			}
+			break;
+		case NUWA_APP_MSG_PONG:
+		case NUWA_APP_MSG_REPLY:
+			answer_pending(d, a, &h, buf);
+			break;
+		default:
+			nuwad_log("app %s (pid %d) sent unexpected message %u", a->name, (int)a->pid, h.type);
+		}
+	}
+}
+
+void apps_reaped(struct nuwad *d, pid_t pid, int status)
+{
+	struct app *a;
+	char why[96];
+	for (a = d->apps; a; a = a->next)
+		if (a->pid == pid)
+			break;
+	if (!a)
+		return;
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(status));
+	if (!is_spare(a))
+		nuwad_log("app %s (pid %d) %s", a->name, (int)pid, why);
+	if (a->state == APP_STARTING || a->state == APP_FORKING)
+		launch_failed(d, a, why);
+	if (is_spare(a) || (a->state == APP_STOPPING && !a->name[0]))
+		schedule_refill(d, d->conf.spare_delay_ms);
+	if (a->kill) {
+		struct killop *k = a->kill;
+		if (--k->remaining == 0) {
+			struct out o;
+			int i;
+			out_init(&o, k->text);
+			out_obj_begin(&o, NULL);
+			out_arr_begin(&o, "killed");
+			for (i = 0; i < k->n; i++)
+				out_int(&o, NULL, k->pids[i]);
+			out_arr_end(&o);
+			out_obj_end(&o);
+			control_reply_out(d, k->client, &o);
+			out_free(&o);
+			free(k);
+		}
+	}
+	app_free(d, a);
+}
+
+int nuwad_kill_app(struct nuwad *d, struct app *a, int sig, const char *reason)
+{
+	if (is_spare(a) || a->pid <= 0)
+		return -1;
+	nuwad_log("killing app %s (pid %d) with signal %d: %s", a->name, (int)a->pid, sig, reason);
+	if (kill(a->pid, sig) < 0)
+		return -1;
+	if (a->state == APP_STARTING)
+		launch_failed(d, a, reason);
+	a->state = APP_STOPPING;
+	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.kill_timeout_ms * 1000;
+	return 0;
+}
+
+static int is_pid(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+static int matches(const struct app *a, const char *target)
+{
+	if (is_spare(a) || a->pid <= 0)
+		return 0;
+	if (is_pid(target))
+		return a->pid == (pid_t)atol(target);
+	return !strcmp(a->name, target);
+}
+
+void apps_kill(struct nuwad *d, uint64_t cid, int text, const char *target)
+{
+	struct killop *k = calloc(1, sizeof *k);
+	struct app *a;
+	if (!k) {
+		control_reply_err(d, cid, "out of memory");
+		return;
+	}
+	k->client = cid;
+	k->text = text;
+	for (a = d->apps; a; a = a->next) {
+		if (!matches(a, target) || a->kill || k->n == (int)(sizeof k->pids / sizeof k->pids[0]))
+			continue;
+		if (a->state != APP_STOPPING && nuwad_kill_app(d, a, SIGTERM, "nuwactl kill") < 0)
+			continue;
+		if (a->state == APP_STOPPING && !a->deadline_us)
+			a->deadline_us = nuwad_now_us() + (int64_t)d->conf.kill_timeout_ms * 1000;
+		a->kill = k;
+		k->pids[k->n++] = a->pid;
+		k->remaining++;
+	}
+	if (k->n == 0) {
+		free(k);
+		control_reply_err(d, cid, "no running app '%s'", target);
+	}
+}
+
+void apps_message(struct nuwad *d, uint64_t cid, int text, const char *target,
+		  enum pending_kind kind, const char *payload)
+{
+	struct app *a;
+	struct pending *p;
+	uint16_t type = kind == PEND_PING ? NUWA_APP_MSG_PING : NUWA_APP_MSG_REQUEST;
+	for (a = d->apps; a; a = a->next)
+		if (matches(a, target) && a->chan >= 0 && a->state == APP_RUNNING)
+			break;
+	if (!a) {
+		control_reply_err(d, cid, "no running app '%s'", target);
+		return;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p) {
+		control_reply_err(d, cid, "out of memory");
+		return;
+	}
+	p->id = ++d->next_id;
+	p->kind = kind;
+	p->client = cid;
+	p->text = text;
+	p->sent_us = nuwad_now_us();
+	p->deadline_us = p->sent_us + PENDING_TIMEOUT_MS * 1000LL;
+	if (nuwa_msg_send(a->chan, type, p->id, payload, payload ? (uint32_t)strlen(payload) : 0, -1) < 0) {
+		control_reply_err(d, cid, "app %s: %s", a->name, strerror(errno));
+		free(p);
+		return;
+	}
+	p->next = a->pend;
+	a->pend = p;
+}
+
+void apps_timers(struct nuwad *d, int64_t now, int64_t *next)
+{
+	struct app *a, *nx;
+	for (a = d->apps; a; a = nx) {
+		struct pending **pp;
+		nx = a->next;
+		for (pp = &a->pend; *pp;) {
+			struct pending *p = *pp;
+			if (now >= p->deadline_us) {
+				*pp = p->next;
+				control_reply_err(d, p->client, "app %s (pid %d) did not answer within %d ms",
+						  a->name, (int)a->pid, PENDING_TIMEOUT_MS);
+				free(p);
+				continue;
+			}
+			if (p->deadline_us < *next)
+				*next = p->deadline_us;
+			pp = &p->next;
+		}
+		if (!a->deadline_us || a->state == APP_FORKING || a->state == APP_SPARE_FORKING)
+			continue; /* fork deadlines belong to the template supervisor */
+		if (now < a->deadline_us) {
+			if (a->deadline_us < *next)
+				*next = a->deadline_us;
+			continue;
+		}
+		a->deadline_us = 0;
+		if (a->state == APP_WAIT_TEMPLATE) {
+			launch_failed(d, a, "template not ready in time");
+			app_free(d, a);
+		} else if (a->state == APP_STARTING) {
+			char why[96];
+			snprintf(why, sizeof why, "no ready message within %d ms", d->conf.ready_timeout_ms);
+			launch_failed(d, a, why);
+			kill(a->pid, SIGKILL);
+			a->state = APP_STOPPING;
+		} else if (a->state == APP_STOPPING) {
+			kill(a->pid, SIGKILL);
+		}
+	}
+	if (d->refill_at_us) {
+		if (now >= d->refill_at_us)
+			refill(d);
+		else if (d->refill_at_us < *next)
+			*next = d->refill_at_us;
+	}
+}
+
+static void out_mem(struct out *o, pid_t pid)
+{
+	struct procmem m;
+	procmem_read(pid, &m);
+	out_int(o, "uss_kb", m.uss_kb);
+	out_int(o, "pss_kb", m.pss_kb);
+	out_int(o, "rss_kb", m.rss_kb);
+}
+
+void apps_list(struct nuwad *d, struct out *o)
+{
+	struct app *a = nuwad_app_oldest(d);
+	out_arr_begin(o, NULL);
+	for (; a; a = nuwad_app_newer(d, a)) {
+		out_obj_begin(o, NULL);
+		out_str(o, "app", a->name);
+		out_int(o, "pid", a->pid);
+		out_str(o, "mode", a->exec_mode ? "exec" : "template");
+		out_str(o, "state", app_state_name(a->state));
+		out_num(o, "launch_ms", a->launch_ms);
+		out_bool(o, "spare", a->via_spare);
+		out_int(o, "seq", (long long)a->seq);
+		out_mem(o, a->pid);
+		out_obj_end(o);
+	}
+	out_arr_end(o);
+}
+
+static void out_proc(struct out *o, const char *key, pid_t pid)
+{
+	if (pid <= 0) {
+		out_null(o, key);
+		return;
+	}
+	out_obj_begin(o, key);
+	out_int(o, "pid", pid);
+	out_mem(o, pid);
+	out_int(o, "fds", procmem_fds(pid));
+	out_obj_end(o);
+}
+
+void apps_stats(struct nuwad *d, struct out *o)
+{
+	long total = -1, avail = -1;
+	struct app *s = apps_spare(d), *a;
+	procmem_meminfo(&total, &avail);
+	out_obj_begin(o, NULL);
+	out_int(o, "mem_total_kb", total);
+	out_int(o, "mem_available_kb", avail);
+	out_proc(o, "template", d->t.state == T_READY ? d->t.pid : 0);
+	out_proc(o, "spare", s && s->state == APP_SPARE ? s->pid : 0);
+	out_proc(o, "nuwad", getpid());
+	out_arr_begin(o, "apps");
+	for (a = nuwad_app_oldest(d); a; a = nuwad_app_newer(d, a)) {
+		out_obj_begin(o, NULL);
+		out_str(o, "app", a->name);
+		out_int(o, "pid", a->pid);
+		out_str(o, "mode", a->exec_mode ? "exec" : "template");
+		out_mem(o, a->pid);
+		out_obj_end(o);
+	}
+	out_arr_end(o);
+	out_int(o, "lmk_kills", d->lmk_kills);
+	out_int(o, "clients", d->nclients);
+	out_obj_end(o);
+}
+
+void apps_configured(struct nuwad *d, struct out *o)
+{
+	int i;
+	out_arr_begin(o, NULL);
+	for (i = 0; i < d->conf.napps; i++) {
+		const struct nuwa_app_conf *ac = &d->conf.apps[i];
+		out_obj_begin(o, NULL);
+		out_str(o, "name", ac->name);
+		out_str(o, "mode", ac->exec_mode ? "exec" : "template");
+		out_str(o, "library", ac->library);
+		out_str(o, "entry", ac->entry);
+		out_str(o, "defined_at", ac->where);
+		out_obj_end(o);
+	}
+	out_arr_end(o);
+}
+
+void apps_shutdown(struct nuwad *d)
+{
+	struct app *a;
+	int64_t until = nuwad_now_us() + 2000000;
+	for (a = d->apps; a; a = a->next)
+		if (a->pid > 0)
+			kill(a->pid, is_spare(a) ? SIGKILL : SIGTERM);
+	while (d->apps && nuwad_now_us() < until) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			if (pid == d->t.pid)
+				tmpl_reaped(d, status);
+			else
+				apps_reaped(d, pid, status);
+			continue;
+		}
+		if (pid < 0 && errno == ECHILD)
+			break; /* the rest are the template's; it dies next */
+		usleep(5000);
+	}
+	while (d->apps) {
+		if (d->apps->pid > 0)
+			kill(d->apps->pid, SIGKILL);
+		app_free(d, d->apps);
+	}
+}

@@ -1,0 +1,512 @@
+/* The control socket: framed requests, validation, rate limits, dispatch. */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nuwad.h"
+#include "proto.h"
+#include "util.h"
+
+#define MAX_WORDS 16
+#define MAX_WORD 256
+#define PARTIAL_TIMEOUT_US (10 * 1000000LL)   /* half a request for this long */
+#define IDLE_TIMEOUT_US (300 * 1000000LL)     /* connected, nothing asked */
+#define MAX_OUT (4 * NUWA_CTL_MAX_RESPONSE)
+
+struct client {
+	uint64_t id;
+	int fd;
+	unsigned char in[NUWA_CTL_HDR + NUWA_CTL_MAX_REQUEST];
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff;
+	int busy;             /* a request is being answered */
+	int closing;          /* close once the output is flushed */
+	double tokens;        /* rate limit bucket */
+	int64_t refill_us;
+	int64_t activity_us;  /* last byte in or request answered */
+	int64_t partial_us;   /* first byte of the current frame, 0 if none */
+	struct client *next;
+};
+
+int control_listen(struct nuwad *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+	mode_t old;
+
+	if (strlen(d->socket_path) >= sizeof sa.sun_path) {
+		fprintf(stderr, "nuwad: socket path too long: %s\n", d->socket_path);
+		return -1;
+	}
+	strcpy(sa.sun_path, d->socket_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		perror("nuwad: socket");
+		return -1;
+	}
+	/* A socket file left by a dead nuwad is removed; a live one is not. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+		fprintf(stderr, "nuwad: another nuwad is serving %s\n", d->socket_path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		perror("nuwad: socket");
+		return -1;
+	}
+	unlink(d->socket_path);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "nuwad: bind %s: %s\n", d->socket_path, strerror(errno));
+		umask(old);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (d->conf.socket_group) {
+		struct group *g = getgrnam(d->conf.socket_group);
+		if (!g || chown(d->socket_path, (uid_t)-1, g->gr_gid) < 0 ||
+		    chmod(d->socket_path, 0660) < 0) {
+			fprintf(stderr, "nuwad: socket group %s: %s\n", d->conf.socket_group,
+				g ? strerror(errno) : "no such group");
+			close(fd);
+			unlink(d->socket_path);
+			return -1;
+		}
+	}
+	if (listen(fd, 256) < 0) {
+		perror("nuwad: listen");
+		close(fd);
+		return -1;
+	}
+	d->listen_fd = fd;
+	return 0;
+}
+
+static void client_free(struct nuwad *d, struct client *c)
+{
+	struct client **pp;
+	for (pp = &d->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	close(c->fd);
+	free(c->out);
+	free(c);
+	d->nclients--;
+}
+
+void control_close(struct nuwad *d)
+{
+	while (d->clients)
+		client_free(d, d->clients);
+	close(d->listen_fd);
+	unlink(d->socket_path);
+}
+
+void control_accept(struct nuwad *d)
+{
+	for (;;) {
+		struct client *c;
+		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				nuwad_log("accept: %s", strerror(errno));
+			return;
+		}
+		if (d->nclients >= d->conf.max_clients) {
+			close(fd); /* over the limit: a closed connection is the answer */
+			continue;
+		}
+		c = calloc(1, sizeof *c);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->id = ++d->next_client;
+		c->fd = fd;
+		c->tokens = d->conf.rate_limit;
+		c->refill_us = c->activity_us = nuwad_now_us();
+		c->next = d->clients;
+		d->clients = c;
+		d->nclients++;
+	}
+}
+
+static struct client *find(struct nuwad *d, uint64_t cid)
+{
+	struct client *c;
+	for (c = d->clients; c; c = c->next)
+		if (c->id == cid)
+			return c;
+	return NULL;
+}
+
+static void flush(struct nuwad *d, struct client *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			client_free(d, c);
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	c->outoff = c->outlen = 0;
+	if (c->closing)
+		client_free(d, c);
+}
+
+static void process(struct nuwad *d, struct client *c);
+static int processing; /* inside process(): it picks up the next request itself */
+
+static void queue(struct nuwad *d, struct client *c, int status, const char *body, size_t len)
+{
+	unsigned char h[NUWA_CTL_HDR];
+	char *b;
+	if (len > NUWA_CTL_MAX_RESPONSE) {
+		static const char big[] = "answer too large";
+		body = big;
+		len = sizeof big - 1;
+		status = NUWA_CTL_ERR;
+	}
+	if (c->outlen + sizeof h + len > MAX_OUT) {
+		client_free(d, c); /* not reading its answers */
+		return;
+	}
+	b = realloc(c->out, c->outlen + sizeof h + len);
+	if (!b) {
+		client_free(d, c);
+		return;
+	}
+	c->out = b;
+	h[0] = (unsigned char)(len >> 24);
+	h[1] = (unsigned char)(len >> 16);
+	h[2] = (unsigned char)(len >> 8);
+	h[3] = (unsigned char)len;
+	h[4] = 0;
+	h[5] = (unsigned char)status;
+	h[6] = h[7] = 0;
+	memcpy(c->out + c->outlen, h, sizeof h);
+	memcpy(c->out + c->outlen + sizeof h, body, len);
+	c->outlen += sizeof h + len;
+	c->busy = 0;
+	c->activity_us = nuwad_now_us();
+	flush(d, c);
+}
+
+void control_reply(struct nuwad *d, uint64_t cid, int ok, const char *body, size_t len)
+{
+	struct client *c = find(d, cid);
+	if (!c)
+		return; /* the client left; nothing to answer */
+	queue(d, c, ok ? NUWA_CTL_OK : NUWA_CTL_ERR, body, len);
+	if (!processing && (c = find(d, cid)) && !c->busy && !c->closing)
+		process(d, c); /* a pipelined request may be waiting */
+}
+
+void control_reply_out(struct nuwad *d, uint64_t cid, struct out *o)
+{
+	if (o->failed)
+		control_reply_err(d, cid, "out of memory");
+	else
+		control_reply(d, cid, 1, o->buf ? o->buf : "", o->len);
+}
+
+void control_reply_err(struct nuwad *d, uint64_t cid, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof msg)
+		n = sizeof msg - 1;
+	control_reply(d, cid, 0, msg, (size_t)n);
+}
+
+/* Split PAYLOAD into NUL-terminated words. -1 on a malformed payload. */
+static int split(char *payload, size_t len, char **words, char *why, size_t whylen)
+{
+	size_t i, start = 0;
+	int n = 0;
+	if (len == 0) {
+		snprintf(why, whylen, "empty request");
+		return -1;
+	}
+	if (payload[len - 1] != 0) {
+		snprintf(why, whylen, "request not NUL-terminated");
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)payload[i];
+		if (ch == 0) {
+			if (i - start > MAX_WORD) {
+				snprintf(why, whylen, "argument %d longer than %d bytes", n + 1, MAX_WORD);
+				return -1;
+			}
+			if (n == MAX_WORDS) {
+				snprintf(why, whylen, "more than %d arguments", MAX_WORDS);
+				return -1;
+			}
+			words[n++] = payload + start;
+			start = i + 1;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			snprintf(why, whylen, "control character in argument %d", n + 1);
+			return -1;
+		}
+	}
+	if (!words[0][0]) {
+		snprintf(why, whylen, "empty command");
+		return -1;
+	}
+	return n;
+}
+
+static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arrival,
+		     char **w, int n)
+{
+	const char *cmd = w[0];
+	struct out o;
+	uint64_t cid = c->id;
+
+#define ARGS(lo, hi, usage)                                                        \
+	if (n - 1 < (lo) || n - 1 > (hi)) {                                          \
+		control_reply_err(d, cid, "usage: %s", usage);                        \
+		return;                                                               \
+	}
+
+	out_init(&o, text);
+	if (!strcmp(cmd, "ping")) {
+		ARGS(0, 0, "ping");
+		out_obj_begin(&o, NULL);
+		out_bool(&o, "pong", 1);
+		out_int(&o, "pid", getpid());
+		out_str(&o, "template", d->t.state == T_READY ? "ready" : "not-ready");
+		out_obj_end(&o);
+	} else if (!strcmp(cmd, "apps")) {
+		ARGS(0, 0, "apps");
+		apps_configured(d, &o);
+	} else if (!strcmp(cmd, "list")) {
+		ARGS(0, 0, "list");
+		apps_list(d, &o);
+	} else if (!strcmp(cmd, "stats")) {
+		ARGS(0, 0, "stats");
+		apps_stats(d, &o);
+	} else if (!strcmp(cmd, "template-status")) {
+		ARGS(0, 0, "template-status");
+		tmpl_status(d, &o);
+	} else if (!strcmp(cmd, "launch")) {
+		int mode = -1, no_spare = 0, i;
+		const char *name = NULL;
+		for (i = 1; i < n; i++) {
+			if (!strcmp(w[i], "--mode") && i + 1 < n) {
+				i++;
+				if (!strcmp(w[i], "template"))
+					mode = 0;
+				else if (!strcmp(w[i], "exec"))
+					mode = 1;
+				else {
+					control_reply_err(d, cid, "--mode must be template or exec");
+					return;
+				}
+			} else if (!strcmp(w[i], "--no-spare")) {
+				no_spare = 1;
+			} else if (!name && w[i][0] != '-') {
+				name = w[i];
+			} else {
+				control_reply_err(d, cid, "usage: launch APP [--mode template|exec] [--no-spare]");
+				return;
+			}
+		}
+		if (!name) {
+			control_reply_err(d, cid, "usage: launch APP [--mode template|exec] [--no-spare]");
+			return;
+		}
+		if (!nuwa_name_ok(name)) {
+			control_reply_err(d, cid, "bad app name '%s'", name);
+			return;
+		}
+		c->busy = 1;
+		apps_launch(d, cid, text, t_arrival, name, mode, no_spare);
+		return;
+	} else if (!strcmp(cmd, "kill")) {
+		ARGS(1, 1, "kill APP|PID");
+		c->busy = 1;
+		apps_kill(d, cid, text, w[1]);
+		return;
+	} else if (!strcmp(cmd, "app-ping")) {
+		ARGS(1, 1, "app-ping APP|PID");
+		c->busy = 1;
+		apps_message(d, cid, text, w[1], PEND_PING, NULL);
+		return;
+	} else if (!strcmp(cmd, "call")) {
+		ARGS(2, 2, "call APP|PID REQUEST");
+		c->busy = 1;
+		apps_message(d, cid, text, w[1], PEND_CALL, w[2]);
+		return;
+	} else if (!strcmp(cmd, "snapshot")) {
+		ARGS(1, 1, "snapshot APP");
+		control_reply_err(d, cid, "snapshot: not implemented");
+		return;
+	} else {
+		control_reply_err(d, cid, "unknown command '%.64s'", cmd);
+		return;
+	}
+	control_reply_out(d, cid, &o);
+	out_free(&o);
+#undef ARGS
+}
+
+/* Handle complete requests in C's input while it is not busy. */
+static void process_requests(struct nuwad *d, struct client *c);
+static void process(struct nuwad *d, struct client *c)
+{
+	processing++;
+	process_requests(d, c);
+	processing--;
+}
+
+static void process_requests(struct nuwad *d, struct client *c)
+{
+	uint64_t cid = c->id;
+	while ((c = find(d, cid)) && !c->busy && !c->closing && c->inlen >= NUWA_CTL_HDR) {
+		uint32_t len = (uint32_t)c->in[0] << 24 | (uint32_t)c->in[1] << 16 |
+			       (uint32_t)c->in[2] << 8 | c->in[3];
+		unsigned version = (unsigned)c->in[4] << 8 | c->in[5];
+		unsigned flags = (unsigned)c->in[6] << 8 | c->in[7];
+		char payload[NUWA_CTL_MAX_REQUEST + 1], why[128];
+		char *words[MAX_WORDS + 1] = { 0 };
+		int64_t now = nuwad_now_us();
+		int n;
+
+		if (version != NUWA_CTL_VERSION) {
+			c->closing = 1;
+			c->inlen = 0;
+			queue(d, c, NUWA_CTL_ERR, "unsupported protocol version", 28);
+			return;
+		}
+		if (len > NUWA_CTL_MAX_REQUEST) {
+			snprintf(why, sizeof why, "request too large (%u bytes, at most %d)", len,
+				 NUWA_CTL_MAX_REQUEST);
+			c->closing = 1;
+			c->inlen = 0;
+			queue(d, c, NUWA_CTL_ERR, why, strlen(why));
+			return;
+		}
+		if (c->inlen < NUWA_CTL_HDR + len)
+			return; /* wait for the rest */
+		memcpy(payload, c->in + NUWA_CTL_HDR, len);
+		payload[len] = 0;
+		memmove(c->in, c->in + NUWA_CTL_HDR + len, c->inlen - NUWA_CTL_HDR - len);
+		c->inlen -= NUWA_CTL_HDR + len;
+		c->partial_us = c->inlen ? now : 0;
+
+		/* Token bucket: rate_limit requests per second, same burst. */
+		c->tokens += (double)(now - c->refill_us) * d->conf.rate_limit / 1e6;
+		if (c->tokens > d->conf.rate_limit)
+			c->tokens = d->conf.rate_limit;
+		c->refill_us = now;
+		if (c->tokens < 1) {
+			c->busy = 1;
+			control_reply_err(d, cid, "rate limit exceeded (%d requests/s)", d->conf.rate_limit);
+			continue;
+		}
+		c->tokens -= 1;
+		n = split(payload, len, words, why, sizeof why);
+		c->busy = 1;
+		if (n < 0) {
+			control_reply_err(d, cid, "malformed request: %s", why);
+			continue;
+		}
+		dispatch(d, c, flags & NUWA_CTL_FLAG_TEXT, now, words, n);
+	}
+}
+
+void control_ready(struct nuwad *d, struct client *c, short revents)
+{
+	struct client *x;
+	uint64_t cid;
+	for (x = d->clients; x && x != c; x = x->next)
+		;
+	if (!x)
+		return; /* freed earlier in this round */
+	cid = c->id;
+	if (revents & POLLOUT)
+		flush(d, c);
+	if (!(c = find(d, cid)))
+		return;
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		size_t room = sizeof c->in - c->inlen;
+		ssize_t n;
+		if (room == 0) {
+			/* Busy with a request and the next one is already a full
+			 * buffer: stop reading until the answer goes out. */
+			if (revents & (POLLHUP | POLLERR))
+				client_free(d, c);
+			return;
+		}
+		n = recv(c->fd, c->in + c->inlen, room, 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			client_free(d, c); /* pending answers for it are dropped */
+			return;
+		}
+		if (n > 0) {
+			if (!c->inlen)
+				c->partial_us = nuwad_now_us();
+			c->inlen += (size_t)n;
+			c->activity_us = nuwad_now_us();
+		}
+		process(d, c);
+	}
+}
+
+int control_poll_fds(struct nuwad *d, struct pollfd *p, void **tag, int max)
+{
+	struct client *c;
+	int n = 0;
+	for (c = d->clients; c && n < max; c = c->next) {
+		p[n].fd = c->fd;
+		p[n].events = (short)((c->inlen < sizeof c->in && !c->closing ? POLLIN : 0) |
+				      (c->outlen > c->outoff ? POLLOUT : 0));
+		p[n].revents = 0;
+		tag[n++] = c;
+	}
+	return n;
+}
+
+void control_timers(struct nuwad *d, int64_t now, int64_t *next)
+{
+	struct client *c, *nx;
+	for (c = d->clients; c; c = nx) {
+		int64_t due;
+		nx = c->next;
+		if (c->busy)
+			continue;
+		due = c->inlen ? c->partial_us + PARTIAL_TIMEOUT_US : c->activity_us + IDLE_TIMEOUT_US;
+		if (now >= due) {
+			client_free(d, c); /* slow or silent client */
+			continue;
+		}
+		if (due < *next)
+			*next = due;
+	}
+}

@@ -1,0 +1,252 @@
+/* nuwad: arguments, set-up and the main loop. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nuwad.h"
+#include "util.h"
+
+void nuwad_log(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	nuwa_logf("nuwad", "%s", msg);
+}
+
+int64_t nuwad_now_us(void)
+{
+	return nuwa_mono_us();
+}
+
+/* The default low-memory killer: none (see nuwad.h). */
+__attribute__((weak)) void nuwad_lmk_tick(struct nuwad *d)
+{
+	(void)d;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: nuwad [--foreground] [--config FILE] [--socket PATH] [--state-dir DIR]\n"
+		"defaults: --config /etc/nuwa/nuwad.conf --socket /run/nuwa/nuwad.sock "
+		"--state-dir /run/nuwa\n");
+	exit(2);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[4096];
+	size_t i, n = strlen(dir);
+	if (n >= sizeof buf)
+		return -1;
+	memcpy(buf, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == 0) {
+			char c = buf[i];
+			buf[i] = 0;
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -1;
+			buf[i] = c;
+		}
+	}
+	return 0;
+}
+
+static void reap_all(struct nuwad *d)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == d->t.pid)
+			tmpl_reaped(d, status);
+		else
+			apps_reaped(d, pid, status);
+	}
+}
+
+static void on_signal(struct nuwad *d)
+{
+	struct signalfd_siginfo si;
+	while (read(d->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			nuwad_log("signal %d: shutting down", (int)si.ssi_signo);
+			d->quit = 1;
+		}
+	}
+	reap_all(d);
+}
+
+enum tag_kind { TAG_SIG = 1, TAG_LISTEN, TAG_TEMPLATE, TAG_APP, TAG_CLIENT };
+
+static void loop(struct nuwad *d)
+{
+	struct pollfd *p = NULL;
+	void **tag = NULL;
+	int *kind = NULL, cap = 0;
+
+	while (!d->quit) {
+		int64_t now = nuwad_now_us(), next = d->next_tick_us;
+		int n = 0, i, need, timeout;
+		struct app *a;
+
+		if (now >= d->next_tick_us) {
+			nuwad_lmk_tick(d);
+			d->next_tick_us = now + (int64_t)d->conf.tick_ms * 1000;
+			next = d->next_tick_us;
+		}
+		tmpl_timers(d, now, &next);
+		apps_timers(d, now, &next);
+		control_timers(d, now, &next);
+
+		need = 3 + d->nclients;
+		for (a = d->apps; a; a = a->next)
+			need++;
+		if (need > cap) {
+			cap = need * 2;
+			p = realloc(p, (size_t)cap * sizeof *p);
+			tag = realloc(tag, (size_t)cap * sizeof *tag);
+			kind = realloc(kind, (size_t)cap * sizeof *kind);
+			if (!p || !tag || !kind) {
+				nuwad_log("out of memory");
+				exit(1);
+			}
+		}
+		p[n] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
+		kind[n++] = TAG_SIG;
+		if (d->nclients < d->conf.max_clients + 1) {
+			p[n] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
+			kind[n++] = TAG_LISTEN;
+		}
+		if (d->t.chan >= 0) {
+			p[n] = (struct pollfd){ .fd = d->t.chan, .events = POLLIN };
+			kind[n++] = TAG_TEMPLATE;
+		}
+		for (a = d->apps; a; a = a->next) {
+			if (a->chan < 0)
+				continue;
+			p[n] = (struct pollfd){ .fd = a->chan, .events = POLLIN };
+			tag[n] = a;
+			kind[n++] = TAG_APP;
+		}
+		i = control_poll_fds(d, p + n, tag + n, cap - n);
+		while (i-- > 0)
+			kind[n++] = TAG_CLIENT;
+
+		timeout = next <= now ? 0 : (int)((next - now + 999) / 1000);
+		if (poll(p, (nfds_t)n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			nuwad_log("poll: %s", strerror(errno));
+			exit(1);
+		}
+		/* Handlers may free apps and clients: act on each ready fd only
+		 * if its owner still exists. */
+		for (i = 0; i < n; i++) {
+			if (!p[i].revents)
+				continue;
+			switch (kind[i]) {
+			case TAG_SIG:
+				on_signal(d);
+				break;
+			case TAG_LISTEN:
+				control_accept(d);
+				break;
+			case TAG_TEMPLATE:
+				if (d->t.chan == p[i].fd)
+					tmpl_on_channel(d);
+				break;
+			case TAG_APP:
+				for (a = d->apps; a && a != tag[i]; a = a->next)
+					;
+				if (a && a->chan == p[i].fd)
+					apps_on_channel(d, a);
+				break;
+			case TAG_CLIENT:
+				control_ready(d, tag[i], p[i].revents);
+				break;
+			}
+		}
+	}
+	free(p);
+	free(tag);
+	free(kind);
+}
+
+int main(int argc, char **argv)
+{
+	static struct nuwad d;
+	const char *config = "/etc/nuwa/nuwad.conf";
+	char err[1024];
+	sigset_t mask;
+	int i;
+
+	d.socket_path = "/run/nuwa/nuwad.sock";
+	d.state_dir = "/run/nuwa";
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--foreground"))
+			; /* nuwad never daemonises itself; init scripts background it */
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[++i];
+		else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
+			d.socket_path = argv[++i];
+		else if (!strcmp(argv[i], "--state-dir") && i + 1 < argc)
+			d.state_dir = argv[++i];
+		else
+			usage();
+	}
+	if (nuwa_conf_load(config, &d.conf, err, sizeof err) < 0) {
+		fprintf(stderr, "nuwad: %s\n", err);
+		return 1;
+	}
+	if (access(d.conf.template_host, X_OK) < 0) {
+		fprintf(stderr, "nuwad: template host %s: %s\n", d.conf.template_host, strerror(errno));
+		return 1;
+	}
+	if (mkdir_p(d.state_dir) < 0) {
+		fprintf(stderr, "nuwad: state dir %s: %s\n", d.state_dir, strerror(errno));
+		return 1;
+	}
+	/* Apps orphaned by a dying template become our children. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		fprintf(stderr, "nuwad: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (d.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		fprintf(stderr, "nuwad: signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+	d.t.chan = -1;
+	d.t.backoff_ms = 100;
+	if (control_listen(&d) < 0)
+		return 1;
+	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
+	d.next_tick_us = nuwad_now_us() + (int64_t)d.conf.tick_ms * 1000;
+	tmpl_start(&d);
+	loop(&d);
+	/* Template first: its children then re-parent to us and are reaped. */
+	tmpl_stop(&d);
+	apps_shutdown(&d);
+	control_close(&d);
+	close(d.sig_fd);
+	nuwa_conf_free(&d.conf);
+	nuwad_log("stopped");
+	return 0;
+}

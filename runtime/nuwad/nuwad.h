@@ -1,0 +1,156 @@
+/*
+ * nuwad: the launcher. One thread, one poll() loop: control socket, the
+ * template channel, every app channel, a signalfd for SIGCHLD/SIGTERM, and
+ * timers (deadlines, spare refill, template restart, the periodic tick).
+ */
+#ifndef NUWAD_H
+#define NUWAD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "out.h"
+
+enum app_state {
+	APP_WAIT_TEMPLATE, /* template restarting; fork when it is ready */
+	APP_FORKING,       /* fork requested, no pid yet */
+	APP_STARTING,      /* pid known, waiting for ready */
+	APP_RUNNING,
+	APP_STOPPING,      /* kill sent */
+	APP_SPARE_FORKING, /* the spare: fork requested */
+	APP_SPARE          /* the spare: forked, waiting to be specialised */
+};
+
+enum pending_kind { PEND_PING, PEND_CALL };
+
+struct pending {
+	uint32_t id;
+	enum pending_kind kind;
+	uint64_t client;
+	int text;
+	int64_t sent_us;
+	int64_t deadline_us;
+	struct pending *next;
+};
+
+struct killop {
+	uint64_t client;
+	int text;
+	int remaining;
+	int n;
+	pid_t pids[64];
+};
+
+struct app {
+	uint64_t seq;               /* launch order (lower = older) */
+	char name[NUWA_NAME_MAX];
+	pid_t pid;
+	int exec_mode;
+	enum app_state state;
+	int chan;                   /* nuwad's end of the app channel, or -1 */
+	int via_spare;
+	uint32_t fork_id;
+	int64_t t_request_us;       /* launch request arrival */
+	double launch_ms;           /* request -> ready */
+	int64_t deadline_us;        /* ready / fork / kill deadline, 0 none */
+	uint64_t waiter;            /* client waiting for the launch answer */
+	int waiter_text;
+	struct killop *kill;
+	struct pending *pend;
+	struct app *next;
+};
+
+struct client;
+
+struct tmpl {
+	pid_t pid;
+	int chan;
+	enum { T_DOWN, T_STARTING, T_READY } state;
+	int ever_ready;
+	int restarts;
+	int backoff_ms;
+	int64_t started_us;
+	int64_t ready_us;
+	int64_t restart_at_us;      /* 0: none scheduled */
+	char last_error[1024];
+	char ready_info[256];
+};
+
+struct nuwad {
+	struct nuwa_conf conf;
+	const char *socket_path;
+	const char *state_dir;
+	int listen_fd;
+	int sig_fd;
+	struct tmpl t;
+	struct app *apps;           /* newest first; includes the spare */
+	struct client *clients;
+	int nclients;
+	uint64_t next_client;
+	uint64_t next_seq;
+	uint32_t next_id;
+	int64_t refill_at_us;       /* 0: no refill scheduled */
+	int64_t next_tick_us;
+	unsigned lmk_kills;         /* for the low-memory killer */
+	int quit;
+};
+
+/* ---- hook for the low-memory killer (nuwad/lmk*.c) ---------------------
+ * nuwad_lmk_tick() runs every [daemon] tick_ms from the main loop. The
+ * default (weak) does nothing; a source file defining it replaces it. It may
+ * walk d->apps with nuwad_app_oldest/nuwad_app_newer (launch order), read
+ * memory with procmem_read(), kill with nuwad_kill_app() and count kills in
+ * d->lmk_kills (shown by "stats"). */
+void nuwad_lmk_tick(struct nuwad *d);
+struct app *nuwad_app_oldest(struct nuwad *d);
+struct app *nuwad_app_newer(struct nuwad *d, struct app *a);
+/* Send SIG to a running app (not the spare). 0 or -1. */
+int nuwad_kill_app(struct nuwad *d, struct app *a, int sig, const char *reason);
+
+/* ---- main.c ---- */
+void nuwad_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int64_t nuwad_now_us(void);
+
+/* ---- control.c ---- */
+int control_listen(struct nuwad *d);
+void control_close(struct nuwad *d);
+int control_poll_fds(struct nuwad *d, struct pollfd *p, void **tag, int max);
+void control_ready(struct nuwad *d, struct client *c, short revents);
+void control_accept(struct nuwad *d);
+void control_timers(struct nuwad *d, int64_t now, int64_t *next);
+/* Answer client CID (if still connected). */
+void control_reply(struct nuwad *d, uint64_t cid, int ok, const char *body, size_t len);
+void control_reply_out(struct nuwad *d, uint64_t cid, struct out *o);
+void control_reply_err(struct nuwad *d, uint64_t cid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- template.c ---- */
+void tmpl_start(struct nuwad *d);
+void tmpl_on_channel(struct nuwad *d);
+void tmpl_reaped(struct nuwad *d, int status);
+int tmpl_fork(struct nuwad *d, struct app *a);   /* 0 or -1 (not ready) */
+void tmpl_timers(struct nuwad *d, int64_t now, int64_t *next);
+void tmpl_status(struct nuwad *d, struct out *o);
+void tmpl_stop(struct nuwad *d);
+
+/* ---- apps.c ---- */
+void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, const char *name,
+		 int mode, int no_spare);  /* mode -1: the app's default */
+void apps_kill(struct nuwad *d, uint64_t cid, int text, const char *target);
+void apps_message(struct nuwad *d, uint64_t cid, int text, const char *target,
+		  enum pending_kind kind, const char *payload);
+void apps_on_channel(struct nuwad *d, struct app *a);
+void apps_reaped(struct nuwad *d, pid_t pid, int status);
+void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, const char *error);
+void apps_template_ready(struct nuwad *d);
+void apps_template_lost(struct nuwad *d);
+void apps_timers(struct nuwad *d, int64_t now, int64_t *next);
+void apps_list(struct nuwad *d, struct out *o);
+void apps_stats(struct nuwad *d, struct out *o);
+void apps_configured(struct nuwad *d, struct out *o);
+struct app *apps_spare(struct nuwad *d);
+void apps_shutdown(struct nuwad *d);
+const char *app_state_name(enum app_state s);
+
+#endif

@@ -1,0 +1,248 @@
+/* Supervising the template: start, ready, fork requests, death, restart. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nuwa.h"
+#include "nuwad.h"
+#include "procmem.h"
+#include "proto.h"
+#include "launch_exec.h"
+#include "util.h"
+
+#define BACKOFF_MAX_MS 10000
+#define START_GRACE_MS 60000  /* framework init on a slow board */
+
+void tmpl_start(struct nuwad *d)
+{
+	struct tmpl *t = &d->t;
+	int sv[2];
+	char *argv[] = { d->conf.template_host, "--config", d->conf.path, "--channel-fd", "3", NULL };
+
+	t->restart_at_us = 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(t->last_error, sizeof t->last_error, "socketpair: %s", strerror(errno));
+		t->restart_at_us = nuwad_now_us() + (int64_t)t->backoff_ms * 1000;
+		return;
+	}
+	t->pid = spawn_with_channel(argv, sv[1]);
+	close(sv[1]);
+	if (t->pid < 0) {
+		snprintf(t->last_error, sizeof t->last_error, "cannot start %s: %s",
+			 d->conf.template_host, strerror(errno));
+		nuwad_log("%s", t->last_error);
+		close(sv[0]);
+		t->pid = 0;
+		t->restart_at_us = nuwad_now_us() + (int64_t)t->backoff_ms * 1000;
+		return;
+	}
+	nuwa_set_nonblock(sv[0], 1);
+	t->chan = sv[0];
+	t->state = T_STARTING;
+	t->started_us = nuwad_now_us();
+	nuwad_log("template started, pid %d", (int)t->pid);
+}
+
+static void lost_channel(struct nuwad *d)
+{
+	if (d->t.chan >= 0) {
+		close(d->t.chan);
+		d->t.chan = -1;
+	}
+	if (d->t.state == T_READY)
+		d->t.state = T_STARTING; /* until reaped; no more forks */
+	apps_template_lost(d);
+}
+
+void tmpl_on_channel(struct nuwad *d)
+{
+	struct tmpl *t = &d->t;
+	int budget = 64;
+	while (budget-- > 0 && t->chan >= 0) {
+		struct nuwa_msg_hdr h;
+		char buf[NUWA_MSG_MAX_PAYLOAD + 1];
+		int rc = nuwa_msg_recv(t->chan, &h, buf, NUWA_MSG_MAX_PAYLOAD, NULL);
+		if (rc < 0 && errno == EAGAIN)
+			return;
+		if (rc <= 0) {
+			if (rc < 0)
+				nuwad_log("template channel: %s", strerror(errno));
+			lost_channel(d);
+			return;
+		}
+		buf[h.len] = 0;
+		switch (h.type) {
+		case NUWA_T_READY:
+			t->state = T_READY;
+			t->ever_ready = 1;
+			t->ready_us = nuwad_now_us();
+			t->last_error[0] = 0;
+			snprintf(t->ready_info, sizeof t->ready_info, "%.250s", buf);
+			nuwad_log("template %d ready in %.1f ms (%s)", (int)t->pid,
+				  (double)(t->ready_us - t->started_us) / 1000.0, buf);
+			apps_template_ready(d);
+			break;
+		case NUWA_T_FAILED:
+			snprintf(t->last_error, sizeof t->last_error, "%.1000s", buf);
+			nuwad_log("template failed: %s", buf);
+			break;
+		case NUWA_T_FORKED:
+			apps_forked(d, h.id, (pid_t)atoi(buf), NULL);
+			break;
+		case NUWA_T_FORK_FAILED:
+			apps_forked(d, h.id, 0, buf);
+			break;
+		case NUWA_T_EXIT: {
+			int pid = 0, status = 0;
+			if (sscanf(buf, "%d %d", &pid, &status) == 2 && pid > 0)
+				apps_reaped(d, (pid_t)pid, status);
+			break;
+		}
+		default:
+			nuwad_log("template sent unknown message %u", h.type);
+		}
+	}
+}
+
+void tmpl_reaped(struct nuwad *d, int status)
+{
+	struct tmpl *t = &d->t;
+	int64_t now = nuwad_now_us();
+	char how[64];
+
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+	nuwad_log("template %d %s", (int)t->pid, how);
+	if (!t->last_error[0] || t->state == T_READY)
+		snprintf(t->last_error, sizeof t->last_error, "template %s", how);
+	/* A template that stayed up a while earns a fresh backoff. */
+	if (t->state == T_READY && now - t->ready_us > 30 * 1000000LL)
+		t->backoff_ms = 100;
+	lost_channel(d);
+	t->state = T_DOWN;
+	t->pid = 0;
+	if (d->quit)
+		return;
+	t->restarts++;
+	t->restart_at_us = now + (int64_t)t->backoff_ms * 1000;
+	nuwad_log("restarting the template in %d ms", t->backoff_ms);
+	t->backoff_ms = t->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : t->backoff_ms * 2;
+}
+
+int tmpl_fork(struct nuwad *d, struct app *a)
+{
+	struct tmpl *t = &d->t;
+	int sv[2];
+
+	if (t->state != T_READY || t->chan < 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	a->fork_id = ++d->next_id;
+	if (nuwa_msg_send(t->chan, NUWA_T_FORK, a->fork_id, a->name, (uint32_t)strlen(a->name), sv[1]) < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = e;
+		return -1;
+	}
+	close(sv[1]);
+	nuwa_set_nonblock(sv[0], 1);
+	a->chan = sv[0];
+	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.fork_timeout_ms * 1000;
+	return 0;
+}
+
+void tmpl_timers(struct nuwad *d, int64_t now, int64_t *next)
+{
+	struct tmpl *t = &d->t;
+	struct app *a;
+
+	if (t->state == T_DOWN && t->restart_at_us && !d->quit) {
+		if (now >= t->restart_at_us)
+			tmpl_start(d);
+		else if (t->restart_at_us < *next)
+			*next = t->restart_at_us;
+	}
+	if (t->state == T_STARTING && t->pid > 0 && t->chan >= 0) {
+		int64_t limit = t->started_us +
+				((int64_t)d->conf.freeze_timeout_ms + START_GRACE_MS) * 1000;
+		if (now >= limit) {
+			snprintf(t->last_error, sizeof t->last_error,
+				 "template did not become ready within %d ms",
+				 d->conf.freeze_timeout_ms + START_GRACE_MS);
+			nuwad_log("%s: killing it", t->last_error);
+			kill(t->pid, SIGKILL);
+			lost_channel(d);
+		} else if (limit < *next) {
+			*next = limit;
+		}
+	}
+	/* A fork request unanswered for fork_timeout_ms: the template is
+	 * deadlocked. Kill it; the restart path takes over. */
+	for (a = d->apps; a; a = a->next) {
+		if ((a->state != APP_FORKING && a->state != APP_SPARE_FORKING) || !a->deadline_us)
+			continue;
+		if (now >= a->deadline_us && t->pid > 0) {
+			snprintf(t->last_error, sizeof t->last_error,
+				 "template deadlock: fork request unanswered after %d ms",
+				 d->conf.fork_timeout_ms);
+			nuwad_log("%s: killing template %d", t->last_error, (int)t->pid);
+			kill(t->pid, SIGKILL);
+			lost_channel(d);
+			break;
+		} else if (a->deadline_us < *next) {
+			*next = a->deadline_us;
+		}
+	}
+}
+
+void tmpl_status(struct nuwad *d, struct out *o)
+{
+	struct tmpl *t = &d->t;
+	struct app *s = apps_spare(d);
+	static const char *const names[] = { "down", "starting", "ready" };
+	out_obj_begin(o, NULL);
+	out_str(o, "state", names[t->state]);
+	if (t->pid > 0)
+		out_int(o, "pid", t->pid);
+	else
+		out_null(o, "pid");
+	out_int(o, "restarts", t->restarts);
+	out_str(o, "last_error", t->last_error[0] ? t->last_error : NULL);
+	if (t->state == T_READY) {
+		out_num(o, "ready_ms", (double)(t->ready_us - t->started_us) / 1000.0);
+		out_str(o, "info", t->ready_info);
+		out_int(o, "fds", procmem_fds(t->pid));
+	}
+	if (s && s->state == APP_SPARE)
+		out_int(o, "spare_pid", s->pid);
+	else
+		out_null(o, "spare_pid");
+	out_bool(o, "spare_enabled", d->conf.spare);
+	out_obj_end(o);
+}
+
+void tmpl_stop(struct nuwad *d)
+{
+	struct tmpl *t = &d->t;
+	if (t->pid > 0) {
+		int status;
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, &status, 0);
+		t->pid = 0;
+	}
+	if (t->chan >= 0) {
+		close(t->chan);
+		t->chan = -1;
+	}
+}
