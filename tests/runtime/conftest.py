@@ -1,0 +1,43 @@
+"""Fixtures for the native runtime tests: one private nuwad per test, on
+every available build (plain and ASan+UBSan)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from nuwad_harness import BUILDS, Nuwad, write_config
+
+
+@pytest.fixture(params=sorted(BUILDS))
+def build(request: pytest.FixtureRequest) -> Path:
+    path = BUILDS[request.param]
+    if not (path / "nuwad").exists() or not (path / "libnuwa-minifw.so").exists():
+        pytest.skip(f"runtime build '{request.param}' missing (make -C runtime; make -C runtime sanitize)")
+    return path
+
+
+@pytest.fixture
+def start_nuwad(build: Path, tmp_path: Path) -> Iterator[Callable[..., Nuwad]]:
+    """start_nuwad(**config parts) -> a running Nuwad; stopped and checked after the test."""
+    started: list[Nuwad] = []
+
+    def start(**parts: str) -> Nuwad:
+        work = tmp_path / f"n{len(started)}"
+        work.mkdir()
+        conf = write_config(work / "nuwad.conf", build, **parts)
+        d = Nuwad(build, work, conf)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.stop()
+
+
+@pytest.fixture
+def nuwad(start_nuwad: Callable[..., Nuwad]) -> Nuwad:
+    d = start_nuwad()
+    d.wait_ready()
+    return d

@@ -1,0 +1,196 @@
+"""Start a private nuwad on a build of the runtime and talk to it.
+
+Used by the runtime tests; every test config is written by the test itself so
+the daemon, the template and the apps are the real binaries of one build
+(`host` or `asan`), never mocks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+BUILDS = {"host": TOP / "runtime" / "build" / "host", "asan": TOP / "runtime" / "build" / "asan"}
+SANITIZER_ENV = {
+    # Leak checking is off: apps are ended by signals, and LeakSanitizer
+    # needs ptrace, which containers often forbid. Memory errors and UB abort.
+    "ASAN_OPTIONS": "detect_leaks=0:halt_on_error=1:abort_on_error=0",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+
+
+def frame(words: list[str], text: bool = False, version: int = 1) -> bytes:
+    """One control request: u32 length, u16 version, u16 flags, NUL-ended words."""
+    payload = b"".join(w.encode() + b"\0" for w in words)
+    return struct.pack(">IHH", len(payload), version, 1 if text else 0) + payload
+
+
+def recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
+        buf += chunk
+    return buf
+
+
+def read_answer(sock: socket.socket) -> tuple[int, bytes]:
+    length, status, _flags = struct.unpack(">IHH", recv_exact(sock, 8))
+    return status, recv_exact(sock, length)
+
+
+def wait_for(pred: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def write_config(path: Path, build: Path, *, daemon: str = "", framework_args: str = "waiters",
+                 framework_extra: str = "", apps: str = "") -> Path:
+    """A config naming BUILD's binaries, the minimal framework and the echo test apps."""
+    path.write_text(f"""\
+[daemon]
+template = {build}/nuwa-template
+exec_host = {build}/nuwa-exec-host
+spare_delay_ms = 50
+{daemon}
+
+[framework]
+library = {build}/libnuwa-minifw.so
+args = {framework_args}
+{framework_extra}
+
+[app echo]
+library = {build}/app-echo.so
+
+[app echo-exec]
+library = {build}/app-echo.so
+mode = exec
+
+[app broken]
+library = {build}/app-echo.so
+args = --fail
+{apps}
+""")
+    return path
+
+
+class Nuwad:
+    """A nuwad process of one build with its own socket, state dir and log."""
+
+    def __init__(self, build: Path, workdir: Path, config: Path) -> None:
+        self.build = build
+        self.sock = workdir / "nuwad.sock"
+        self.state = workdir / "state"
+        self.log = workdir / "nuwad.log"
+        self.config = config
+        self.env = {**os.environ, **SANITIZER_ENV}
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [str(build / "nuwad"), "--foreground", "--config", str(config),
+                 "--socket", str(self.sock), "--state-dir", str(self.state)],
+                stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        wait_for(lambda: self.sock.exists() or self.proc.poll() is not None, 20, "nuwad socket")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"nuwad exited: {self.log.read_text()}")
+
+    # -- nuwactl, the real CLI ------------------------------------------------
+    def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = [str(self.build / "nuwactl"), "--socket", str(self.sock), *args]
+        res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60,
+                             env=self.env)
+        if check and res.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({res.returncode}): {res.stderr}\n"
+                                 f"--- nuwad log ---\n{self.log_tail()}")
+        return res
+
+    def json(self, *args: str) -> object:
+        return json.loads(self.ctl(*args, "--json").stdout)
+
+    # -- the raw protocol, for loops and abuse -------------------------------
+    def connect(self) -> socket.socket:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(str(self.sock))
+        return s
+
+    def request(self, *words: str) -> tuple[int, bytes]:
+        with self.connect() as s:
+            s.sendall(frame(list(words)))
+            return read_answer(s)
+
+    def call(self, *words: str) -> object:
+        status, body = self.request(*words)
+        assert status == 0, f"{words}: {body.decode()}\n{self.log_tail()}"
+        return json.loads(body)
+
+    # -- state ----------------------------------------------------------------
+    def template(self) -> dict[str, object]:
+        return self.call("template-status")  # type: ignore[return-value]
+
+    def wait_ready(self, timeout: float = 30, spare: bool = False) -> dict[str, object]:
+        def ready() -> dict[str, object] | None:
+            t = self.template()
+            if t["state"] != "ready" or (spare and t["spare_pid"] is None):
+                return None
+            return t
+        return wait_for(ready, timeout, "template ready")  # type: ignore[return-value]
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        text = self.log.read_text(errors="replace")
+        for mark in SANITIZER_MARKS:
+            assert mark not in text, f"sanitizer report in nuwad log:\n{text[-8000:]}"
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of PID, from /proc."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid:
+            out.append(int(entry.name))
+    return sorted(out)
+
+
+def proc_state(pid: int) -> str:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2:].split()[0]
+
+
+def fd_count(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def fd_target(pid: int, fd: int) -> str:
+    return os.readlink(f"/proc/{pid}/fd/{fd}")
