@@ -1,0 +1,80 @@
+/*
+ * nuwa_sandbox.h - the sandbox every app gets (libnuwa).
+ *
+ * The hosts call nuwa_sandbox_apply() in the app's own process after the
+ * framework is initialised and before any app code runs (before the app
+ * library is even opened), in template and in exec mode alike. In order:
+ *
+ *  1. RLIMIT_NOFILE and RLIMIT_FSIZE (soft = hard, so the app cannot raise
+ *     them); SIGXFSZ is ignored so a write past the size limit fails with
+ *     EFBIG instead of killing the app;
+ *  2. supplementary groups dropped, gid then uid set (skipped with a log line
+ *     when the process may not change them, e.g. native tests as a user);
+ *  3. no_new_privs;
+ *  4. a Landlock ruleset (raw syscalls): every file-system access right the
+ *     kernel knows is handled, and only READ rights are granted, beneath the
+ *     configured paths plus /proc/self and the app library: the app can read
+ *     what it needs and write, create, remove or execute nothing. A kernel
+ *     without Landlock is handled by POLICY (see nuwa_sandbox_conf.landlock);
+ *  5. a seccomp BPF filter that answers EPERM to syscalls apps never need
+ *     (ptrace, process_vm_*, kexec, mount, bpf, modules, namespaces, ...) and
+ *     to kill()/tgkill()/rt_sigqueueinfo() aimed at any process but itself.
+ *
+ * Everything is irreversible for the process and inherited by its children.
+ */
+#ifndef NUWA_SANDBOX_H
+#define NUWA_SANDBOX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum nuwa_landlock_policy {
+	NUWA_LANDLOCK_BEST_EFFORT = 0, /* no Landlock: log it and go on */
+	NUWA_LANDLOCK_REQUIRED = 1     /* no Landlock: fail the sandbox */
+};
+
+struct nuwa_sandbox_conf {
+	const char *app;               /* name, for log lines */
+	long uid;                      /* < 0: keep */
+	long gid;                      /* < 0: keep (uid's gid is not guessed) */
+	const char *const *read_paths; /* readable trees/files (may be absent) */
+	int nread_paths;
+	const char *app_library;       /* added to the readable files (NULL: none) */
+	unsigned long nofile;          /* RLIMIT_NOFILE; 0: leave */
+	unsigned long long fsize;      /* RLIMIT_FSIZE in bytes; 0: leave */
+	enum nuwa_landlock_policy landlock;
+};
+
+/* What was applied; filled by nuwa_sandbox_apply(). */
+struct nuwa_sandbox_state {
+	int uid_set;                   /* uid/gid changed */
+	int no_new_privs;
+	int landlock_abi;              /* 0: not applied */
+	int seccomp;
+	char note[256];                /* why something was skipped, or "" */
+};
+
+/* Apply the sandbox to the calling process (single-threaded or not: seccomp
+ * is synchronised to all threads, Landlock and the ids are set with
+ * per-process semantics by the C library / kernel; threads started before
+ * the call keep their ids only on kernels/libcs without setxid broadcast,
+ * which glibc and musl both do). Returns 0, or -1 with the reason in ERR:
+ * then the caller must not run the app. ST may be NULL. */
+int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *conf, struct nuwa_sandbox_state *st,
+		       char *err, size_t errlen);
+
+/* Landlock ABI version the running kernel offers; 0 when it has none (or
+ * it is disabled at boot), with errno set. */
+int nuwa_landlock_abi(void);
+
+/* One line describing ST, e.g. "uid=1001 nnp=1 landlock=2 seccomp=1". */
+int nuwa_sandbox_describe(const struct nuwa_sandbox_state *st, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,9 @@
+# Sandbox and snapshot grants (docs/security.md): the sandbox probe, the
+# hostile test app and the native unit test of nuwad's grant bookkeeping.
+# Included by runtime/Makefile; uses its BUILD, CC, CFLAGS, SO_* and LIBNUWA.
+
+$(BUILD)/nuwa-sandbox-probe: $(BUILD)/obj/testapps/sandbox_probe.o $(LIBNUWA)
+	$(CC) $(LDFLAGS) $(RUNPATH) -o $@ $(filter %.o,$^) -L$(BUILD) -lnuwa -lpthread $(LDLIBS)
+
+ALL_TARGETS += $(BUILD)/nuwa-sandbox-probe
+INSTALL_LIBEXEC += $(BUILD)/nuwa-sandbox-probe
