@@ -1,9 +1,11 @@
 /* Start-up part 3: the UI theme. The resource bundle is parsed once into a
  * DOM and indexed by style id and string key, as a UI toolkit does before it
  * draws its first frame. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/hash.h>
 #include <libxml/parser.h>
@@ -71,13 +73,27 @@ const char *nuwa_fw_string_key(int i)
 	return i >= 0 && i < n_string_keys ? string_keys[i] : NULL;
 }
 
+/* libxml2 would print its own copy of every error; we report one line. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 int fw_theme_init(const char *path, int *n_styles, int *n_strings)
 {
+	if (access(path, R_OK) < 0) {
+		FW_LOG("theme %s: %s\n", path, strerror(errno));
+		return -1;
+	}
 	xmlInitParser();
-	theme = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+	xmlSetGenericErrorFunc(NULL, quiet);
+	theme = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlSetGenericErrorFunc(NULL, NULL);
 	if (!theme) {
 		const xmlError *e = xmlGetLastError();
-		FW_LOG("cannot parse theme %s: %s", path, e && e->message ? e->message : "unknown error\n");
+		FW_LOG("cannot parse theme %s: line %d: %s", path, e ? e->line : 0,
+		       e && e->message ? e->message : "unknown error\n");
 		return -1;
 	}
 	xmlNodePtr root = xmlDocGetRootElement(theme);
