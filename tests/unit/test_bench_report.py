@@ -169,3 +169,14 @@ def test_summary_table_lists_both_modes(results: dict[str, ModeResult]) -> None:
     table = summary_table(report)
     assert table.splitlines()[0] == "| figure | template | exec | template ÷ exec |"
     assert "| apps before the first low-memory kill | 30 | 8 | 3.75 |" in table
+
+
+def test_lmk_goal_without_kills_is_not_measured(results: dict[str, ModeResult]) -> None:
+    results["exec"].lmk_reached = False
+    lmk = check_goals(summarize(results))[1]
+    assert lmk.met is None and "exec mode never reached" in lmk.why
+    results["exec"].lmk_reached = True
+    results["template"].lmk_reached = False
+    results["template"].apps_until_lmk = 10  # the run's limit, 1.25x: only a lower bound
+    lmk = check_goals(summarize(results))[1]
+    assert lmk.met is None and "lower bound" in lmk.why

@@ -13,7 +13,8 @@ from nuwa.errors import NuwaError
 from nuwa.target.base import Result
 
 SMAPS = (Path(__file__).parent / "data" / "smaps_app.txt").read_text()
-PLAN = Plan(launches=4, launches_no_spare=2, drift_seconds=0, fill_limit=10, settle_seconds=0)
+PLAN = Plan(launches=4, launches_no_spare=2, drift_seconds=0, fill_limit=10, settle_seconds=0,
+            lmk_wait_seconds=0)
 
 
 class ScriptedNuwad:

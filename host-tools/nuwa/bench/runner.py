@@ -150,7 +150,7 @@ class ModeRunner:
                 self.result.notes.append(f"fill: launch {n} ({app}) failed: {e}")
                 self.result.apps_until_lmk = n - 1
                 break
-            time.sleep(self.plan.settle_seconds)
+            time.sleep(self.plan.lmk_wait_seconds)
             stats = self.guest.nuwactl("stats")
             running = [a for a in stats.get("apps", []) if is_app(a)]
             kills = int(stats.get("lmk_kills", 0)) - kills_at_start

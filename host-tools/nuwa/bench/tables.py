@@ -70,6 +70,7 @@ def goal_rows(goals: list[GoalCheck]) -> list[Row]:
     return [[g.figure, g.goal, g.measured, verdict[g.met], g.why] for g in goals]
 
 
+
 def category_rows(s: dict[str, Any]) -> list[Row]:
     """Mean per-app USS per mapping category: where template mode saves."""
     t_cat, e_cat = s["category_uss_kb"]["template"], s["category_uss_kb"]["exec"]
