@@ -119,11 +119,16 @@ def analyze(path: Path) -> LibraryReport:
     return report
 
 
-def find_libraries(root: Path, patterns: tuple[str, ...] = FRAMEWORK_LIBRARIES) -> list[Path]:
-    """The real files (not symlinks) matching patterns in root's library directories."""
+def library_dirs(root: Path) -> list[Path]:
+    """The library directories of a root file system tree (or sysroot)."""
+    return [root / rel for rel in LIBRARY_DIRS if (root / rel).is_dir()]
+
+
+def find_libraries(dirs: list[Path],
+                   patterns: tuple[str, ...] = FRAMEWORK_LIBRARIES) -> list[Path]:
+    """The real files (not symlinks) matching patterns in dirs; the first of a name wins."""
     found: dict[str, Path] = {}
-    for rel in LIBRARY_DIRS:
-        d = root / rel
+    for d in dirs:
         if not d.is_dir():
             continue
         for entry in sorted(d.iterdir()):

@@ -98,6 +98,7 @@ def test_no_kill_within_limit_is_a_lower_bound() -> None:
     assert result.apps_until_lmk == PLAN.fill_limit and not result.lmk_reached
     assert any("lower bound" in n for n in result.notes)
     assert result.launches_no_spare == []
+    assert any("also ran nuwad's template and spare (1800 KiB PSS" in n for n in result.notes)
 
 
 def test_failed_guest_command_is_an_error() -> None:

@@ -73,7 +73,7 @@ def test_find_libraries_skips_symlinks(tmp_path: Path, fixture_lib: Path) -> Non
     shutil.copy(fixture_lib, real)
     (libdir / "libcrypto.so").symlink_to("libcrypto.so.3")
     (libdir / "libunrelated.so.1").write_bytes(b"")
-    assert elf_report.find_libraries(tmp_path) == [real]
+    assert elf_report.find_libraries(elf_report.library_dirs(tmp_path)) == [real]
 
 
 def test_compare_with_bench_report(fixture_lib: Path) -> None:

@@ -81,6 +81,13 @@ class ModeRunner:
         self.result.idle_mem_available_kb = int(stats["mem_available_kb"])
         self.result.overhead = {k: _memory(stats.get(k)) for k in ("nuwad", "template", "spare")}
         self.say(f"idle: MemAvailable {self.result.idle_mem_available_kb} KiB")
+        held = [k for k in ("template", "spare") if self.result.overhead.get(k)]
+        if self.mode == "exec" and held:
+            pss = sum(self.result.overhead[k].pss_kb for k in held)  # type: ignore[union-attr]
+            self.result.notes.append(
+                f"this guest also ran nuwad's {' and '.join(held)} ({pss} KiB PSS at idle): "
+                "nuwad has no switch to run without them, so exec mode had that much less "
+                "memory for apps than a system without Nuwa")
 
     def apps_and_drift(self, apps: list[str]) -> None:
         """Each app once: USS/PSS/RSS and smaps breakdown; again after drift_seconds."""

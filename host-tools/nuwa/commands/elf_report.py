@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nuwa import board as boards
 from nuwa import elf_report, paths
 from nuwa.bench.tables import fmt, markdown
 from nuwa.commands import add_board_arg
@@ -25,7 +26,8 @@ def register(sub: Any) -> None:
     )
     add_board_arg(p)
     p.add_argument("--root", type=Path,
-                   help="root file system tree to search (default: the board's image staging)")
+                   help="root file system tree to search (default: the board's sysroot and "
+                   "the runtime's cross build)")
     p.add_argument("--bench", type=Path, metavar="REPORT",
                    help="a bench report.json (or its directory) to compare with")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -33,14 +35,18 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def default_root(board: str) -> Path:
-    """The image's unpacked root file system, as `nuwa image` leaves it."""
-    base = paths.board_out(board)
-    for name in ("rootfs", "staging", "root"):
-        if (base / name / "usr").is_dir():
-            return base / name
-    raise NuwaError(f"no unpacked root file system under {base}: run `nuwa image` first, "
-                    "or give --root DIR or library files")
+def default_dirs(board: str) -> list[Path]:
+    """Where `nuwa image` leaves the board's libraries: the armhf sysroot (same packages and
+    versions as the image) and the runtime's cross build (the framework's own .so files)."""
+    b = boards.load(board)
+    base = paths.board_out(b.name)
+    dirs = elf_report.library_dirs(base / "sysroot")
+    triplet = paths.top() / "runtime" / "build"
+    dirs += sorted(d for d in triplet.glob("*-linux-gnu*") if d.is_dir())
+    if not dirs:
+        raise NuwaError(f"no sysroot under {base} and no runtime cross build: run `nuwa image "
+                        f"--board {b.name}` first, or give --root DIR or library files")
+    return dirs
 
 
 def load_bench(path: Path) -> dict[str, Any]:
@@ -75,10 +81,11 @@ def comparison_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
 def run(args: argparse.Namespace) -> int:
     files = list(args.libraries)
     if not files:
-        root = args.root or default_root(args.board)
-        files = elf_report.find_libraries(root)
+        dirs = elf_report.library_dirs(args.root) if args.root else default_dirs(args.board)
+        files = elf_report.find_libraries(dirs)
         if not files:
-            raise NuwaError(f"none of the framework's libraries found under {root}")
+            where = args.root or ", ".join(str(d) for d in dirs)
+            raise NuwaError(f"none of the framework's libraries found in {where}")
     reports = [elf_report.analyze(f) for f in files]
     bench = load_bench(args.bench) if args.bench else None
     comparison = elf_report.compare(reports, bench) if bench else None
