@@ -167,6 +167,8 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 		return set_int(p, &c->kill_timeout_ms, v, 1, 600000);
 	if (!strcmp(k, "tick_ms"))
 		return set_int(p, &c->tick_ms, v, 10, 600000);
+	if (!strcmp(k, "lmk_threshold_kb"))
+		return set_int(p, &c->lmk_threshold_kb, v, 0, INT_MAX);
 	if (!strcmp(k, "max_clients"))
 		return set_int(p, &c->max_clients, v, 1, 4096);
 	if (!strcmp(k, "rate_limit"))

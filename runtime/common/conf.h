@@ -28,6 +28,7 @@ struct nuwa_conf {
 	int ready_timeout_ms;     /* launch -> ready */
 	int kill_timeout_ms;      /* SIGTERM -> SIGKILL */
 	int tick_ms;              /* periodic tick (low-memory killer hook) */
+	int lmk_threshold_kb;     /* low-memory killer: MemAvailable floor, 0 off */
 	int max_clients;
 	int rate_limit;           /* control requests per second per client */
 	char *socket_group;       /* NULL: socket mode 0600 */

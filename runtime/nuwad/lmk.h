@@ -1,0 +1,27 @@
+/* nuwad's low-memory killer: nuwad_lmk_tick() (declared in nuwad.h) and
+ * what it uses. */
+#ifndef NUWAD_LMK_H
+#define NUWAD_LMK_H
+
+#include <sys/types.h>
+
+struct nuwad;
+struct app;
+
+/* oom_score_adj (-1000..1000): the kernel's OOM killer must pick apps
+ * (their config sections say 800) long before the template or nuwad. */
+#define LMK_OOM_ADJ_NUWAD (-900)
+#define LMK_OOM_ADJ_TEMPLATE (-800)
+
+/* After a kill, how long to wait for the victim to be reaped before the
+ * next victim may be chosen (an exit stuck in D state must not stall it). */
+#define LMK_GRACE_MS 2000
+
+/* The least recently launched running app (never the spare), or NULL. */
+struct app *lmk_pick(struct nuwad *d);
+/* MemAvailable in kB from a meminfo file; -1 (errno set) when unreadable. */
+long lmk_mem_available_kb(const char *path);
+/* Write ADJ to /proc/PID/oom_score_adj (PID 0: this process). 0 or -1. */
+int lmk_set_oom_score_adj(pid_t pid, int adj);
+
+#endif

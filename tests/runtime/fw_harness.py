@@ -1,0 +1,44 @@
+"""Configs for a private nuwad running the realistic framework and the
+sample apps of one runtime build (the shipped apps.d sections, with the
+build's paths)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nuwad_harness import BUILDS, TOP
+
+APPS_D = TOP / "rootfs-overlay" / "etc" / "nuwa" / "apps.d"
+APPS = ["clock", "messages", "settings", "music", "gallery", "notes"]
+MODES = ["template", "exec"]
+
+
+def write_fw_config(tmp: Path, build: Path, data_dir: Path | None = None,
+                    daemon: str = "") -> Path:
+    """The device's app sections with BUILD's paths, the realistic framework."""
+    apps_d = tmp / "apps.d"
+    apps_d.mkdir()
+    for conf in sorted(APPS_D.glob("*.conf")):
+        text = conf.read_text().replace("/usr/lib/nuwa/", f"{build}/")
+        (apps_d / conf.name).write_text(text)
+    main = tmp / "nuwad.conf"
+    main.write_text(
+        "[daemon]\n"
+        f"template = {build}/nuwa-template\n"
+        f"exec_host = {build}/nuwa-exec-host\n"
+        "spare_delay_ms = 50\n"
+        f"include = {apps_d}\n"
+        f"{daemon}\n"
+        "[framework]\n"
+        f"library = {build}/libnuwafw.so\n"
+        f"args = data_dir={data_dir or build}\n"
+    )
+    return main
+
+
+def fw_build(name: str) -> Path:
+    path = BUILDS[name]
+    if not (path / "libnuwafw.so").exists() or not (path / "nuwad").exists():
+        pytest.skip(f"runtime build '{name}' missing (make -C runtime; make -C runtime sanitize)")
+    return path
