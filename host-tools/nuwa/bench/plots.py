@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display on build hosts or CI
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from nuwa.bench.results import ModeResult  # noqa: E402
 
@@ -21,13 +22,19 @@ def memory_vs_apps(results: dict[str, ModeResult], path: Path) -> None:
         n = [0] + [p.n_apps for p in r.fill]
         available = [r.idle_mem_available_kb] + [p.mem_available_kb for p in r.fill]
         avail.plot(n, [kb / 1024 for kb in available], marker=".", label=f"{mode} mode")
-        pss.plot(n, [0] + [p.apps_pss_kb / 1024 for p in r.fill], marker=".", label=f"{mode} mode")
+        fixed = r.overhead.get("template"), r.overhead.get("spare")
+        start = sum(p.pss_kb for p in fixed if p is not None) if mode == "template" else 0
+        total = [start] + [p.apps_pss_kb + p.template_pss_kb for p in r.fill]
+        label = f"{mode} mode" + (": apps + template + spare" if mode == "template" else ": apps")
+        pss.plot(n, [kb / 1024 for kb in total], marker=".", label=label)
         if r.lmk_reached and r.apps_until_lmk is not None:
             avail.axvline(r.apps_until_lmk, linestyle=":", color=avail.lines[-1].get_color())
     avail.set(title="MemAvailable (dotted: first low-memory kill)", xlabel="apps running",
               ylabel="MiB")
-    pss.set(title="PSS of all apps", xlabel="apps running", ylabel="MiB")
+    pss.set(title="memory of the apps and what serves them (PSS)", xlabel="apps running",
+            ylabel="MiB")
     for ax in (avail, pss):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()

@@ -59,6 +59,7 @@ class FillPoint:
     apps_uss_kb: int
     apps_pss_kb: int
     lmk_kills: int
+    template_pss_kb: int = 0  # template + spare, the memory only template mode needs
 
 
 @dataclass

@@ -167,6 +167,7 @@ class ModeRunner:
                 apps_uss_kb=sum(int(a["uss_kb"]) for a in running),
                 apps_pss_kb=sum(int(a["pss_kb"]) for a in running),
                 lmk_kills=kills,
+                template_pss_kb=self._template_pss(stats),
             ))
             self.progress.step(f"{self.mode}: filling until the first low-memory kill", n,
                                self.plan.fill_limit)
@@ -181,6 +182,11 @@ class ModeRunner:
             self.result.notes.append(
                 f"no low-memory kill within {self.plan.fill_limit} apps (a lower bound)")
         self.kill_all()
+
+    def _template_pss(self, stats: dict[str, Any]) -> int:
+        if self.mode != "template":
+            return 0
+        return sum(int(stats[k]["pss_kb"]) for k in ("template", "spare") if stats.get(k))
 
     def run(self, apps: list[str]) -> ModeResult:
         self.idle()
