@@ -126,11 +126,11 @@ def test_bench_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from nuwa.bench import plan, sessions
 
     @contextmanager
-    def scripted_session(board: str, mode: str, url: str | None):
+    def scripted_session(board: str, mode: str, url: str | None, mem: int | None = None):
         yield Guest(ScriptedNuwad())
 
     monkeypatch.setattr(sessions, "mode_session", scripted_session)
-    monkeypatch.setattr(sessions, "describe_target", lambda b, u: {"description": "scripted"})
+    monkeypatch.setattr(sessions, "describe_target", lambda b, u, m: {"description": "scripted"})
     monkeypatch.setattr(plan, "QUICK", PLAN)
     monkeypatch.setattr("nuwa.commands.bench.QUICK", PLAN)
     out = tmp_path / "report"

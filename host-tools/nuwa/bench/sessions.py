@@ -13,16 +13,18 @@ BOOT_TIMEOUT = 300.0   # TCG on a busy 2-core host boots slowly
 READY_TIMEOUT = 180.0  # nuwad up, template frozen, spare forked
 
 
-def describe_target(board: str, url: str | None) -> dict[str, Any]:
+def describe_target(board: str, url: str | None, mem: int | None = None) -> dict[str, Any]:
     if url:
         return {"description": f"{url} (both modes on the same running board)", "url": url}
     b = boards.load(board)
-    return {"description": f"QEMU {b.name}, {b.memory_mib} MiB, a fresh guest per mode",
-            "board": b.name, "memory_mib": b.memory_mib}
+    mib = mem or b.memory_mib
+    return {"description": f"QEMU {b.name}, {mib} MiB, a fresh guest per mode",
+            "board": b.name, "memory_mib": mib}
 
 
 @contextmanager
-def mode_session(board: str, mode: str, url: str | None) -> Iterator[Guest]:
+def mode_session(board: str, mode: str, url: str | None,
+                 mem: int | None = None) -> Iterator[Guest]:
     """Yield a Guest whose nuwad is ready for `mode`; the guest is powered off after."""
     if url:
         with target_from_url(url) as target:
@@ -30,7 +32,7 @@ def mode_session(board: str, mode: str, url: str | None) -> Iterator[Guest]:
             guest.wait_ready(READY_TIMEOUT, need_template=mode == "template")
             yield guest
         return
-    vm = Qemu(boards.load(board))
+    vm = Qemu(boards.load(board), mem=mem)
     vm.boot(timeout=BOOT_TIMEOUT)
     with vm, vm.ssh() as ssh:
         guest = Guest(ssh)

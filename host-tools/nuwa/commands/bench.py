@@ -12,7 +12,7 @@ from nuwa.bench.plan import FULL, QUICK
 from nuwa.bench.progress import Progress
 from nuwa.bench.results import MODES, ModeResult
 from nuwa.bench.runner import ModeRunner
-from nuwa.commands import add_board_arg
+from nuwa.commands import add_board_arg, add_mem_arg
 from nuwa.errors import NuwaError
 
 
@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
         "and write report.json, report.md and plots.",
     )
     add_board_arg(p)
+    add_mem_arg(p)
     p.add_argument("--quick", action="store_true", help="smaller run for demos and CI")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="report directory (default: out/bench/<UTC stamp>/)")
@@ -46,7 +47,7 @@ def measure(args: argparse.Namespace, progress: Progress) -> dict[str, ModeResul
     results: dict[str, ModeResult] = {}
     for mode in MODES:
         progress(f"{mode}: {'connecting to' if args.target else 'booting'} the target")
-        with mode_session(args.board, mode, args.target) as guest:
+        with mode_session(args.board, mode, args.target, args.mem) as guest:
             apps = args.apps.split(",") if args.apps else configured_apps(guest.nuwactl("apps"))
             results[mode] = ModeRunner(guest, mode, plan, progress).run(apps)
         progress(f"{mode}: done")
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         "command": "nuwa bench" + (" --quick" if args.quick else "")
         + (f" --target {args.target}" if args.target else ""),
         "plan": (QUICK if args.quick else FULL).to_dict(),
-        "target": describe_target(args.board, args.target),
+        "target": describe_target(args.board, args.target, args.mem),
     }
     report = write_report_dir(out, results, meta)
     if args.json:
