@@ -134,7 +134,9 @@ static void loop(struct nuwad *d)
 			kind[n++] = TAG_TEMPLATE;
 		}
 		for (a = d->apps; a; a = a->next) {
-			if (a->chan < 0)
+			/* Until the template names the pid, an early ready
+			 * message waits in the socket. */
+			if (a->chan < 0 || a->state == APP_FORKING || a->state == APP_SPARE_FORKING)
 				continue;
 			p[n] = (struct pollfd){ .fd = a->chan, .events = POLLIN };
 			tag[n] = a;
