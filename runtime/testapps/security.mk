@@ -7,3 +7,8 @@ $(BUILD)/nuwa-sandbox-probe: $(BUILD)/obj/testapps/sandbox_probe.o $(LIBNUWA)
 
 ALL_TARGETS += $(BUILD)/nuwa-sandbox-probe
 INSTALL_LIBEXEC += $(BUILD)/nuwa-sandbox-probe
+
+$(BUILD)/nuwa-grants-test: $(BUILD)/obj/testapps/grants_test.o $(BUILD)/obj/nuwad/grants.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+ALL_TARGETS += $(BUILD)/nuwa-grants-test
