@@ -39,7 +39,7 @@ struct client {
 
 int control_listen(struct nuwad *d)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX }, tmp = { .sun_family = AF_UNIX };
 	int fd;
 	mode_t old;
 
@@ -65,10 +65,18 @@ int control_listen(struct nuwad *d)
 		perror("nuwad: socket");
 		return -1;
 	}
-	unlink(d->socket_path);
+	/* Bind and listen on a temporary name, then rename: the socket path
+	 * appears only once it accepts connections. */
+	snprintf(tmp.sun_path, sizeof tmp.sun_path, "%s.%d", d->socket_path, (int)getpid());
+	if (strlen(d->socket_path) + 12 >= sizeof sa.sun_path) {
+		fprintf(stderr, "nuwad: socket path too long: %s\n", d->socket_path);
+		close(fd);
+		return -1;
+	}
+	unlink(tmp.sun_path);
 	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		fprintf(stderr, "nuwad: bind %s: %s\n", d->socket_path, strerror(errno));
+	if (bind(fd, (struct sockaddr *)&tmp, sizeof tmp) < 0) {
+		fprintf(stderr, "nuwad: bind %s: %s\n", tmp.sun_path, strerror(errno));
 		umask(old);
 		close(fd);
 		return -1;
@@ -76,18 +84,19 @@ int control_listen(struct nuwad *d)
 	umask(old);
 	if (d->conf.socket_group) {
 		struct group *g = getgrnam(d->conf.socket_group);
-		if (!g || chown(d->socket_path, (uid_t)-1, g->gr_gid) < 0 ||
-		    chmod(d->socket_path, 0660) < 0) {
+		if (!g || chown(tmp.sun_path, (uid_t)-1, g->gr_gid) < 0 ||
+		    chmod(tmp.sun_path, 0660) < 0) {
 			fprintf(stderr, "nuwad: socket group %s: %s\n", d->conf.socket_group,
 				g ? strerror(errno) : "no such group");
 			close(fd);
-			unlink(d->socket_path);
+			unlink(tmp.sun_path);
 			return -1;
 		}
 	}
-	if (listen(fd, 256) < 0) {
-		perror("nuwad: listen");
+	if (listen(fd, 512) < 0 || rename(tmp.sun_path, d->socket_path) < 0) {
+		fprintf(stderr, "nuwad: listen on %s: %s\n", d->socket_path, strerror(errno));
 		close(fd);
+		unlink(tmp.sun_path);
 		return -1;
 	}
 	d->listen_fd = fd;
