@@ -1,6 +1,7 @@
 """`nuwa image`: packages -> kernel + initramfs + read-only rootfs + manifest."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -139,6 +140,13 @@ class ImageBuilder:
 
     # -- the build --------------------------------------------------------
     def build(self) -> Path:
+        """Build under a lock: two builds of one board would share .work/."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        with open(self.out / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._build()
+
+    def _build(self) -> Path:
         t0 = time.monotonic()
         runtime.check_cross_compiler()
         apt = self._apt()

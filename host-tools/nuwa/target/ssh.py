@@ -1,0 +1,94 @@
+"""SSHTarget: run/put/get over SSH with fabric (dropbear in the guest, or a real board).
+
+Transfers use a plain `cat` over an exec channel, not SFTP: dropbear ships
+no SFTP server and the image should not need one.
+"""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import fabric
+import invoke
+import paramiko
+
+from .base import Result, Target, TargetError, TargetTimeout
+
+
+class SSHTarget(Target):
+    def __init__(self, host: str, port: int = 22, user: str = "root",
+                 key_file: str | Path | None = None, connect_timeout: float = 20) -> None:
+        self.host, self.port, self.user = host, port, user
+        kwargs: dict = {"look_for_keys": key_file is None, "allow_agent": key_file is None,
+                        "banner_timeout": connect_timeout, "auth_timeout": connect_timeout}
+        if key_file is not None:
+            kwargs["key_filename"] = str(key_file)
+        self.conn = fabric.Connection(host, user=user, port=port, connect_kwargs=kwargs,
+                                      connect_timeout=connect_timeout)
+        # Guest host keys are made at each boot: trust on first use, never
+        # check against (or write to) the user's known_hosts.
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        self.conn.client = client
+
+    def __repr__(self) -> str:
+        return f"SSHTarget(ssh://{self.user}@{self.host}:{self.port})"
+
+    def _open(self) -> paramiko.Transport:
+        try:
+            self.conn.open()
+        except (TimeoutError, paramiko.SSHException, OSError) as e:
+            raise TargetError(f"cannot connect to {self.user}@{self.host}:{self.port}: {e}"
+                              ) from e
+        transport = self.conn.client.get_transport()
+        assert transport is not None
+        return transport
+
+    def run(self, cmd: str, timeout: float = 60) -> Result:
+        self._open()
+        try:
+            r = self.conn.run(cmd, hide=True, warn=True, timeout=timeout, in_stream=False)
+        except invoke.exceptions.CommandTimedOut as e:
+            raise TargetTimeout(f"{cmd!r} did not finish in {timeout:.0f} s on "
+                                f"{self.host}:{self.port}; last output:\n"
+                                f"{e.result.stdout[-400:]}") from e
+        except (paramiko.SSHException, OSError) as e:
+            raise TargetError(f"running {cmd!r} on {self.host}:{self.port}: {e}") from e
+        return Result(cmd, r.stdout, r.exited, r.stderr)
+
+    def _exec(self, cmd: str, data: bytes | None, timeout: float) -> tuple[bytes, bytes, int]:
+        chan = self._open().open_session()
+        chan.settimeout(timeout)
+        try:
+            chan.exec_command(cmd)
+            if data is not None:
+                chan.sendall(data)
+            chan.shutdown_write()
+            out, err = bytearray(), bytearray()
+            while True:
+                chunk = chan.recv(1 << 16)
+                if not chunk:
+                    break
+                out += chunk
+            while chan.recv_stderr_ready():
+                err += chan.recv_stderr(1 << 16)
+            return bytes(out), bytes(err), chan.recv_exit_status()
+        except TimeoutError as e:
+            raise TargetTimeout(f"{cmd!r} on {self.host}:{self.port} timed out") from e
+        finally:
+            chan.close()
+
+    def put(self, local: str | Path, remote: str) -> None:
+        data = Path(local).read_bytes()
+        _, err, status = self._exec(f"cat > {shlex.quote(remote)}", data, 120)
+        if status != 0:
+            raise TargetError(f"put {local} -> {remote}: {err.decode(errors='replace')}")
+
+    def get(self, remote: str, local: str | Path) -> None:
+        out, err, status = self._exec(f"cat {shlex.quote(remote)}", None, 120)
+        if status != 0:
+            raise TargetError(f"get {remote}: {err.decode(errors='replace')}")
+        Path(local).write_bytes(out)
+
+    def close(self) -> None:
+        self.conn.close()
