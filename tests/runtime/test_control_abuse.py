@@ -82,7 +82,6 @@ def test_malformed_and_unknown_requests(nuwad: Nuwad) -> None:
         (frame(["kill", "999999999"]), b"no running app"),
         (frame(["call", "1", "x"]), b"no running app"),
         (frame(["ping", "extra"]), b"usage"),
-        (frame(["snapshot", "echo"]), b"not implemented"),
     ]
     with nuwad.connect() as s:  # one connection, many bad requests in a row
         for raw, expect in cases:

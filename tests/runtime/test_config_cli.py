@@ -1,0 +1,126 @@
+"""Config validation and the nuwactl contract (fields from ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from nuwad_harness import SANITIZER_ENV, Nuwad
+
+BAD_CONFIGS = [
+    ("[daemon]\nspare = maybe\n", 2, "not a boolean"),
+    ("[daemon]\nbogus = 1\n", 2, "unknown key 'bogus'"),
+    ("[nonsense]\n", 1, "unknown section"),
+    ("key = value\n", 1, "outside any section"),
+    ("[daemon]\njust words\n", 2, "expected 'key = value'"),
+    ("[daemon]\ntick_ms = -5\n", 2, "not a number"),
+    ("[app bad/name]\n", 1, "bad app name"),
+    ("[framework]\nlibrary = x.so\n[app a]\nlibrary = a.so\n[app a]\n", 5, "defined twice"),
+    ("[framework]\nlibrary = x.so\n[app a]\nmode = fast\n", 4, "mode must be"),
+    ("[framework]\nlibrary = x.so\n[app a]\n", 3, "has no library"),
+    ("[daemon\n", 1, "malformed section"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), BAD_CONFIGS)
+def test_bad_config_is_one_clear_error(build: Path, tmp_path: Path, text: str, line: int,
+                                       message: str) -> None:
+    conf = tmp_path / "bad.conf"
+    conf.write_text(text)
+    res = subprocess.run([str(build / "nuwad"), "--foreground", "--config", str(conf),
+                          "--socket", str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
+                         check=False, capture_output=True, text=True, timeout=30,
+                         env={**SANITIZER_ENV})
+    assert res.returncode != 0
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert f"bad.conf:{line}:" in lines[0] and message in lines[0], lines[0]
+    assert not (tmp_path / "s").exists()
+
+
+def test_include_dir_adds_apps_in_sorted_order(start_nuwad: Callable[..., Nuwad], build: Path,
+                                               tmp_path: Path) -> None:
+    inc = tmp_path / "apps.d"
+    inc.mkdir()
+    (inc / "20-b.conf").write_text(f"[app zeta]\nlibrary = {build}/app-echo.so\n")
+    (inc / "10-a.conf").write_text(f"[app alpha]\nlibrary = {build}/app-echo.so\nmode = exec\n")
+    (inc / "ignored.txt").write_text("[app nope]\n")
+    d = start_nuwad(daemon=f"include = {inc}")
+    names = [a["name"] for a in d.json("apps")]  # type: ignore[union-attr]
+    assert names[-2:] == ["alpha", "zeta"] and "nope" not in names
+    d.wait_ready()
+    assert d.json("launch", "alpha")["mode"] == "exec"  # type: ignore[index]
+
+
+def test_bad_included_file_names_its_own_path(build: Path, tmp_path: Path) -> None:
+    inc = tmp_path / "apps.d"
+    inc.mkdir()
+    (inc / "x.conf").write_text("[daemon]\n")
+    conf = tmp_path / "main.conf"
+    conf.write_text(f"[daemon]\ninclude = {inc}\n")
+    res = subprocess.run([str(build / "nuwad"), "--config", str(conf), "--socket",
+                          str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
+                         check=False, capture_output=True, text=True, timeout=30,
+                         env={**SANITIZER_ENV})
+    assert res.returncode != 0 and "x.conf:1:" in res.stderr and "not allowed" in res.stderr
+
+
+def test_nuwactl_commands_and_fields(nuwad: Nuwad) -> None:
+    assert nuwad.json("ping")["pong"] is True  # type: ignore[index]
+    apps = nuwad.json("apps")
+    assert {"echo", "echo-exec", "broken"} <= {a["name"] for a in apps}  # type: ignore[union-attr]
+    t = nuwad.json("launch", "echo")
+    assert set(t) >= {"app", "pid", "mode", "launch_ms"} and t["mode"] == "template"  # type: ignore[arg-type,index]
+    assert t["launch_ms"] > 0  # type: ignore[index,operator]
+    e = nuwad.json("launch", "echo", "--mode", "exec")
+    assert e["mode"] == "exec"  # type: ignore[index]
+    assert nuwad.json("launch", "echo-exec")["mode"] == "exec"  # type: ignore[index]
+    listed = nuwad.json("list")
+    assert len(listed) == 3  # type: ignore[arg-type]
+    for a in listed:  # type: ignore[union-attr]
+        assert set(a) >= {"app", "pid", "mode", "state", "launch_ms", "uss_kb", "pss_kb", "rss_kb"}
+        assert a["state"] == "running" and a["uss_kb"] > 0 and a["pss_kb"] > 0
+        assert a["rss_kb"] >= a["pss_kb"] >= a["uss_kb"]
+    s = nuwad.json("stats")
+    assert set(s) >= {"mem_total_kb", "mem_available_kb", "template", "spare", "nuwad", "apps",
+                      "lmk_kills"}  # type: ignore[arg-type]
+    for key in ("template", "nuwad"):
+        assert set(s[key]) >= {"pid", "uss_kb", "pss_kb", "rss_kb"}  # type: ignore[index]
+    assert s["lmk_kills"] == 0 and len(s["apps"]) == 3  # type: ignore[index,arg-type]
+    ts = nuwad.json("template-status")
+    assert ts["state"] == "ready" and ts["pid"] == s["template"]["pid"]  # type: ignore[index]
+    assert nuwad.json("kill", str(e["pid"]))["killed"] == [e["pid"]]  # type: ignore[index]
+    assert nuwad.json("kill", "echo")["killed"] == [t["pid"]]  # type: ignore[index]
+    # Human output too, and clear errors with a nonzero status.
+    assert "pong: true" in nuwad.ctl("ping").stdout
+    res = nuwad.ctl("launch", "nosuchapp", check=False)
+    assert res.returncode != 0 and "unknown app 'nosuchapp'" in res.stderr and not res.stdout
+    res = nuwad.ctl("launch", "broken", "--json", check=False)
+    assert res.returncode != 0 and "app entry failed" in res.stderr
+    res = nuwad.ctl("kill", "echo", check=False)
+    assert res.returncode != 0 and "no running app" in res.stderr
+
+
+def test_nuwactl_without_daemon_fails_clearly(build: Path, tmp_path: Path) -> None:
+    res = subprocess.run([str(build / "nuwactl"), "--socket", str(tmp_path / "none"), "ping"],
+                         check=False, capture_output=True, text=True, timeout=30,
+                         env={**SANITIZER_ENV})
+    assert res.returncode != 0 and "cannot reach nuwad" in res.stderr
+
+
+def test_second_nuwad_on_same_socket_refuses(nuwad: Nuwad) -> None:
+    res = subprocess.run([str(nuwad.build / "nuwad"), "--config", str(nuwad.config),
+                          "--socket", str(nuwad.sock), "--state-dir", str(nuwad.state)],
+                         check=False, capture_output=True, text=True, timeout=30,
+                         env={**SANITIZER_ENV})
+    assert res.returncode != 0 and "another nuwad" in res.stderr
+    assert nuwad.call("ping")["pong"] is True
+
+
+def test_launch_without_spare_and_spare_disabled(start_nuwad: Callable[..., Nuwad]) -> None:
+    d = start_nuwad(daemon="spare = 0")
+    d.wait_ready()
+    assert d.template()["spare_pid"] is None
+    assert d.json("launch", "echo")["spare"] is False  # type: ignore[index]
