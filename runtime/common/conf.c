@@ -98,6 +98,18 @@ static int set_int(struct parser *p, int *dst, const char *v, long lo, long hi)
 	return 0;
 }
 
+static int set_long(struct parser *p, long *dst, const char *v, long lo, long hi)
+{
+	char *end;
+	long n;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi)
+		return fail(p, "'%s' is not a number in %ld..%ld", v, lo, hi);
+	*dst = n;
+	return 0;
+}
+
 static void free_words(int n, char **w)
 {
 	int i;
@@ -175,6 +187,25 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 		return set_int(p, &c->rate_limit, v, 1, 1000000);
 	if (!strcmp(k, "socket_group"))
 		return set_str(p, &c->socket_group, v, 0);
+	if (!strcmp(k, "snapshot_dir"))
+		return set_str(p, &c->snapshot_dir, v, 1);
+	if (!strcmp(k, "snapshot_max_kb"))
+		return set_long(p, &c->snapshot_max_kb, v, 4, 4L * 1024 * 1024);
+	if (!strcmp(k, "snapshot_quota_kb"))
+		return set_long(p, &c->snapshot_quota_kb, v, 4, 64L * 1024 * 1024);
+	if (!strcmp(k, "snapshot_timeout_ms"))
+		return set_int(p, &c->snapshot_timeout_ms, v, 10, 600000);
+	if (!strcmp(k, "snapshot_tmpfs"))
+		return set_bool(p, &c->snapshot_tmpfs, v);
+	if (!strcmp(k, "landlock")) {
+		if (!strcmp(v, "required"))
+			c->landlock_required = 1;
+		else if (!strcmp(v, "best-effort"))
+			c->landlock_required = 0;
+		else
+			return fail(p, "landlock must be 'required' or 'best-effort', not '%s'", v);
+		return 0;
+	}
 	if (!strcmp(k, "include")) {
 		char **ni = realloc(p->includes, (size_t)(p->nincludes + 1) * sizeof *ni);
 		if (!ni)
@@ -202,6 +233,8 @@ static int framework_key(struct parser *p, const char *k, const char *v)
 		return set_words(p, &c->fw_argc, &c->fw_argv, v, 0);
 	if (!strcmp(k, "skip_threads"))
 		return set_words(p, &c->nskip_threads, &c->skip_threads, v, 0);
+	if (!strcmp(k, "sandbox_read"))
+		return set_words(p, &c->nsandbox_read, &c->sandbox_read, v, 1);
 	return fail(p, "unknown key '%s' in [framework]", k);
 }
 
@@ -216,6 +249,16 @@ static int app_key(struct parser *p, const char *k, const char *v)
 		return set_words(p, &a->argc, &a->argv, v, 0);
 	if (!strcmp(k, "oom_score_adj"))
 		return set_int(p, &a->oom_score_adj, v, -1000, 1000);
+	if (!strcmp(k, "sandbox"))
+		return set_bool(p, &a->sandbox, v);
+	if (!strcmp(k, "uid"))
+		return set_long(p, &a->uid, v, 0, 2147483647L);
+	if (!strcmp(k, "gid"))
+		return set_long(p, &a->gid, v, 0, 2147483647L);
+	if (!strcmp(k, "read"))
+		return set_words(p, &a->nread, &a->read, v, 1);
+	if (!strcmp(k, "nofile"))
+		return set_long(p, &a->nofile, v, 16, 65536);
 	if (!strcmp(k, "mode")) {
 		if (!strcmp(v, "template"))
 			a->exec_mode = 0;
@@ -262,6 +305,9 @@ static int section(struct parser *p, char *s)
 	}
 	p->app = &c->apps[c->napps++];
 	memset(p->app, 0, sizeof *p->app);
+	p->app->sandbox = 1;
+	p->app->uid = p->app->gid = -1;
+	p->app->nofile = 256;
 	snprintf(p->app->name, sizeof p->app->name, "%s", name);
 	snprintf(where, sizeof where, "%s:%d", p->file, p->line);
 	p->app->where = strdup(where);
@@ -402,6 +448,11 @@ static int check(struct parser *p)
 		if (!c->apps[i].entry && !(c->apps[i].entry = strdup("nuwa_app_main")))
 			return -1;
 	}
+	if (c->snapshot_quota_kb < c->snapshot_max_kb) {
+		snprintf(p->err, p->errlen, "%s: snapshot_quota_kb (%ld) is below snapshot_max_kb (%ld)",
+			 c->path, c->snapshot_quota_kb, c->snapshot_max_kb);
+		return -1;
+	}
 	if (!c->fw_init && !(c->fw_init = strdup("nuwa_framework_init")))
 		return -1;
 	if (!c->template_host && !(c->template_host = strdup("/usr/libexec/nuwa/nuwa-template")))
@@ -426,6 +477,9 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->tick_ms = 1000;
 	c->max_clients = 512;
 	c->rate_limit = 1000;
+	c->snapshot_max_kb = 16 * 1024;
+	c->snapshot_quota_kb = 64 * 1024;
+	c->snapshot_timeout_ms = 10000;
 	c->path = abs_path(path);
 	if (!c->path) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -450,6 +504,8 @@ void nuwa_conf_free(struct nuwa_conf *c)
 	free(c->template_host);
 	free(c->exec_host);
 	free(c->socket_group);
+	free(c->snapshot_dir);
+	free_words(c->nsandbox_read, c->sandbox_read);
 	free_words(c->npreload, c->preload);
 	free(c->fw_library);
 	free(c->fw_init);
@@ -460,6 +516,7 @@ void nuwa_conf_free(struct nuwa_conf *c)
 		free(c->apps[i].entry);
 		free(c->apps[i].where);
 		free_words(c->apps[i].argc, c->apps[i].argv);
+		free_words(c->apps[i].nread, c->apps[i].read);
 	}
 	free(c->apps);
 	free(c->path);

@@ -15,6 +15,12 @@ struct nuwa_app_conf {
 	int argc;             /* args (not including the name) */
 	char **argv;
 	char *where;          /* "file:line" of the section, for messages */
+	/* sandbox (docs/security.md) */
+	int sandbox;          /* 1 (default): sandbox the app; 0: not */
+	long uid, gid;        /* -1: keep nuwad's */
+	int nread;            /* extra readable paths of this app */
+	char **read;
+	long nofile;          /* RLIMIT_NOFILE (default 256) */
 };
 
 struct nuwa_conf {
@@ -32,6 +38,13 @@ struct nuwa_conf {
 	int max_clients;
 	int rate_limit;           /* control requests per second per client */
 	char *socket_group;       /* NULL: socket mode 0600 */
+	/* snapshots and sandbox policy (docs/security.md) */
+	char *snapshot_dir;       /* NULL: STATE_DIR/snapshots */
+	long snapshot_max_kb;     /* per snapshot; also every app's RLIMIT_FSIZE */
+	long snapshot_quota_kb;   /* all snapshots */
+	int snapshot_timeout_ms;
+	int snapshot_tmpfs;       /* mount a tmpfs of the quota's size on the dir */
+	int landlock_required;    /* 0: apps run without Landlock on kernels lacking it */
 	/* [framework] */
 	int npreload;
 	char **preload;
@@ -41,6 +54,8 @@ struct nuwa_conf {
 	char **fw_argv;
 	int nskip_threads;
 	char **skip_threads;
+	int nsandbox_read;        /* paths every sandboxed app may read */
+	char **sandbox_read;
 	/* [app NAME] */
 	int napps;
 	struct nuwa_app_conf *apps;

@@ -8,6 +8,10 @@
 
 #include "internal.h"
 #include "nuwa_app.h"
+#include "nuwa_snapshot.h"
+
+/* Weak: nuwad links this file alone, without the app-side snapshot writer. */
+#pragma weak nuwa_snapshot_serve
 
 int nuwa_msg_send(int sock, uint16_t type, uint32_t id, const void *payload,
 		  uint32_t len, int pass_fd)
@@ -122,7 +126,7 @@ int nuwa_app_handle_msg(struct nuwa_app *app, nuwa_request_cb handler, void *han
 {
 	struct nuwa_msg_hdr h;
 	char *in, *out;
-	int rc, ret = 1;
+	int rc, ret = 1, fd = -1;
 
 	in = malloc(NUWA_MSG_MAX_PAYLOAD + 1);
 	out = malloc(NUWA_MSG_MAX_PAYLOAD);
@@ -132,7 +136,8 @@ int nuwa_app_handle_msg(struct nuwa_app *app, nuwa_request_cb handler, void *han
 		errno = ENOMEM;
 		return -1;
 	}
-	rc = nuwa_msg_recv(app->channel_fd, &h, in, NUWA_MSG_MAX_PAYLOAD, NULL);
+	/* Only a snapshot request may carry an fd; any other is closed below. */
+	rc = nuwa_msg_recv(app->channel_fd, &h, in, NUWA_MSG_MAX_PAYLOAD, &fd);
 	if (rc < 0) {
 		if (errno == EBADMSG || errno == EMSGSIZE) {
 			static const char why[] = "malformed message";
@@ -155,6 +160,13 @@ int nuwa_app_handle_msg(struct nuwa_app *app, nuwa_request_cb handler, void *han
 	case NUWA_APP_MSG_QUIT:
 		ret = 0;
 		break;
+	case NUWA_APP_MSG_SNAPSHOT:
+		/* Synchronous: the loop does not run until it is written. */
+		if (nuwa_snapshot_serve) {
+			nuwa_snapshot_serve(app, h.id, in, fd);
+			fd = -1;
+		}
+		break;
 	case NUWA_APP_MSG_REQUEST: {
 		int n = handler ? handler(app, in, h.len, out, NUWA_MSG_MAX_PAYLOAD, handler_arg) : -1;
 		if (n >= 0 && n <= NUWA_MSG_MAX_PAYLOAD) {
@@ -175,6 +187,8 @@ int nuwa_app_handle_msg(struct nuwa_app *app, nuwa_request_cb handler, void *han
 	}
 	}
 out:
+	if (fd >= 0)
+		close(fd);
 	free(in);
 	free(out);
 	return ret;
