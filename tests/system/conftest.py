@@ -1,0 +1,74 @@
+"""Fixtures for system tests: ONE real QEMU guest shared by the whole session.
+
+- `guest_image` (session): out/<board>/ with vmlinuz, initrd.img, rootfs.img.
+  Built with `nuwa image` if missing (`make test` builds it before pytest).
+- `guest_vm` (session): the booted `nuwa.target.Qemu`; `.board`, `.mem`,
+  `.ssh_port`, `.log` (console log in out/logs/), `.boot_seconds`.
+- `guest` (session): the guest's serial console, a `nuwa.target.ConsoleTarget`:
+  `guest.run(cmd, timeout=60)` -> Result(stdout, exit_status, .ok) with stderr
+  merged into stdout; `guest.check(cmd)` returns stdout or raises on nonzero;
+  `guest.put(local, remote)`, `guest.get(remote, local)`.
+- `guest_ssh` (session): a `nuwa.target.SSHTarget` (fabric) to the same guest,
+  same interface, stderr kept apart in `Result.stderr`.
+
+The guest is shared: tests must leave it usable (no poweroff, no reboot, kill
+what they start).  It is powered off when the session ends.  A test that
+needs a guest of its own boots one with `Qemu(board).boot()`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nuwa import board as boards
+from nuwa import paths
+from nuwa.board import Board
+from nuwa.errors import NuwaError
+from nuwa.image.builder import ImageBuilder
+from nuwa.target import ConsoleTarget, Qemu, SSHTarget
+
+ARTIFACTS = ("vmlinuz", "initrd.img", "rootfs.img", "manifest.json")
+
+
+@pytest.fixture(scope="session")
+def guest_board(board_name: str) -> Board:
+    return boards.load(board_name)
+
+
+@pytest.fixture(scope="session")
+def guest_image(guest_board: Board) -> Path:
+    out = paths.board_out(guest_board.name)
+    if not all((out / a).is_file() for a in ARTIFACTS):
+        try:
+            ImageBuilder(guest_board).build()
+        except NuwaError as e:
+            pytest.fail(f"no image in {out} and building it failed: {e}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def guest_vm(guest_board: Board, guest_image: Path) -> Iterator[Qemu]:
+    vm = Qemu(guest_board, image_dir=guest_image)
+    try:
+        vm.boot(timeout=180)
+    except NuwaError as e:
+        pytest.fail(f"the guest did not boot: {e}")
+    try:
+        yield vm
+    finally:
+        if vm.child is not None and not vm.poweroff(timeout=60):
+            print(f"guest did not power off cleanly; console log {vm.log}")
+        vm.kill()
+
+
+@pytest.fixture(scope="session")
+def guest(guest_vm: Qemu) -> ConsoleTarget:
+    return guest_vm.console
+
+
+@pytest.fixture(scope="session")
+def guest_ssh(guest_vm: Qemu) -> Iterator[SSHTarget]:
+    t = guest_vm.ssh()
+    yield t
+    t.close()

@@ -1,0 +1,87 @@
+"""The booted image: ARMv7, read-only root, tmpfs where it writes, memory, SSH."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from nuwa.target import ConsoleTarget, Qemu, SSHTarget
+
+
+def test_machine_is_armv7(guest: ConsoleTarget) -> None:
+    r = guest.run("uname -m")
+    assert r.ok
+    assert r.stdout.strip() == "armv7l"
+
+
+def test_exit_status_and_output_come_back(guest: ConsoleTarget) -> None:
+    r = guest.run("echo one; echo two >&2; exit 7")
+    assert r.exit_status == 7
+    assert r.stdout.splitlines() == ["one", "two"]
+
+
+def test_kernel_messages_do_not_leak_into_output(guest: ConsoleTarget) -> None:
+    # A kernel message printed on the console while the command runs.
+    r = guest.run("echo before; echo '<1>nuwa-test: a kernel message' > /dev/kmsg; "
+                  "sleep 0.2; echo after")
+    assert r.ok
+    assert r.stdout.splitlines() == ["before", "after"]
+
+
+def test_root_is_read_only(guest: ConsoleTarget) -> None:
+    mounts = guest.check("cat /proc/mounts")
+    root = [line.split() for line in mounts.splitlines() if line.split()[1:2] == ["/"]]
+    assert root and "ro" in root[-1][3].split(",")
+    r = guest.run("touch /nuwa-write-test")
+    assert not r.ok
+    assert "Read-only file system" in r.stdout
+
+
+def test_writable_places_are_tmpfs(guest: ConsoleTarget) -> None:
+    mounts = guest.check("cat /proc/mounts")
+    types = {f[1]: f[2] for f in (line.split() for line in mounts.splitlines())}
+    for d in ("/tmp", "/run", "/var"):
+        assert types.get(d) == "tmpfs", d
+    assert guest.run("echo x > /tmp/w && cat /tmp/w").stdout.strip() == "x"
+
+
+def test_memtotal_fits_board_memory(guest_vm: Qemu, guest: ConsoleTarget) -> None:
+    meminfo = guest.check("cat /proc/meminfo")
+    total_kb = int(re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.MULTILINE).group(1))
+    board_kb = guest_vm.mem * 1024
+    # The kernel reserves its own image and tables, but most memory is there.
+    assert board_kb // 2 < total_kb <= board_kb
+
+
+def test_hostname_and_dropbear_running(guest_vm: Qemu, guest: ConsoleTarget) -> None:
+    assert guest.check("hostname").strip() == guest_vm.board.hostname
+    assert guest.run("pidof dropbear").ok
+
+
+def test_ssh_answers_through_fabric(guest_ssh: SSHTarget) -> None:
+    r = guest_ssh.run("uname -m; echo err >&2; exit 4")
+    assert r.exit_status == 4
+    assert r.stdout.strip() == "armv7l"
+    assert r.stderr.strip() == "err"
+
+
+def test_ssh_put_get_roundtrip(guest_ssh: SSHTarget, tmp_path: Path) -> None:
+    data = bytes(range(256)) * 64
+    (tmp_path / "up").write_bytes(data)
+    guest_ssh.put(tmp_path / "up", "/tmp/nuwa-up")
+    assert guest_ssh.run("wc -c < /tmp/nuwa-up").stdout.strip() == str(len(data))
+    guest_ssh.get("/tmp/nuwa-up", tmp_path / "down")
+    assert (tmp_path / "down").read_bytes() == data
+
+
+def test_console_put_get_roundtrip(guest: ConsoleTarget, tmp_path: Path) -> None:
+    data = b"\x00\x01binary\xff" * 300
+    (tmp_path / "up").write_bytes(data)
+    guest.put(tmp_path / "up", "/tmp/nuwa-console-up")
+    guest.get("/tmp/nuwa-console-up", tmp_path / "down")
+    assert (tmp_path / "down").read_bytes() == data
+
+
+def test_no_host_key_in_the_image(guest: ConsoleTarget) -> None:
+    # Made at boot into tmpfs, so every boot (and every image) differs.
+    assert guest.run("test -s /run/dropbear/host_ed25519").ok
+    assert not guest.run("ls /etc/dropbear/*key* 2>/dev/null | grep -q .").ok

@@ -1,0 +1,28 @@
+"""A guest of its own: `poweroff` ends QEMU cleanly (kernel powers down, exit 0),
+and `nuwa exec` returns the command's output and status."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from nuwa.board import Board
+from nuwa.target import Qemu
+
+
+def test_poweroff_is_clean(guest_board: Board, guest_image: Path) -> None:
+    vm = Qemu(guest_board, image_dir=guest_image).boot(timeout=180)
+    try:
+        assert vm.console.run("true").ok
+        assert vm.poweroff(timeout=60), f"unclean poweroff, see {vm.log}"
+    finally:
+        vm.kill()
+    assert "reboot: Power down" in vm.log.read_text(errors="replace")
+
+
+def test_nuwa_exec_status_and_output(guest_board: Board, guest_image: Path) -> None:
+    p = subprocess.run([sys.executable, "-m", "nuwa.cli", "exec", "--board", guest_board.name,
+                        "--", "sh", "-c", "uname -m; exit 5"],
+                       check=False, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 5, p.stderr
+    assert p.stdout.strip() == "armv7l"
