@@ -20,15 +20,10 @@ if not (Path(__file__).parent / "conftest.py").exists():
 
 DIR = "/tmp/nuwa-runtime-test"
 SOCK = f"{DIR}/nuwad.sock"
-CONF = """[daemon]
-spare_delay_ms = 100
-ready_timeout_ms = 60000
-[framework]
-library = /usr/lib/nuwa/libnuwa-minifw.so
-args = waiters
-[app echo]
-library = /usr/lib/nuwa/app-echo.so
-"""
+# One line with printf escapes: the console driver sends commands line by line.
+CONF = ("[daemon]\\nspare_delay_ms = 100\\nready_timeout_ms = 60000\\n"
+        "[framework]\\nlibrary = /usr/lib/nuwa/libnuwa-minifw.so\\nargs = waiters\\n"
+        "[app echo]\\nlibrary = /usr/lib/nuwa/app-echo.so\\n")
 
 
 def ctl(guest: Any, args: str, timeout: float = 120) -> Any:
@@ -47,7 +42,7 @@ def wait_template(guest: Any, timeout: float = 120, not_pid: int = 0) -> dict[st
 
 @pytest.fixture(scope="module")
 def private_nuwad(guest: Any) -> Iterator[Any]:
-    guest.check(f"mkdir -p {DIR} && printf '%s' '{CONF}' > {DIR}/nuwad.conf")
+    guest.check(f"mkdir -p {DIR} && printf '{CONF}' > {DIR}/nuwad.conf")
     guest.check(f"nuwad --foreground --config {DIR}/nuwad.conf --socket {SOCK} "
                 f"--state-dir {DIR} >{DIR}/log 2>&1 & echo $! > {DIR}/pid")
     try:
