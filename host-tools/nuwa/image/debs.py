@@ -57,8 +57,9 @@ def make_root(dest: Path) -> None:
 
 
 def pruned(path: str, patterns: Iterable[str]) -> bool:
+    """True if `path` matches a pattern; "dir/*" also drops dir itself."""
     rel = path.lstrip("/")
-    return any(fnmatch.fnmatch(rel, pat) for pat in patterns)
+    return any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel + "/", pat) for pat in patterns)
 
 
 def extract(deb: Path, dest: Path, prune: Iterable[str] = ()) -> list[str]:
