@@ -1,2 +1,269 @@
-/* placeholder, replaced below */
-int main(void) { return 0; }
+/*
+ * nuwa-bench-native: launch-path figures against a running nuwad.
+ *
+ *   nuwa-bench-native [--socket PATH] [--app NAME] [--runs N] [--spare-wait-ms MS]
+ *
+ * Prints one markdown table row per measurement (medians over N runs):
+ *  - raw fork(): a process whose resident size equals the template's RSS
+ *    (read from nuwad's stats) forks, the child exits at once; fork() return
+ *    time and fork-to-reaped time;
+ *  - template launch with the spare, without it (--no-spare), exec launch:
+ *    nuwad's launch_ms (request arrival to the app's ready) and the client's
+ *    round trip; each app is killed before the next launch;
+ *  - nuwad's own fds and USS/PSS/RSS with no apps running.
+ * A benchmark, not a test: it asserts nothing.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "util.h"
+
+static const char *sock_path = "/run/nuwa/nuwad.sock";
+
+static int io_all(int fd, void *buf, size_t len, int writing)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One request; the answer (NUL-terminated, malloc'ed) or NULL on error. */
+static char *request(const char *const *words, int *ok)
+{
+	char req[NUWA_CTL_HDR + NUWA_CTL_MAX_REQUEST];
+	unsigned char h[NUWA_CTL_HDR];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = 0;
+	uint32_t rlen;
+	char *body;
+	int fd, i;
+
+	for (i = 0; words[i]; i++) {
+		size_t l = strlen(words[i]) + 1;
+		memcpy(req + NUWA_CTL_HDR + len, words[i], l);
+		len += l;
+	}
+	req[0] = (char)(len >> 24);
+	req[1] = (char)(len >> 16);
+	req[2] = (char)(len >> 8);
+	req[3] = (char)len;
+	req[4] = 0;
+	req[5] = NUWA_CTL_VERSION;
+	req[6] = req[7] = 0;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "nuwa-bench-native: cannot reach nuwad at %s: %s\n", sock_path,
+			strerror(errno));
+		exit(1);
+	}
+	if (io_all(fd, req, NUWA_CTL_HDR + len, 1) < 0 || io_all(fd, h, sizeof h, 0) < 0) {
+		close(fd);
+		return NULL;
+	}
+	rlen = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+	body = rlen <= NUWA_CTL_MAX_RESPONSE ? malloc(rlen + 1) : NULL;
+	if (!body || io_all(fd, body, rlen, 0) < 0) {
+		free(body);
+		close(fd);
+		return NULL;
+	}
+	body[rlen] = 0;
+	close(fd);
+	*ok = h[5] == NUWA_CTL_OK;
+	return body;
+}
+
+/* The number after "KEY": in JSON text (first occurrence after FROM). */
+static double field(const char *json, const char *from, const char *key)
+{
+	char pat[64];
+	const char *p = from ? strstr(json, from) : json;
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	p = p ? strstr(p, pat) : NULL;
+	return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void bench_fork(long size_kb, int runs)
+{
+	size_t len = (size_t)size_kb * 1024;
+	double *ret = calloc((size_t)runs, sizeof *ret), *total = calloc((size_t)runs, sizeof *total);
+	char *mem = len ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : NULL;
+	size_t k;
+	int i;
+
+	if (!ret || !total || mem == MAP_FAILED) {
+		perror("nuwa-bench-native: fork buffer");
+		exit(1);
+	}
+	for (k = 0; k < len; k += 4096)
+		mem[k] = (char)k; /* resident and private, like the template's pages */
+	for (i = 0; i < runs; i++) {
+		int64_t t0 = nuwa_mono_us(), t1;
+		int status;
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		t1 = nuwa_mono_us();
+		if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+			perror("nuwa-bench-native: fork");
+			exit(1);
+		}
+		ret[i] = (double)(t1 - t0) / 1000.0;
+		total[i] = (double)(nuwa_mono_us() - t0) / 1000.0;
+	}
+	printf("| raw fork() of a %ld KiB process: fork() returns | %.3f ms |\n", size_kb,
+	       median(ret, runs));
+	printf("| raw fork() of a %ld KiB process: fork to child reaped | %.3f ms |\n", size_kb,
+	       median(total, runs));
+	if (mem)
+		munmap(mem, len);
+	free(ret);
+	free(total);
+}
+
+static void bench_launch(const char *app, const char *label, const char *const *extra, int runs,
+			 int spare_wait_ms)
+{
+	double *srv = calloc((size_t)runs, sizeof *srv), *cli = calloc((size_t)runs, sizeof *cli);
+	int i, spares = 0;
+	if (!srv || !cli)
+		exit(1);
+	for (i = 0; i < runs; i++) {
+		const char *words[8] = { "launch", app };
+		char pid[32], *ans;
+		int n = 2, ok = 0, j;
+		int64_t t0;
+		for (j = 0; extra[j]; j++)
+			words[n++] = extra[j];
+		words[n] = NULL;
+		if (spare_wait_ms)
+			sleep_ms(spare_wait_ms); /* let nuwad refill the spare */
+		t0 = nuwa_mono_us();
+		ans = request(words, &ok);
+		cli[i] = (double)(nuwa_mono_us() - t0) / 1000.0;
+		if (!ans || !ok) {
+			fprintf(stderr, "nuwa-bench-native: launch %s: %s\n", app, ans ? ans : "no answer");
+			exit(1);
+		}
+		srv[i] = field(ans, NULL, "launch_ms");
+		spares += strstr(ans, "\"spare\":true") != NULL;
+		snprintf(pid, sizeof pid, "%.0f", field(ans, NULL, "pid"));
+		free(ans);
+		{
+			const char *kill_words[] = { "kill", pid, NULL };
+			free(request(kill_words, &ok));
+		}
+	}
+	printf("| %s: launch_ms (request to ready, in nuwad) | %.3f ms |\n", label, median(srv, runs));
+	printf("| %s: client round trip | %.3f ms |\n", label, median(cli, runs));
+	if (spares && spares != runs)
+		printf("| %s: launches that found a spare | %d of %d |\n", label, spares, runs);
+	free(srv);
+	free(cli);
+}
+
+int main(int argc, char **argv)
+{
+	const char *app = "echo";
+	int runs = 51, spare_wait_ms = -1, i, ok = 0;
+	const char *stats_words[] = { "stats", NULL };
+	char *stats;
+	long tmpl_rss;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--socket") && i + 1 < argc)
+			sock_path = argv[++i];
+		else if (!strcmp(argv[i], "--app") && i + 1 < argc)
+			app = argv[++i];
+		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--spare-wait-ms") && i + 1 < argc)
+			spare_wait_ms = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "usage: nuwa-bench-native [--socket PATH] [--app NAME] "
+					"[--runs N] [--spare-wait-ms MS]\n");
+			return 2;
+		}
+	}
+	if (runs < 1)
+		runs = 1;
+	/* Wait (bounded) for a ready template, e.g. right after boot. */
+	for (i = 0; i < 1200; i++) {
+		const char *status_words[] = { "template-status", NULL };
+		char *st = request(status_words, &ok);
+		int ready = st && ok && strstr(st, "\"state\":\"ready\"");
+		free(st);
+		if (ready)
+			break;
+		sleep_ms(100);
+	}
+	stats = request(stats_words, &ok);
+	if (!stats || !ok || !strstr(stats, "\"template\":{")) {
+		fprintf(stderr, "nuwa-bench-native: nuwad has no ready template\n");
+		return 1;
+	}
+	tmpl_rss = (long)field(stats, "\"template\":{", "rss_kb");
+	if (spare_wait_ms < 0)
+		spare_wait_ms = 1200; /* the device's spare_delay_ms (1 s) plus margin */
+	printf("| measurement (median of %d) | value |\n|---|---|\n", runs);
+	bench_fork(tmpl_rss, runs);
+	{
+		const char *with_spare[] = { "--mode", "template", NULL };
+		const char *no_spare[] = { "--mode", "template", "--no-spare", NULL };
+		const char *exec_mode[] = { "--mode", "exec", NULL };
+		bench_launch(app, "template launch, spare", with_spare, runs, spare_wait_ms);
+		bench_launch(app, "template launch, no spare", no_spare, runs, 0);
+		bench_launch(app, "exec launch", exec_mode, runs, 0);
+	}
+	free(stats);
+	stats = request(stats_words, &ok);
+	if (stats && ok) {
+		printf("| template RSS / PSS / USS | %.0f / %.0f / %.0f KiB |\n",
+		       field(stats, "\"template\":{", "rss_kb"), field(stats, "\"template\":{", "pss_kb"),
+		       field(stats, "\"template\":{", "uss_kb"));
+		printf("| nuwad open fds (no apps) | %.0f |\n", field(stats, "\"nuwad\":{", "fds"));
+		printf("| nuwad RSS / PSS / USS | %.0f / %.0f / %.0f KiB |\n",
+		       field(stats, "\"nuwad\":{", "rss_kb"), field(stats, "\"nuwad\":{", "pss_kb"),
+		       field(stats, "\"nuwad\":{", "uss_kb"));
+	}
+	free(stats);
+	return 0;
+}
