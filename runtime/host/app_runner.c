@@ -9,6 +9,7 @@
 
 #include "app_runner.h"
 #include "nuwa.h"
+#include "nuwa_sandbox.h"
 #include "util.h"
 
 static char *argv_area;
@@ -101,6 +102,41 @@ static int app_error(int channel, const char *fmt, const char *a, const char *b)
 	return 1;
 }
 
+/* The app's sandbox (docs/security.md): after framework init, before any
+ * app code (the app library is opened after it). */
+static int sandbox_app(const struct runner *r, const struct nuwa_app_conf *ac, char *err,
+		       size_t errlen)
+{
+	const struct nuwa_conf *c = &r->conf;
+	struct nuwa_sandbox_conf sc;
+	struct nuwa_sandbox_state st;
+	const char **paths;
+	int i, n = 0, rc;
+
+	paths = calloc((size_t)(c->nsandbox_read + ac->nread) + 1, sizeof *paths);
+	if (!paths) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < c->nsandbox_read; i++)
+		paths[n++] = c->sandbox_read[i];
+	for (i = 0; i < ac->nread; i++)
+		paths[n++] = ac->read[i];
+	memset(&sc, 0, sizeof sc);
+	sc.app = ac->name;
+	sc.uid = ac->uid;
+	sc.gid = ac->gid;
+	sc.read_paths = paths;
+	sc.nread_paths = n;
+	sc.app_library = ac->library;
+	sc.nofile = (unsigned long)ac->nofile;
+	sc.fsize = (unsigned long long)c->snapshot_max_kb * 1024;
+	sc.landlock = c->landlock_required ? NUWA_LANDLOCK_REQUIRED : NUWA_LANDLOCK_BEST_EFFORT;
+	rc = nuwa_sandbox_apply(&sc, &st, err, errlen);
+	free(paths);
+	return rc;
+}
+
 int runner_run_app(struct runner *r, const char *name, int channel)
 {
 	const struct nuwa_app_conf *ac = nuwa_conf_app(&r->conf, name);
@@ -119,6 +155,11 @@ int runner_run_app(struct runner *r, const char *name, int channel)
 		nuwa_logf(ac->name, "oom_score_adj %d: %s", ac->oom_score_adj, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	if (ac->sandbox) {
+		char why[400];
+		if (sandbox_app(r, ac, why, sizeof why) < 0)
+			return app_error(channel, "sandbox: %s%s", why, "");
+	}
 	h = dlopen(ac->library, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return app_error(channel, "app library: %s%s", dlerror(), "");

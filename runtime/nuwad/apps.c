@@ -433,7 +433,9 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 		nuwad_log("app %s (pid %d) %s", a->name, (int)pid, why);
 	if (a->state == APP_STARTING || a->state == APP_FORKING)
 		launch_failed(d, a, why);
-	if (is_spare(a) || (a->state == APP_STOPPING && !a->name[0]))
+	/* Also after a launch that used the spare and failed before ready
+	 * (nothing else would refill it); refill() skips when one exists. */
+	if (is_spare(a) || (a->state == APP_STOPPING && !a->name[0]) || !apps_spare(d))
 		schedule_refill(d, d->conf.spare_delay_ms);
 	if (a->kill) {
 		struct killop *k = a->kill;
