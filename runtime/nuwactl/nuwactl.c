@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		"  template-status              template state, restarts, last error\n"
 		"  app-ping APP|PID             round trip through an app's event loop\n"
 		"  call APP|PID REQUEST         send a request to an app\n"
-		"  snapshot APP                 (not implemented yet)\n"
+		"  snapshot APP|PID             memory snapshot into nuwad's snapshot dir (id, path)\n"
 		"--json may come anywhere; default socket /run/nuwa/nuwad.sock\n");
 }
 

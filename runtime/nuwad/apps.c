@@ -12,6 +12,7 @@
 #include "nuwa.h"
 #include "nuwa_app.h"
 #include "nuwad.h"
+#include "snapshots.h"
 #include "procmem.h"
 #include "launch_exec.h"
 #include "util.h"
@@ -115,6 +116,7 @@ static void app_free(struct nuwad *d, struct app *a)
 	}
 	close_chan(a);
 	fail_pending(d, a, "app is gone");
+	snapshots_app_gone(d, a);
 	free(a);
 }
 
@@ -411,6 +413,10 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 			answer_pending(d, a, &h, buf);
 			break;
 		default:
+			if (h.type >= NUWA_APP_MSG_GRANT_FIRST && h.type <= NUWA_APP_MSG_GRANT_LAST) {
+				snapshots_on_app_msg(d, a, &h, buf);
+				break;
+			}
 			nuwad_log("app %s (pid %d) sent unexpected message %u", a->name, (int)a->pid, h.type);
 		}
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nuwad.h"
+#include "snapshots.h"
 #include "proto.h"
 #include "util.h"
 
@@ -373,8 +374,9 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 		apps_message(d, cid, text, w[1], PEND_CALL, w[2]);
 		return;
 	} else if (!strcmp(cmd, "snapshot")) {
-		ARGS(1, 1, "snapshot APP");
-		control_reply_err(d, cid, "snapshot: not implemented");
+		ARGS(1, 1, "snapshot APP|PID");
+		c->busy = 1;
+		snapshots_request(d, cid, text, w[1]);
 		return;
 	} else {
 		control_reply_err(d, cid, "unknown command '%.64s'", cmd);

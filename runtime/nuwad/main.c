@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "nuwad.h"
+#include "snapshots.h"
 #include "util.h"
 
 void nuwad_log(const char *fmt, ...)
@@ -108,6 +109,7 @@ static void loop(struct nuwad *d)
 		}
 		tmpl_timers(d, now, &next);
 		apps_timers(d, now, &next);
+		snapshots_timers(d, now, &next);
 		control_timers(d, now, &next);
 
 		need = 3 + d->nclients;
@@ -237,6 +239,9 @@ int main(int argc, char **argv)
 	}
 	d.t.chan = -1;
 	d.t.backoff_ms = 100;
+	/* Without a snapshot directory nuwad still runs; "snapshot" says why. */
+	if (snapshots_init(&d, err, sizeof err) < 0)
+		nuwad_log("snapshots unavailable: %s", err);
 	if (control_listen(&d) < 0)
 		return 1;
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
