@@ -37,6 +37,7 @@ class Board:
     modules: list[str]
     rootfs_type: str
     compression: str
+    compression_level: int | None
     packages: list[str]
     exclude: list[str]
     prune: list[str]
@@ -133,6 +134,8 @@ def parse(file: Path) -> Board:
         rootfs_type=rootfs_type,
         compression=rootfs.str("compression", default="gzip",
                                pattern=r"gzip|xz|zstd|lz4|lzo"),
+        compression_level=(rootfs.int("compression_level", 1, 22)
+                           if "compression_level" in rootfs.data else None),
         packages=rootfs.strs("packages", pattern=PKG),
         exclude=rootfs.strs("exclude", default=[], nonempty=False, pattern=PKG),
         prune=rootfs.strs("prune", default=[], nonempty=False),

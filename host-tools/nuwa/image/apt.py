@@ -6,13 +6,17 @@ configuration (read at run time), or from --mirror / NUWA_MIRROR.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import NuwaError
 
@@ -109,8 +113,9 @@ class PrivateApt:
             "Dir::State::status": str(r / "state/status"),
             "Dir::Cache": str(r / "cache"),
             "Dir::Cache::Archives": str(self.archives),
-            "Dir::Cache::pkgcache": "",
-            "Dir::Cache::srcpkgcache": "",
+            # apt's binary cache: without it every call re-parses the lists.
+            "Dir::Cache::pkgcache": str(r / "cache/pkgcache.bin"),
+            "Dir::Cache::srcpkgcache": str(r / "cache/srcpkgcache.bin"),
             "APT::Install-Recommends": "false",
             "APT::Install-Suggests": "false",
             "APT::Sandbox::User": "root",
@@ -139,6 +144,30 @@ class PrivateApt:
             raise NuwaError(f"{what} failed:\n  {tail}")
         return p.stdout
 
+    def _lists_state(self) -> str:
+        """Changes whenever the package lists or sources change."""
+        h = hashlib.sha256(self.sources_file.read_bytes())
+        for f in sorted((self.root / "lists").glob("*")):
+            if f.is_file():
+                st = f.stat()
+                h.update(f"{f.name} {st.st_size} {st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
+
+    def _memo(self, kind: str, args: list[str], compute: Callable[[], Any]) -> Any:
+        """Answers of apt for unchanged lists come from a small JSON cache:
+        each apt call costs about a second, a warm build makes several."""
+        key = hashlib.sha256(json.dumps([kind, args, self._lists_state()]).encode()).hexdigest()
+        memo = self.root / "memo" / f"{key[:32]}.json"
+        if memo.exists():
+            try:
+                return json.loads(memo.read_text())
+            except ValueError:
+                memo.unlink()
+        value = compute()
+        memo.parent.mkdir(exist_ok=True)
+        self._write(memo, json.dumps(value))
+        return value
+
     def have_lists(self) -> bool:
         return any(self.root.glob("lists/*_Packages*"))
 
@@ -162,6 +191,11 @@ class PrivateApt:
 
     def resolve(self, names: list[str]) -> list[Package]:
         """`names` and everything they depend on (no recommends), sorted by name."""
+        rows = self._memo("resolve", names,
+                          lambda: [dataclasses.astuple(p) for p in self._resolve(names)])
+        return [Package(*r) for r in rows]
+
+    def _resolve(self, names: list[str]) -> list[Package]:
         out = self._run("apt-get", "install", "-s", "-q", *names,
                         what=f"resolving {' '.join(names)}")
         pkgs: dict[str, tuple[str, str]] = {}
@@ -190,6 +224,14 @@ class PrivateApt:
 
     def depends(self, name: str) -> list[str]:
         """Direct Depends of `name` (used to find the versioned kernel package)."""
+        return self._memo("depends", [name], lambda: self._depends(name))
+
+    def describe_cached(self, specs: list[str]) -> list[Package]:
+        rows = self._memo("describe", specs,
+                          lambda: [dataclasses.astuple(p) for p in self.describe(specs)])
+        return [Package(*r) for r in rows]
+
+    def _depends(self, name: str) -> list[str]:
         out = self._run("apt-cache", "depends", "--no-recommends", "--no-suggests",
                         "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
                         name, what=f"reading dependencies of {name}")

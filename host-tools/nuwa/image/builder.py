@@ -57,15 +57,19 @@ class ImageBuilder:
 
     # -- packages ---------------------------------------------------------
     def _apt(self) -> PrivateApt:
-        sources = None if self.offline else host_sources(self.mirror)
+        """The private apt; its lists are refreshed once a day (or on --mirror)."""
+        stamp = self.cache / "apt" / self.board.arch / "lists/.updated"
+        fresh = stamp.exists() and time.time() - stamp.stat().st_mtime < LISTS_MAX_AGE
+        sources = None
+        if not self.offline and (self.mirror or not fresh):
+            sources = host_sources(self.mirror)
         try:
             apt = PrivateApt(self.cache, self.board.arch, sources, self.offline)
         except NuwaError as e:
-            raise NuwaError(f"--offline: {e}" if self.offline else str(e)) from e
-        stamp = apt.root / "lists/.updated"
-        stale = (not stamp.exists() or time.time() - stamp.stat().st_mtime > LISTS_MAX_AGE
-                 or apt.sources_file.stat().st_mtime > stamp.stat().st_mtime)
-        if self.offline or stale or not apt.have_lists():
+            if self.offline:
+                raise NuwaError(f"--offline: {e}") from e
+            raise
+        if self.offline or sources is not None or not apt.have_lists():
             apt.update()
             if not self.offline:
                 stamp.touch()
@@ -74,7 +78,7 @@ class ImageBuilder:
     def _kernel_package(self, apt: PrivateApt) -> Package:
         name = self.board.kernel_package
         images = [d for d in apt.depends(name) if d.startswith("linux-image-")]
-        found = apt.describe([images[0] if images else name])
+        found = apt.describe_cached([images[0] if images else name])
         if not found:
             raise NuwaError(f"kernel package {name!r} not found in the archive")
         return found[0]
@@ -176,7 +180,8 @@ class ImageBuilder:
         initramfs.make_tree(self.work / "initramfs", root / "usr/bin/busybox", kmods, order)
         cpio.write_initramfs(self.work / "initramfs", staged / "initrd.img", self.epoch)
         log("writing the root file system")
-        squashfs.write_squashfs(root, staged / "rootfs.img", self.epoch, self.board.compression)
+        squashfs.write_squashfs(root, staged / "rootfs.img", self.epoch,
+                                self.board.compression, self.board.compression_level)
 
         manifest = {
             "board": self.board.name,

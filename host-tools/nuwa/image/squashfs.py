@@ -9,7 +9,8 @@ from ..errors import NuwaError
 from .output import temp_path
 
 
-def write_squashfs(tree: Path, dest: Path, mtime: int, compression: str) -> None:
+def write_squashfs(tree: Path, dest: Path, mtime: int, compression: str,
+                   level: int | None = None) -> None:
     """squashfs image of `tree` at `dest`: root-owned, fixed times, no xattrs.
 
     mksquashfs sorts directory entries itself and its output does not depend
@@ -20,6 +21,8 @@ def write_squashfs(tree: Path, dest: Path, mtime: int, compression: str) -> None
     cmd = ["mksquashfs", str(tree), str(tmp), "-noappend", "-quiet", "-no-progress",
            "-comp", compression, "-all-root", "-no-xattrs", "-no-exports",
            "-mkfs-time", str(mtime), "-all-time", str(mtime)]
+    if level is not None:
+        cmd += ["-Xcompression-level", str(level)]
     try:
         # SOURCE_DATE_EPOCH is given explicitly above; mksquashfs refuses both.
         env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
