@@ -41,7 +41,11 @@ class ScriptedNuwad:
             return {"app": argv[2], "pid": pid, "mode": argv[4],
                     "launch_ms": 12.5 if "--no-spare" not in argv else 30.0, "fork_ms": 1.5}
         if cmd == "apps":
-            return [{"name": "clock", "mode": "template"}, {"name": "notes", "mode": "template"}]
+            return [{"name": "clock", "mode": "template",
+                     "defined_at": "/etc/nuwa/apps.d/clock.conf:5"},
+                    {"name": "notes", "mode": "template",
+                     "defined_at": "/etc/nuwa/apps.d/notes.conf:5"},
+                    {"name": "echo", "mode": "template", "defined_at": "/etc/nuwa/nuwad.conf:22"}]
         if cmd == "kill":
             assert int(argv[2]) in self.apps, "only apps are killed, never the spare"
             self.apps.pop(int(argv[2]))
@@ -126,8 +130,9 @@ def test_bench_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from nuwa.bench import plan, sessions
 
     @contextmanager
-    def scripted_session(board: str, mode: str, url: str | None, mem: int | None = None):
-        yield Guest(ScriptedNuwad())
+    def scripted_session(board: str, mode: str, url: str | None, mem: int | None = None,
+                         lmk_threshold_kb: int | None = None):
+        yield sessions.Session(Guest(ScriptedNuwad()), 12345, "test")
 
     monkeypatch.setattr(sessions, "mode_session", scripted_session)
     monkeypatch.setattr(sessions, "describe_target", lambda b, u, m: {"description": "scripted"})
@@ -143,6 +148,9 @@ def test_bench_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert summary["uss_ratio"] == 1.0  # the scripted guest has the same memory in both modes
     saved = json.loads((out / "report.json").read_text())
     assert saved["summary"] == summary and saved["command"] == "nuwa bench --quick"
+    assert saved["modes"]["exec"]["lmk_threshold_kb"] == 12345
+    # the runtime's test app from the main config is left out
+    assert {a["app"] for a in saved["modes"]["template"]["apps"]} == {"clock", "notes"}
     assert (out / "report.md").is_file() and (out / "memory_vs_apps.png").is_file()
 
 
@@ -164,3 +172,14 @@ def test_template_ready() -> None:
     assert not template_ready({"state": "ready", "spare_pid": None, "spare_enabled": True})
     assert template_ready({"state": "ready", "spare_pid": None, "spare_enabled": False})
     assert not template_ready({"state": "starting", "spare_pid": None, "spare_enabled": True})
+
+
+def test_platform_apps() -> None:
+    from nuwa.commands.bench import platform_apps
+
+    only_main = [{"name": "echo", "defined_at": "/etc/nuwa/nuwad.conf:22"}]
+    assert platform_apps(only_main) == ["echo"]
+    with pytest.raises(NuwaError, match="no configured apps"):
+        platform_apps([])
+    with pytest.raises(NuwaError):
+        platform_apps({"error": "x"})

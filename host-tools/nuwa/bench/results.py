@@ -91,6 +91,7 @@ class ModeResult:
     lmk_reached: bool = False
     drift_seconds: float = 0.0
     drift: list[DriftSample] = field(default_factory=list)
+    lmk_threshold_kb: int = 0
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,5 +116,6 @@ class ModeResult:
             lmk_reached=obj.get("lmk_reached", False),
             drift_seconds=obj.get("drift_seconds", 0.0),
             drift=[DriftSample(**d) for d in obj.get("drift", [])],
+            lmk_threshold_kb=obj.get("lmk_threshold_kb", 0),
             notes=list(obj.get("notes", [])),
         )

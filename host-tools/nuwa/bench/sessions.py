@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from nuwa import board as boards
+from nuwa.bench import killer
 from nuwa.bench.guest import Guest
 from nuwa.target import Qemu, target_from_url
 
@@ -22,19 +24,36 @@ def describe_target(board: str, url: str | None, mem: int | None = None) -> dict
             "board": b.name, "memory_mib": mib}
 
 
+@dataclass
+class Session:
+    guest: Guest
+    lmk_threshold_kb: int
+    lmk_source: str
+
+
+def prepare(guest: Guest, mode: str, lmk_threshold_kb: int | None) -> Session:
+    """nuwad answering, its killer on, and (template mode) the template and spare ready."""
+    guest.wait_ready(READY_TIMEOUT, need_template=False)
+    mem_total = guest.meminfo()["MemTotal"]
+    threshold, source = killer.ensure_killer(guest, lmk_threshold_kb, mem_total)
+    guest.wait_ready(READY_TIMEOUT, need_template=mode == "template")
+    return Session(guest, threshold, source)
+
+
 @contextmanager
-def mode_session(board: str, mode: str, url: str | None,
-                 mem: int | None = None) -> Iterator[Guest]:
-    """Yield a Guest whose nuwad is ready for `mode`; the guest is powered off after."""
+def mode_session(board: str, mode: str, url: str | None, mem: int | None = None,
+                 lmk_threshold_kb: int | None = None) -> Iterator[Session]:
+    """A ready session for `mode`: a freshly booted guest (powered off after) or the board."""
     if url:
         with target_from_url(url) as target:
-            guest = Guest(target)
-            guest.wait_ready(READY_TIMEOUT, need_template=mode == "template")
-            yield guest
+            session = prepare(Guest(target), mode, lmk_threshold_kb)
+            try:
+                yield session
+            finally:
+                if "restarted" in session.lmk_source:
+                    killer.restore_nuwad(session.guest)
         return
     vm = Qemu(boards.load(board), mem=mem)
     vm.boot(timeout=BOOT_TIMEOUT)
     with vm, vm.ssh() as ssh:
-        guest = Guest(ssh)
-        guest.wait_ready(READY_TIMEOUT, need_template=mode == "template")
-        yield guest
+        yield prepare(Guest(ssh), mode, lmk_threshold_kb)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from nuwa.bench.results import MODES, ModeResult
 from nuwa.bench.runner import ModeRunner
 from nuwa.commands import add_board_arg, add_mem_arg
 from nuwa.errors import NuwaError
+
+INCLUDED = re.compile(r"\.d/[^/]+:\d+$")  # defined_at "DIR.d/NAME.conf:LINE"
 
 
 def register(sub: Any) -> None:
@@ -32,7 +35,11 @@ def register(sub: Any) -> None:
     p.add_argument("--target", metavar="ssh://root@HOST:PORT",
                    help="measure a running board over SSH instead of booting QEMU")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--apps", metavar="A,B,…", help="apps to use (default: every configured app)")
+    p.add_argument("--apps", metavar="A,B,…",
+                   help="apps to use (default: the platform's apps, from the include directories)")
+    p.add_argument("--lmk-threshold-kb", type=int, metavar="KB",
+                   help="low-memory killer threshold for the run (default: the device's, or "
+                   "MemTotal/8 when the device leaves the killer off)")
     p.set_defaults(func=run)
 
 
@@ -47,18 +54,29 @@ def measure(args: argparse.Namespace, progress: Progress) -> dict[str, ModeResul
     results: dict[str, ModeResult] = {}
     for mode in MODES:
         progress(f"{mode}: {'connecting to' if args.target else 'booting'} the target")
-        with mode_session(args.board, mode, args.target, args.mem) as guest:
-            apps = args.apps.split(",") if args.apps else configured_apps(guest.nuwactl("apps"))
-            results[mode] = ModeRunner(guest, mode, plan, progress).run(apps)
+        with mode_session(args.board, mode, args.target, args.mem,
+                          args.lmk_threshold_kb) as session:
+            guest = session.guest
+            apps = args.apps.split(",") if args.apps else platform_apps(guest.nuwactl("apps"))
+            runner = ModeRunner(guest, mode, plan, progress)
+            runner.result.lmk_threshold_kb = session.lmk_threshold_kb
+            runner.result.notes.append(
+                f"low-memory killer threshold {session.lmk_threshold_kb} KiB "
+                f"({session.lmk_source})")
+            results[mode] = runner.run(apps)
         progress(f"{mode}: done")
     return results
 
 
-def configured_apps(answer: Any) -> list[str]:
-    names = [a["name"] for a in answer if isinstance(a, dict) and a.get("name")]
-    if not names:
+def platform_apps(answer: Any) -> list[str]:
+    """The apps defined in include directories (`apps.d/*.conf`: the platform's apps); the
+    main config's own sections (the runtime's test app) only when there are no others."""
+    apps = [a for a in answer if isinstance(a, dict) and a.get("name")] \
+        if isinstance(answer, list) else []
+    if not apps:
         raise NuwaError(f"the target has no configured apps ({answer!r})")
-    return names
+    included = [a["name"] for a in apps if INCLUDED.search(str(a.get("defined_at", "")))]
+    return included or [a["name"] for a in apps]
 
 
 def run(args: argparse.Namespace) -> int:
