@@ -75,6 +75,7 @@ class PrivateApt:
     def __init__(self, cache: Path, arch: str, sources: list[Source] | None,
                  offline: bool = False) -> None:
         self.arch = arch
+        self.last_stderr = ""
         self.offline = offline
         self.root = cache / "apt" / arch
         self.archives = cache / "debs" / arch
@@ -142,6 +143,7 @@ class PrivateApt:
             err = (p.stderr or p.stdout).strip().splitlines()
             tail = "\n  ".join(err[-6:])
             raise NuwaError(f"{what} failed:\n  {tail}")
+        self.last_stderr = p.stderr
         return p.stdout
 
     def _lists_state(self) -> str:
@@ -180,13 +182,16 @@ class PrivateApt:
             return
         try:
             self._run("apt-get", "update", "-q", what="downloading package lists")
+            problem = "\n  ".join(self.last_stderr.strip().splitlines()[-4:])
         except NuwaError as e:
-            if not self.have_lists():
-                raise NuwaError(f"{e}\nno network and no cached package lists in "
-                                f"{self.root / 'lists'}") from e
+            problem = str(e)
+        if not self.have_lists():
+            raise NuwaError(f"no network and no cached package lists in "
+                            f"{self.root / 'lists'}:\n  {problem}")
+        if problem:
             # apt keeps the lists it did get (and older ones): a single broken
             # index, e.g. during a mirror sync, should not stop the build.
-            print(f"nuwa: warning: {e}\nnuwa: going on with the lists that are cached",
+            print(f"nuwa: warning: {problem}\nnuwa: going on with the cached lists",
                   file=sys.stderr)
 
     def resolve(self, names: list[str]) -> list[Package]:
