@@ -180,3 +180,15 @@ def test_lmk_goal_without_kills_is_not_measured(results: dict[str, ModeResult]) 
     results["template"].apps_until_lmk = 10  # the run's limit, 1.25x: only a lower bound
     lmk = check_goals(summarize(results))[1]
     assert lmk.met is None and "lower bound" in lmk.why
+
+
+def test_template_cost_from_written_pages(results: dict[str, ModeResult]) -> None:
+    tpl = results["template"]
+    tpl.overhead_breakdown = {
+        "template": {"total": {"anonymous_kb": 3000, "private_dirty_kb": 100}},
+        "spare": {"total": {"anonymous_kb": 2900, "private_dirty_kb": 40}},
+    }
+    s = summarize(results)
+    assert s["template_uss_kb"] == 3040
+    assert s["template_cost_method"].startswith("written (Anonymous) pages")
+    assert s["break_even_apps"] == 1  # 3040 KiB cost, 4000 KiB saved per app

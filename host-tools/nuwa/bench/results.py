@@ -83,6 +83,7 @@ class ModeResult:
     mem_total_kb: int = 0
     idle_mem_available_kb: int = 0
     overhead: dict[str, ProcessMemory | None] = field(default_factory=dict)
+    overhead_breakdown: dict[str, dict[str, Any]] = field(default_factory=dict)
     apps: list[AppSample] = field(default_factory=list)
     launches: list[LaunchSample] = field(default_factory=list)
     launches_no_spare: list[LaunchSample] = field(default_factory=list)
@@ -108,6 +109,7 @@ class ModeResult:
             mem_total_kb=obj.get("mem_total_kb", 0),
             idle_mem_available_kb=obj.get("idle_mem_available_kb", 0),
             overhead=overhead,
+            overhead_breakdown=obj.get("overhead_breakdown", {}),
             apps=[AppSample(**a) for a in obj.get("apps", [])],
             launches=[LaunchSample(**s) for s in obj.get("launches", [])],
             launches_no_spare=[LaunchSample(**s) for s in obj.get("launches_no_spare", [])],

@@ -80,6 +80,11 @@ class ModeRunner:
         self.result.mem_total_kb = int(stats["mem_total_kb"])
         self.result.idle_mem_available_kb = int(stats["mem_available_kb"])
         self.result.overhead = {k: _memory(stats.get(k)) for k in ("nuwad", "template", "spare")}
+        pids = {k: p.pid for k, p in self.result.overhead.items() if p is not None}
+        found = self.guest.breakdowns(list(pids.values()))
+        self.result.overhead_breakdown = {
+            k: found[pid].to_dict() for k, pid in pids.items() if pid in found
+        }
         self.say(f"idle: MemAvailable {self.result.idle_mem_available_kb} KiB")
         held = [k for k in ("template", "spare") if self.result.overhead.get(k)]
         if self.mode == "exec" and held:

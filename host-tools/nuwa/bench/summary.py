@@ -28,13 +28,21 @@ def category_means(result: ModeResult, counter: str = "uss_kb") -> dict[str, flo
 def template_cost(result: ModeResult) -> tuple[float | None, str]:
     """The memory template mode holds whatever the number of apps, and how it was measured.
 
-    A template with live children shares most of its pages with them, so its USS then is
-    not its cost. Preferred: the template's USS while it has no child at all. Otherwise the
-    PSS of template plus spare with no app running, which counts their common pages once.
+    A template with live children shares most of its pages with them, so its USS is not its
+    cost. What only template mode needs are the pages the template wrote (its Anonymous
+    pages: heap and relocated library pages, counted once though the spare and the apps
+    share them) plus the spare's own dirty pages. Clean file pages (code, read-only data)
+    are left out: exec-mode apps map the same files. Without smaps of the template, the
+    PSS of template plus spare is used (it also charges them their code pages).
     """
     solo = result.overhead.get("template_solo")
     if solo is not None:
         return float(solo.uss_kb), "USS of the template with no spare and no app"
+    smaps_of = result.overhead_breakdown
+    if "template" in smaps_of:
+        spare = smaps_of.get("spare", {}).get("total", {}).get("private_dirty_kb", 0)
+        return (float(smaps_of["template"]["total"]["anonymous_kb"] + spare),
+                "written (Anonymous) pages of the template + dirty pages of the spare")
     parts = [result.overhead.get("template"), result.overhead.get("spare")]
     if parts[0] is None:
         return None, "not measured"
