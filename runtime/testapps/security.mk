@@ -12,3 +12,9 @@ $(BUILD)/nuwa-grants-test: $(BUILD)/obj/testapps/grants_test.o $(BUILD)/obj/nuwa
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 ALL_TARGETS += $(BUILD)/nuwa-grants-test
+
+$(BUILD)/app-hostile.so: $(BUILD)/obj/testapps/hostile.o $(LIBNUWA)
+	$(CC) $(LDFLAGS) $(SO_LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD) -lnuwa
+
+ALL_TARGETS += $(BUILD)/app-hostile.so
+INSTALL_LIB += $(BUILD)/app-hostile.so
