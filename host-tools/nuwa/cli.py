@@ -11,7 +11,7 @@ import sys
 
 from .errors import NuwaError
 
-COMMANDS = ["image", "run", "exec", "demo", "image_bench", "bench", "elf_report"]
+COMMANDS = ["image", "run", "exec", "demo", "image_bench", "bench", "elf_report", "snapshot"]
 
 
 def build_parser() -> argparse.ArgumentParser:
