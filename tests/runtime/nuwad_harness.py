@@ -184,7 +184,11 @@ def children(pid: int) -> list[int]:
 
 
 def proc_state(pid: int) -> str:
-    stat = Path(f"/proc/{pid}/stat").read_text()
+    """The one-letter state of PID ("Z" zombie), or "gone"."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "gone"
     return stat[stat.rindex(")") + 2:].split()[0]
 
 

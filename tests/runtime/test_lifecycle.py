@@ -11,7 +11,19 @@ from nuwad_harness import Nuwad, children, fd_count, proc_state, wait_for
 
 
 def snapshot(d: Nuwad) -> dict[str, object]:
-    """fd counts of nuwad and the template, and the process tree under nuwad."""
+    """fd counts of nuwad and the template, and the process tree under nuwad,
+    once two readings in a row agree (a spare refill may be under way)."""
+    last: dict[str, object] = {}
+    for _ in range(100):
+        now = reading(d)
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.05)
+    return last
+
+
+def reading(d: Nuwad) -> dict[str, object]:
     t = d.wait_ready(spare=True)
     tpid = int(t["pid"])  # type: ignore[arg-type]
     kids = children(d.proc.pid)
