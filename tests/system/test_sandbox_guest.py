@@ -1,0 +1,178 @@
+"""The app sandbox and snapshot grants in the real ARM guest (docs/security.md).
+
+- A private nuwad (own socket, own snapshot tmpfs) runs the hostile test app
+  under its own uid in both modes: it cannot create or write any file, read
+  another app's memory, or signal/trace other apps, nuwad or the template;
+  each of its abuses of a snapshot grant is contained and nuwad stays up.
+- The device's own nuwad snapshots a sample app in both modes; the file
+  round-trips to the host over the serial console and over SSH.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nuwa.snapshot import MAGIC, fetch
+
+if not (Path(__file__).parent / "conftest.py").exists():
+    pytest.skip("no guest fixture (tests/system/conftest.py) yet", allow_module_level=True)
+
+DIR = "/tmp/nuwa-sandbox-test"
+SOCK = f"{DIR}/nuwad.sock"
+SNAPS = f"{DIR}/snapshots"
+MAX_KB = 512
+TIMEOUT_MS = 3000
+VICTIM_FILE = "/tmp/nuwa-sandbox-victim"
+# One line with printf escapes: the console driver sends commands line by line.
+CONF = ("[daemon]\\nspare_delay_ms = 100\\nready_timeout_ms = 60000\\nlandlock = required\\n"
+        f"snapshot_dir = {SNAPS}\\nsnapshot_tmpfs = yes\\nsnapshot_max_kb = {MAX_KB}\\n"
+        f"snapshot_quota_kb = {4 * MAX_KB}\\nsnapshot_timeout_ms = {TIMEOUT_MS}\\n"
+        "[framework]\\nlibrary = /usr/lib/nuwa/libnuwa-minifw.so\\n"
+        "[app echo]\\nlibrary = /usr/lib/nuwa/app-echo.so\\nuid = 20001\\ngid = 20001\\n"
+        "[app hostile]\\nlibrary = /usr/lib/nuwa/app-hostile.so\\nuid = 20002\\ngid = 20002\\n"
+        "[app hostile-exec]\\nlibrary = /usr/lib/nuwa/app-hostile.so\\nmode = exec\\n"
+        "uid = 20003\\ngid = 20003\\n")
+
+
+def ctl(guest: Any, args: str, sock: str = SOCK, timeout: float = 120) -> Any:
+    return json.loads(guest.check(f"nuwactl --socket {sock} --json {args}", timeout=timeout))
+
+
+def ctl_fails(guest: Any, args: str, timeout: float = 120) -> str:
+    r = guest.run(f"nuwactl --socket {SOCK} {args} 2>&1", timeout=timeout)
+    assert not r.ok, r.stdout
+    return r.stdout
+
+
+def call(guest: Any, pid: int, request: str) -> str:
+    return str(ctl(guest, f"call {pid} '{request}'")["reply"])
+
+
+def snapshots_left(guest: Any) -> list[str]:
+    return guest.check(f"ls -A {SNAPS}").split()
+
+
+def wait_ready(guest: Any, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while ctl(guest, "template-status")["state"] != "ready":
+        assert time.monotonic() < deadline, "private nuwad's template not ready"
+        time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def private(guest: Any) -> Iterator[Any]:
+    guest.check(f"mkdir -p {DIR} && printf '{CONF}' > {DIR}/nuwad.conf")
+    guest.check(f"nuwad --foreground --config {DIR}/nuwad.conf --socket {SOCK} "
+                f"--state-dir {DIR} >{DIR}/log 2>&1 & echo $! > {DIR}/pid")
+    try:
+        wait_ready(guest)
+        yield guest
+    finally:
+        guest.run(f"kill $(cat {DIR}/pid)", timeout=30)
+        time.sleep(1)
+        guest.run(f"umount {SNAPS}; rm -rf {DIR} {VICTIM_FILE}", timeout=30)
+
+
+@pytest.fixture
+def hostile(private: Any) -> Iterator[int]:
+    pid = int(ctl(private, "launch hostile")["pid"])
+    yield pid
+    private.run(f"nuwactl --socket {SOCK} kill {pid}", timeout=30)
+
+
+def test_landlock_is_available_and_snapshots_have_their_own_tmpfs(private: Any) -> None:
+    lsm = private.check("mount -t securityfs none /sys/kernel/security 2>/dev/null; "
+                        "cat /sys/kernel/security/lsm")
+    assert "landlock" in lsm.split(","), lsm
+    mounts = private.check("cat /proc/mounts")
+    assert any(line.split()[1] == SNAPS and line.split()[2] == "tmpfs"
+               for line in mounts.splitlines()), mounts
+
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_sandboxed_app_cannot_create_or_write_files(private: Any, app: str) -> None:
+    pid = int(ctl(private, f"launch {app}")["pid"])
+    try:
+        status = call(private, pid, "status")
+        assert "nnp=1" in status and "seccomp=2" in status and "uid=2000" in status, status
+        private.check(f"echo original > {VICTIM_FILE} && chmod 666 {VICTIM_FILE}")
+        for path in ("/tmp/nuwa-hostile-new", "/run/nuwa-hostile-new", f"{DIR}/new",
+                     f"{SNAPS}/forged.snap"):
+            assert call(private, pid, f"probe create {path}") in ("EACCES", "EPERM"), path
+            assert not private.run(f"test -e {path}").ok, path
+        # World-writable by permission bits, still not writable by the app.
+        assert call(private, pid, f"probe write {VICTIM_FILE}") == "EACCES"
+        assert private.check(f"cat {VICTIM_FILE}").strip() == "original"
+        assert call(private, pid, "probe read /etc/passwd") == "EACCES"
+        assert call(private, pid, "probe exec") in ("EACCES", "EPERM")
+    finally:
+        private.run(f"nuwactl --socket {SOCK} kill {pid}", timeout=30)
+
+
+def test_sandboxed_app_cannot_reach_other_processes(private: Any, hostile: int) -> None:
+    other = int(ctl(private, "launch echo")["pid"])
+    device_nuwad = int(private.check("cat /run/nuwa/nuwad.pid").strip())
+    nuwad_pid = int(private.check(f"cat {DIR}/pid").strip())
+    template = int(ctl(private, "template-status")["pid"])
+    try:
+        assert call(private, hostile, f"probe mem {other}") in ("EACCES", "EPERM")
+        for victim in (other, nuwad_pid, template, device_nuwad):
+            assert call(private, hostile, f"probe kill {victim}") == "EPERM", victim
+            assert call(private, hostile, f"probe ptrace {victim}") == "EPERM", victim
+        assert int(ctl(private, f"app-ping {other}")["pid"]) == other
+    finally:
+        private.run(f"nuwactl --socket {SOCK} kill {other}", timeout=30)
+
+
+def test_kept_fd_gets_the_app_killed(private: Any, hostile: int) -> None:
+    call(private, hostile, "grant keep-fd")
+    assert "kept the granted fd" in ctl_fails(private, "snapshot hostile")
+    deadline = time.monotonic() + 30
+    while hostile in [a["pid"] for a in ctl(private, "list")]:
+        assert time.monotonic() < deadline, "the app that kept its grant still runs"
+        time.sleep(0.5)
+    assert snapshots_left(private) == []
+
+
+def test_overflow_garbage_and_silence_are_contained(private: Any, hostile: int) -> None:
+    call(private, hostile, "grant overflow")
+    err = ctl_fails(private, "snapshot hostile")
+    assert "exceeds the limit" in err or "file has" in err, err
+    call(private, hostile, "grant garbage")
+    assert "malformed answer" in ctl_fails(private, "snapshot hostile")
+    call(private, hostile, "grant silent")
+    assert f"no answer within {TIMEOUT_MS} ms" in ctl_fails(private, "snapshot hostile")
+    assert snapshots_left(private) == []
+    call(private, hostile, "unsolicited 300")
+    assert int(ctl(private, f"app-ping {hostile}")["pid"]) == hostile
+    assert snapshots_left(private) == []
+    assert ctl(private, "ping")["pong"] is True
+    # Still a good citizen afterwards: one good snapshot, within the limit.
+    call(private, hostile, "grant normal")
+    info = ctl(private, "snapshot hostile")
+    assert 0 < info["bytes"] <= MAX_KB * 1024
+    assert snapshots_left(private) == [Path(info["path"]).name]
+
+
+@pytest.mark.parametrize("mode", ["template", "exec"])
+def test_snapshot_of_sample_app_round_trips_to_host(guest: Any, guest_ssh: Any, tmp_path: Path,
+                                                   mode: str) -> None:
+    dev = "/run/nuwa/nuwad.sock"
+    pid = int(ctl(guest, f"launch clock --mode {mode}", sock=dev)["pid"])
+    try:
+        over_console = fetch(guest, str(pid), tmp_path / "console.snap")
+        over_ssh = fetch(guest_ssh, str(pid), tmp_path / "ssh.snap")
+        for snap in (over_console, over_ssh):
+            assert snap.pid == pid and snap.mode == mode and snap.app == "clock"
+            data = snap.local_path.read_bytes()
+            assert data.startswith(MAGIC) and len(data) == snap.bytes
+            assert b"app-clock.so" in data and b"libnuwafw.so" in data
+            assert b"\n== heap-stats\n" in data and b"\n== allocations\n" in data
+        assert over_ssh.id != over_console.id
+    finally:
+        guest.run(f"nuwactl --socket {dev} kill {pid}", timeout=30)
