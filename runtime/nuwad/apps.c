@@ -132,6 +132,9 @@ static void schedule_refill(struct nuwad *d, int delay_ms)
 static void refill(struct nuwad *d)
 {
 	struct app *a;
+	/* Whatever happens now, the next refill is scheduled by an event
+	 * (template ready, an app ready, reaped or failed). */
+	d->refill_at_us = 0;
 	if (!d->conf.spare || apps_spare(d) || d->t.state != T_READY)
 		return;
 	/* Refilling waits while a launch is in progress so it does not compete
@@ -139,7 +142,6 @@ static void refill(struct nuwad *d)
 	for (a = d->apps; a; a = a->next)
 		if (a->state == APP_FORKING || a->state == APP_STARTING || a->state == APP_WAIT_TEMPLATE)
 			return;
-	d->refill_at_us = 0;
 	a = app_new(d, "");
 	if (!a)
 		return;
