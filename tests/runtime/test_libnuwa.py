@@ -1,0 +1,19 @@
+"""libnuwa's API driven directly by a small C program (runtime/testapps/libnuwa_check.c):
+worker stop and restart, skip by pthread_t, hooks and their order, private
+fds, per-child socketpairs, epoll rebuild, refusals (fork before freeze,
+second freeze, new workers while frozen)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from nuwad_harness import SANITIZER_ENV
+
+
+def test_libnuwa_api(build: Path) -> None:
+    res = subprocess.run([str(build / "nuwa-libcheck")], check=False, capture_output=True,
+                         text=True, timeout=60, env=SANITIZER_ENV)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.strip().endswith("all ok")
+    assert "FAIL" not in res.stdout
