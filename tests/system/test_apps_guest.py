@@ -36,6 +36,21 @@ def kill_all(guest: Any, sock: str = "") -> None:
         guest.run(f"nuwactl {opt}kill {app} >/dev/null 2>&1", timeout=60)
 
 
+def wait_template_ready(guest: Any, sock: str, timeout: float = 120) -> None:
+    """The template starts at boot, and framework start-up takes a while on TCG."""
+    opt = f"--socket {sock} " if sock else ""
+    end = time.monotonic() + timeout
+    st: dict[str, Any] = {}
+    while time.monotonic() < end:
+        r = guest.run(f"nuwactl {opt}--json template-status")
+        if r.ok:
+            st = json.loads(r.stdout)
+            if st.get("state") == "ready":
+                return
+        time.sleep(1)
+    pytest.fail(f"template not ready after {timeout} s: {st}")
+
+
 @pytest.fixture(scope="module")
 def device(guest: Any) -> Iterator[Any]:
     """The device's own nuwad (started at boot from /etc/nuwa/nuwad.conf)."""
@@ -43,8 +58,7 @@ def device(guest: Any) -> Iterator[Any]:
     assert res.ok, f"nuwad is not running on the guest: {res.stdout}{res.stderr}"
     apps = {a["name"] for a in ctl_json(guest, "apps")}
     assert set(APPS) <= apps, f"sample apps not configured: {sorted(apps)}"
-    st = ctl_json(guest, "template-status")
-    assert st["state"] == "ready", st
+    wait_template_ready(guest, "")
     kill_all(guest)
     yield guest
     kill_all(guest)
@@ -136,14 +150,7 @@ def lmk_nuwad(guest: Any) -> Iterator[tuple[str, int]]:
     guest.check("nuwad --config /run/nuwa-lmk-test/nuwad.conf --socket " + LMK_SOCK +
                 " --state-dir /run/nuwa-lmk-test/state"
                 " </dev/null >/run/nuwa-lmk-test/nuwad.log 2>&1 &")
-    end = time.monotonic() + 90
-    while time.monotonic() < end:
-        r = guest.run(f"nuwactl --socket {LMK_SOCK} --json template-status")
-        if r.ok and json.loads(r.stdout).get("state") == "ready":
-            break
-        time.sleep(1)
-    else:
-        pytest.fail("test nuwad not ready: " + guest.run("cat /run/nuwa-lmk-test/nuwad.log").stdout)
+    wait_template_ready(guest, LMK_SOCK)
     try:
         yield LMK_SOCK, threshold
     finally:
