@@ -1,16 +1,21 @@
 """ConsoleTarget: a shell on a serial console, driven by pexpect.
 
-Each command is sent base64-encoded in short lines (the console shell's line
-editor has a small limit), written to a file in /tmp and run by `sh`; its
-output is framed by marker lines made of a fresh random token, and the end
-marker carries the exit status.  Because the markers are only ever produced
-by the guest (the typed text never contains them whole), kernel messages or
-echo on the console cannot fake a frame; kernel log lines that land inside
-a frame are dropped from the output.
+A command is sent base64-encoded in short lines (the console shell's line
+editor has a small limit), written to a file in /tmp and run by `sh` with
+its output (stdout and stderr together) going to a file, not the console.
+That file then comes back base64-encoded between marker lines made of a
+fresh random token, with the command's exit status and the file's md5.
+Kernel messages can land on the console at any moment, even mid-line; they
+start with a "[  seconds]" stamp and contain spaces or brackets, which base64
+never does, so they are cut out before decoding, and the md5 proves the
+bytes whole (a mismatch is fetched again).  The markers are typed split by
+'' and only appear whole in what the guest prints.
 """
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
 import re
 import secrets
 import shlex
@@ -21,7 +26,8 @@ import pexpect
 from .base import Result, Target, TargetError, TargetTimeout
 
 CHUNK = 400  # bytes of base64 per typed line
-KMSG = re.compile(r"^\[\s*\d+\.\d+\] .*$\n?", re.M)
+KMSG = re.compile(rb"\[\s*\d+\.\d+\][^\n]*\n")  # a kernel console line (PRINTK_TIME)
+RETRIES = 3
 
 
 class ConsoleTarget(Target):
@@ -34,7 +40,8 @@ class ConsoleTarget(Target):
         text = before.decode(errors="replace") if isinstance(before, bytes) else str(before)
         return text[-400:]
 
-    def _expect(self, pattern: str | bytes, timeout: float, what: str) -> re.Match:
+    def _expect(self, pattern: str | bytes | re.Pattern, timeout: float,
+                what: str) -> re.Match:
         try:
             self.child.expect(pattern, timeout=timeout)
         except pexpect.TIMEOUT:
@@ -46,39 +53,59 @@ class ConsoleTarget(Target):
         return self.child.match
 
     def _setup(self) -> None:
-        # No echo, no prompt: the console carries only what commands print.
+        # No echo, no prompt: the console carries only what we ask for.
         self.child.sendline("stty -echo; PS1=''; PS2=''")
         token = secrets.token_hex(6)
         self.child.sendline(f"echo ready-{token[:6]}''{token[6:]}")
-        self._expect(f"ready-{token}".encode(), 30, "waiting for the console shell")
+        self._expect(f"ready-{token}".encode(), 60, "waiting for the console shell")
         self._ready = True
 
     def _send_file(self, data: bytes, path: str) -> None:
+        if not self._ready:
+            self._setup()
         b64 = base64.b64encode(data).decode()
         self.child.sendline(f": > {path}.b64")
         for i in range(0, len(b64), CHUNK):
             self.child.sendline(f"echo {b64[i:i + CHUNK]} >> {path}.b64")
         self.child.sendline(f"base64 -d {path}.b64 > {path}; rm -f {path}.b64")
 
-    def run(self, cmd: str, timeout: float = 60) -> Result:
-        if not self._ready:
-            self._setup()
+    def _fetch(self, path: str, prefix: str, timeout: float, what: str) -> tuple[str, bytes]:
+        """Run `prefix` (shell that sets $st), then bring `path` back verified.
+
+        Returns (the value of $st, the file's bytes)."""
         tok = secrets.token_hex(8)
-        script = f"/tmp/.nuwa-{tok}"
+        line = (f"{prefix}; echo '@@B''{tok}@@'; base64 {path}; "
+                f"echo \"@@E\"\"{tok}:$st:$(md5sum < {path} | cut -c1-32)@@\"")
+        for attempt in range(RETRIES):
+            self.child.sendline(line)
+            self._expect(f"@@B{tok}@@".encode(), timeout, what)
+            m = self._expect(re.compile(rf"@@E{tok}:(\S*?):([0-9a-f]{{32}})@@".encode()),
+                             timeout, what)
+            raw = KMSG.sub(b"", self.child.before)
+            try:
+                data = base64.b64decode(re.sub(rb"\s+", b"", raw), validate=True)
+            except (binascii.Error, ValueError):
+                data = None
+            if data is not None and hashlib.md5(data).hexdigest() == m.group(2).decode():
+                return m.group(1).decode(), data
+            # Damaged in transit: send only the file again, not the command.
+            prefix = f"st={shlex.quote(m.group(1).decode())}"
+            line = (f"{prefix}; echo '@@B''{tok}@@'; base64 {path}; "
+                    f"echo \"@@E\"\"{tok}:$st:$(md5sum < {path} | cut -c1-32)@@\"")
+            if attempt == RETRIES - 1:
+                break
+        raise TargetError(f"{what}: output damaged on the console {RETRIES} times")
+
+    def run(self, cmd: str, timeout: float = 60) -> Result:
+        tok = secrets.token_hex(8)
+        script, out = f"/tmp/.nuwa-{tok}", f"/tmp/.nuwa-{tok}.out"
         self._send_file(cmd.encode(), script)
-        # The markers are split by '' in what we type, whole only in the output.
-        self.child.sendline(
-            f"echo '@@B''{tok}@@'; sh {script} </dev/null 2>&1; "
-            f'echo "@@E""{tok}:$?@@"; rm -f {script}')
-        begin = f"@@B{tok}@@\r*\n".encode()  # guest and host ptys both add \r
-        self._expect(begin, timeout, f"starting {cmd!r}")
-        m = self._expect(re.compile(rf"@@E{tok}:(\d+)@@".encode()), timeout, f"running {cmd!r}")
-        out = re.sub(r"\r+\n", "\n", self.child.before.decode(errors="replace"))
-        return Result(cmd, KMSG.sub("", out), int(m.group(1)))
+        status, data = self._fetch(
+            out, f"sh {script} </dev/null >{out} 2>&1; st=$?", timeout, f"running {cmd!r}")
+        self.child.sendline(f"rm -f {script} {out}")
+        return Result(cmd, data.decode(errors="replace"), int(status))
 
     def put(self, local: str | Path, remote: str) -> None:
-        if not self._ready:
-            self._setup()
         tmp = f"/tmp/.nuwa-put-{secrets.token_hex(6)}"
         self._send_file(Path(local).read_bytes(), tmp)
         r = self.run(f"mv {tmp} {shlex.quote(remote)}")
@@ -86,7 +113,11 @@ class ConsoleTarget(Target):
             raise TargetError(f"put {local} -> {remote}: {r.stdout.strip()}")
 
     def get(self, remote: str, local: str | Path) -> None:
-        r = self.run(f"base64 {shlex.quote(remote)}", timeout=120)
-        if not r.ok:
-            raise TargetError(f"get {remote}: {r.stdout.strip()}")
-        Path(local).write_bytes(base64.b64decode("".join(r.stdout.split())))
+        if not self._ready:
+            self._setup()
+        q = shlex.quote(remote)
+        status, data = self._fetch(q, f"test -r {q} && test -f {q}; st=$?", 300,
+                                   f"get {remote}")
+        if status != "0":
+            raise TargetError(f"get {remote}: no such readable file on the target")
+        Path(local).write_bytes(data)
