@@ -11,7 +11,8 @@ import sys
 
 from .errors import NuwaError
 
-COMMANDS = ["image", "run", "exec", "demo", "image_bench", "bench", "elf_report", "snapshot"]
+COMMANDS = ["image", "run", "exec", "demo", "image_bench", "bench", "elf_report", "snapshot",
+            "sandbox_bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:

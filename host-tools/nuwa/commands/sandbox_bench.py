@@ -1,0 +1,48 @@
+"""nuwa sandbox-bench: launch-latency cost of the app sandbox per mode, and the
+time and peak memory of snapshots of the sample apps against their size.
+Prints the markdown table for docs/benchmarks.md "Sandbox and snapshots"."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from .. import board
+from ..sandbox_bench import SandboxBench, render
+from ..target import Qemu, Target, target_from_url
+from . import add_board_arg, add_mem_arg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sandbox-bench", help="cost of the sandbox and of snapshots",
+                       description=__doc__)
+    add_board_arg(p)
+    add_mem_arg(p)
+    p.add_argument("--target", metavar="ssh://USER@HOST:PORT",
+                   help="a running system; default: boot a fresh guest")
+    p.add_argument("--runs", type=int, default=15, help="launches per mode and variant")
+    p.set_defaults(func=run)
+
+
+def measure(t: Target, runs: int, command: str) -> str:
+    bench = SandboxBench(t, runs=runs)
+    bench.start()
+    try:
+        launches = bench.launches()
+        snaps = bench.snapshots()
+    finally:
+        bench.stop()
+    return render(launches, snaps, command)
+
+
+def run(args: argparse.Namespace) -> int:
+    command = "nuwa " + shlex.join(sys.argv[1:])
+    if args.target:
+        with target_from_url(args.target) as t:
+            text = measure(t, args.runs, command)
+    else:
+        with Qemu(board.load(args.board), mem=args.mem) as vm:
+            with vm.ssh() as t:
+                text = measure(t, args.runs, command)
+    sys.stdout.write(text)
+    return 0
