@@ -50,6 +50,15 @@ $(FW_THEME): $(TOP)/framework/gen-theme.py
 	@mkdir -p $(dir $@)
 	python3 $< $@
 
-ALL_TARGETS += $(FW_LIB) $(FW_THEME)
+# The start-up profile tool (docs/app-platform.md).
+$(BUILD)/obj/nuwafw-tools/%.o: $(TOP)/framework/tools/%.c $(FW_HEADERS) | fw-deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FW_CFLAGS) -I$(TOP)/framework -c -o $@ $<
+
+$(BUILD)/nuwafw-profile: $(BUILD)/obj/nuwafw-tools/nuwafw-profile.o $(FW_LIB) $(LIBNUWA)
+	$(CC) $(LDFLAGS) $(RUNPATH) -o $@ $< -L$(BUILD) -lnuwafw -lnuwa $(FW_LIBS)
+
+ALL_TARGETS += $(FW_LIB) $(FW_THEME) $(BUILD)/nuwafw-profile
+INSTALL_LIBEXEC += $(BUILD)/nuwafw-profile
 INSTALL_LIB += $(FW_LIB)
 INSTALL_DATA += $(FW_THEME)

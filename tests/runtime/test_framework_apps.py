@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fw_harness import APPS, MODES, fw_build, write_fw_config
-from nuwad_harness import BUILDS, Nuwad, wait_for
+from nuwad_harness import BUILDS, SANITIZER_ENV, Nuwad, wait_for
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))
@@ -145,3 +145,20 @@ def test_framework_start_failure_is_one_clear_error(tmp_path: Path, theme: str) 
         assert "I/O warning" not in log and "parser error" not in log
     finally:
         d.stop()
+
+
+@pytest.mark.parametrize("name", sorted(BUILDS))
+def test_start_up_profile_tool(name: str, tmp_path: Path) -> None:
+    build = fw_build(name)
+    env = {**os.environ, **SANITIZER_ENV}
+    res = subprocess.run([str(build / "nuwafw-profile"), str(build)], capture_output=True,
+                         text=True, check=False, timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    steps = {ln.split()[0]: ln.split() for ln in res.stdout.splitlines()[1:]}
+    assert set(steps) == {"tls", "db", "theme", "text", "total"}
+    assert int(steps["total"][1]) == sum(int(steps[s][1]) for s in ("tls", "db", "theme", "text"))
+    if name == "host":  # ASan's allocator does not report mallinfo2()
+        assert int(steps["theme"][1]) > 0 and int(steps["tls"][1]) > 0
+    bad = subprocess.run([str(build / "nuwafw-profile"), str(tmp_path)], capture_output=True,
+                         text=True, check=False, timeout=120, env=env)
+    assert bad.returncode == 1 and f"{tmp_path}/theme.xml" in bad.stderr
