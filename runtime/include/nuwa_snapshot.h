@@ -1,6 +1,6 @@
 /*
  * nuwa_snapshot.h - memory snapshots written by an app into a file that
- * nuwad granted it (docs/security.md, docs/protocol.md "Snapshots").
+ * nuwad granted it (docs/security.md, "Snapshots").
  *
  * Messages on the app channel (the range nuwa_app.h reserves for grants):
  *   NUWA_APP_MSG_SNAPSHOT        nuwad -> app, id = snapshot id, payload

@@ -176,6 +176,12 @@ int main(int argc, char **argv)
 	if (unreadable)
 		report("read_outside", try_open(unreadable, O_RDONLY));
 	report("read_own_smaps", try_open("/proc/self/smaps", O_RDONLY));
+	if (fsize_fd >= 0) {
+		/* A granted fd must not become a way back into its directory. */
+		char self_fd[64];
+		snprintf(self_fd, sizeof self_fd, "/proc/self/fd/%d", fsize_fd);
+		report("reopen_granted", try_open(self_fd, O_RDONLY));
+	}
 	report("exec", execl("/bin/true", "true", (char *)NULL));
 	if (victim > 0) {
 		char mem[64];
