@@ -137,7 +137,7 @@ static int sandbox_app(const struct runner *r, const struct nuwa_app_conf *ac, c
 	return rc;
 }
 
-int runner_run_app(struct runner *r, const char *name, int channel)
+int runner_run_app(struct runner *r, const char *name, int nextra, char **extra, int channel)
 {
 	const struct nuwa_app_conf *ac = nuwa_conf_app(&r->conf, name);
 	struct nuwa_app app;
@@ -166,17 +166,19 @@ int runner_run_app(struct runner *r, const char *name, int channel)
 	*(void **)&entry = dlsym(h, ac->entry);
 	if (!entry)
 		return app_error(channel, "app library has no entry symbol '%s'%s", ac->entry, "");
-	argv = calloc((size_t)ac->argc + 2, sizeof *argv);
+	argv = calloc((size_t)ac->argc + (size_t)nextra + 2, sizeof *argv);
 	if (!argv)
 		return app_error(channel, "out of memory%s%s", "", "");
 	argv[0] = (char *)ac->name;
 	for (i = 0; i < ac->argc; i++)
 		argv[i + 1] = ac->argv[i];
+	for (i = 0; i < nextra; i++)
+		argv[ac->argc + 1 + i] = extra[i];
 	memset(&app, 0, sizeof app);
 	app.abi_version = NUWA_APP_ABI_VERSION;
 	app.name = ac->name;
 	app.mode = r->mode;
-	app.argc = ac->argc + 1;
+	app.argc = ac->argc + nextra + 1;
 	app.argv = argv;
 	app.channel_fd = channel;
 	return r->fw.run_app(&app, entry);

@@ -20,7 +20,8 @@ void runner_keep_argv(int argc, char **argv);
 int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode,
 		char *err, size_t errlen);
 /* Specialise into app NAME on CHANNEL and run it; returns the exit status.
+ * The app's argv: NAME, its configured args, then the NEXTRA launch args.
  * Failures are reported on the channel (NUWA_APP_MSG_ERROR) and logged. */
-int runner_run_app(struct runner *r, const char *name, int channel);
+int runner_run_app(struct runner *r, const char *name, int nextra, char **extra, int channel);
 
 #endif

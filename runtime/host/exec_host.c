@@ -11,14 +11,15 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nuwa-exec-host --config FILE --app NAME --channel-fd N\n");
+	fprintf(stderr, "usage: nuwa-exec-host --config FILE --app NAME --channel-fd N [-- ARG...]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *app = NULL;
-	int channel = -1, i;
+	int channel = -1, i, first_extra = argc, nextra;
+	char **extra;
 	struct runner r;
 	char err[4096];
 
@@ -30,7 +31,10 @@ int main(int argc, char **argv)
 			app = argv[++i];
 		else if (!strcmp(argv[i], "--channel-fd") && i + 1 < argc)
 			channel = atoi(argv[++i]);
-		else
+		else if (!strcmp(argv[i], "--")) {
+			first_extra = i + 1; /* the launch's extra app arguments */
+			break;
+		} else
 			usage();
 	}
 	if (!config || !app || channel < 0)
@@ -44,5 +48,13 @@ int main(int argc, char **argv)
 		nuwa_msg_send(channel, NUWA_APP_MSG_ERROR, 0, err, (uint32_t)strlen(err), -1);
 		return 1;
 	}
-	return runner_run_app(&r, app, channel);
+	/* Copies: renaming the process for ps overwrites the argv strings. */
+	nextra = argc - first_extra;
+	extra = calloc((size_t)nextra + 1, sizeof *extra);
+	for (i = 0; extra && i < nextra; i++)
+		if (!(extra[i] = strdup(argv[first_extra + i])))
+			return 1;
+	if (!extra)
+		return 1;
+	return runner_run_app(&r, app, nextra, extra, channel);
 }

@@ -39,27 +39,43 @@ static void send_text(int ch, uint16_t type, uint32_t id, const char *s)
 		nuwa_logf("nuwa-template", "send: %s", strerror(errno));
 }
 
+/* Split "NAME\0ARG\0..." (LEN bytes) into words; returns how many. */
+static int split_spec(char *spec, uint32_t len, char **words, int max)
+{
+	uint32_t off = 0;
+	int n = 0;
+	spec[len] = 0;
+	while (off < len && n < max) {
+		words[n++] = spec + off;
+		off += (uint32_t)strlen(spec + off) + 1;
+	}
+	return n;
+}
+
 /* In the child: become the app (or wait as a spare first). Never returns. */
-static void child(struct runner *r, const char *name, int app_ch)
+static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 {
 	char buf[NUWA_MSG_MAX_PAYLOAD + 1];
-	if (!*name) {
+	char *words[NUWA_MSG_MAX_PAYLOAD / 2 + 1];
+	int n;
+	if (len == 0) {
 		/* A spare: wait for nuwad to say which app to become. */
 		struct nuwa_msg_hdr h;
 		int rc;
 		do
 			rc = nuwa_msg_recv(app_ch, &h, buf, NUWA_MSG_MAX_PAYLOAD, NULL);
 		while (rc > 0 && h.type != NUWA_APP_MSG_SPECIALISE);
-		if (rc <= 0)
+		if (rc <= 0 || h.len == 0)
 			_exit(0); /* nuwad dropped the spare */
-		buf[h.len] = 0;
-		name = buf;
+		spec = buf;
+		len = h.len;
 	}
-	exit(runner_run_app(r, name, app_ch));
+	n = split_spec(spec, len, words, (int)(sizeof words / sizeof words[0]));
+	exit(runner_run_app(r, words[0], n - 1, words + 1, app_ch));
 }
 
 static void serve_fork(struct runner *r, int ch, const struct nuwa_msg_hdr *h,
-		       const char *name, int app_ch)
+		       char *spec, int app_ch)
 {
 	char reply[64];
 	pid_t pid;
@@ -70,7 +86,7 @@ static void serve_fork(struct runner *r, int ch, const struct nuwa_msg_hdr *h,
 	}
 	pid = nuwa_fork();
 	if (pid == 0)
-		child(r, name, app_ch);
+		child(r, spec, h->len, app_ch);
 	close(app_ch);
 	if (pid < 0) {
 		char why[128];
@@ -163,8 +179,8 @@ int main(int argc, char **argv)
 		}
 		if (p[0].revents) {
 			struct nuwa_msg_hdr h;
-			char name[NUWA_MSG_MAX_PAYLOAD + 1];
-			int app_ch, rc = nuwa_msg_recv(ch, &h, name, NUWA_MSG_MAX_PAYLOAD, &app_ch);
+			char spec[NUWA_MSG_MAX_PAYLOAD + 1];
+			int app_ch, rc = nuwa_msg_recv(ch, &h, spec, NUWA_MSG_MAX_PAYLOAD, &app_ch);
 			if (rc == 0)
 				return 0; /* nuwad went away */
 			if (rc < 0) {
@@ -173,9 +189,9 @@ int main(int argc, char **argv)
 				nuwa_logf("nuwa-template", "channel: %s", strerror(errno));
 				return 1;
 			}
-			name[h.len] = 0;
+			spec[h.len] = 0; /* app name, then its launch args */
 			if (h.type == NUWA_T_FORK) {
-				serve_fork(&r, ch, &h, name, app_ch);
+				serve_fork(&r, ch, &h, spec, app_ch);
 			} else {
 				if (app_ch >= 0)
 					close(app_ch);

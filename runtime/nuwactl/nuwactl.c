@@ -16,7 +16,7 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  ping                         is nuwad there\n"
 		"  apps                         configured apps\n"
-		"  launch APP [--mode template|exec] [--no-spare]\n"
+		"  launch APP [--mode template|exec] [--no-spare] [-- ARG...]\n"
 		"  list                         running apps with memory\n"
 		"  kill APP|PID                 stop apps (waits until they are gone)\n"
 		"  stats                        memory of the system, template, spare, nuwad, apps\n"

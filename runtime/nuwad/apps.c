@@ -65,6 +65,30 @@ struct app *nuwad_app_newer(struct nuwad *d, struct app *cur)
 	return best;
 }
 
+uint32_t app_spec(const struct app *a, char *buf, size_t cap)
+{
+	size_t n = strlen(a->name) + 1;
+	if (n + a->args_len > cap)
+		return 0;
+	memcpy(buf, a->name, n);
+	memcpy(buf + n, a->args, a->args_len);
+	return (uint32_t)(n + a->args_len);
+}
+
+static int set_args(struct app *a, int nargs, char **args)
+{
+	int i;
+	a->args_len = 0;
+	for (i = 0; i < nargs; i++) {
+		size_t l = strlen(args[i]) + 1;
+		if (a->args_len + l > sizeof a->args)
+			return -1;
+		memcpy(a->args + a->args_len, args[i], l);
+		a->args_len += (uint32_t)l;
+	}
+	return 0;
+}
+
 static struct app *app_new(struct nuwad *d, const char *name)
 {
 	struct app *a = calloc(1, sizeof *a);
@@ -173,9 +197,22 @@ static void reply_launched(struct nuwad *d, struct app *a)
 
 static void start_exec(struct nuwad *d, struct app *a)
 {
-	int sv[2];
-	char *argv[] = { d->conf.exec_host, "--config", d->conf.path, "--app", a->name,
-			 "--channel-fd", "3", NULL };
+	int sv[2], n = 0;
+	uint32_t off;
+	/* exec host, its options, "--", the launch's extra args, NULL */
+	char *argv[8 + 1 + NUWA_LAUNCH_ARGS_MAX / 2 + 1];
+
+	argv[n++] = d->conf.exec_host;
+	argv[n++] = "--config";
+	argv[n++] = d->conf.path;
+	argv[n++] = "--app";
+	argv[n++] = a->name;
+	argv[n++] = "--channel-fd";
+	argv[n++] = "3";
+	argv[n++] = "--";
+	for (off = 0; off < a->args_len; off += (uint32_t)strlen(a->args + off) + 1)
+		argv[n++] = a->args + off;
+	argv[n] = NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		launch_failed(d, a, strerror(errno));
 		app_free(d, a);
@@ -211,8 +248,10 @@ static void start_fork(struct nuwad *d, struct app *a)
 }
 
 void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, const char *name,
-		 int mode, int no_spare)
+		 int mode, int no_spare, int nargs, char **args)
 {
+	char spec[NUWA_NAME_MAX + NUWA_LAUNCH_ARGS_MAX];
+	uint32_t spec_len;
 	const struct nuwa_app_conf *ac = nuwa_conf_app(&d->conf, name);
 	struct app *a, *spare;
 
@@ -222,13 +261,24 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	}
 	if (mode < 0)
 		mode = ac->exec_mode;
+	{
+		/* Check the arguments fit before touching the spare. */
+		struct app probe;
+		snprintf(probe.name, sizeof probe.name, "%s", name);
+		if (set_args(&probe, nargs, args) < 0) {
+			control_reply_err(d, cid, "launch arguments longer than %d bytes",
+					  NUWA_LAUNCH_ARGS_MAX);
+			return;
+		}
+		spec_len = app_spec(&probe, spec, sizeof spec);
+	}
 	spare = apps_spare(d);
 	if (!mode && !no_spare && spare && spare->state == APP_SPARE && spare->chan >= 0) {
 		/* Specialise the spare: it is already forked and has its threads. */
-		if (nuwa_msg_send(spare->chan, NUWA_APP_MSG_SPECIALISE, 0, name,
-				  (uint32_t)strlen(name), -1) == 0) {
+		if (nuwa_msg_send(spare->chan, NUWA_APP_MSG_SPECIALISE, 0, spec, spec_len, -1) == 0) {
 			a = spare;
 			snprintf(a->name, sizeof a->name, "%s", name);
+			set_args(a, nargs, args);
 			a->seq = ++d->next_seq;
 			a->via_spare = 1;
 			a->state = APP_STARTING;
@@ -257,6 +307,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	a->t_request_us = t_request;
 	a->waiter = cid;
 	a->waiter_text = text;
+	set_args(a, nargs, args);
 	if (mode) {
 		start_exec(d, a);
 	} else if (d->t.state == T_READY) {

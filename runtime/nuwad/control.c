@@ -325,10 +325,13 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 		ARGS(0, 0, "template-status");
 		tmpl_status(d, &o);
 	} else if (!strcmp(cmd, "launch")) {
-		int mode = -1, no_spare = 0, i;
+		int mode = -1, no_spare = 0, i, first_arg = n;
 		const char *name = NULL;
 		for (i = 1; i < n; i++) {
-			if (!strcmp(w[i], "--mode") && i + 1 < n) {
+			if (!strcmp(w[i], "--")) {
+				first_arg = i + 1; /* the rest are the app's arguments */
+				break;
+			} else if (!strcmp(w[i], "--mode") && i + 1 < n) {
 				i++;
 				if (!strcmp(w[i], "template"))
 					mode = 0;
@@ -343,12 +346,12 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 			} else if (!name && w[i][0] != '-') {
 				name = w[i];
 			} else {
-				control_reply_err(d, cid, "usage: launch APP [--mode template|exec] [--no-spare]");
+				control_reply_err(d, cid, "usage: launch APP [--mode template|exec] [--no-spare] [-- ARG...]");
 				return;
 			}
 		}
 		if (!name) {
-			control_reply_err(d, cid, "usage: launch APP [--mode template|exec] [--no-spare]");
+			control_reply_err(d, cid, "usage: launch APP [--mode template|exec] [--no-spare] [-- ARG...]");
 			return;
 		}
 		if (!nuwa_name_ok(name)) {
@@ -356,7 +359,7 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 			return;
 		}
 		c->busy = 1;
-		apps_launch(d, cid, text, t_arrival, name, mode, no_spare);
+		apps_launch(d, cid, text, t_arrival, name, mode, no_spare, n - first_arg, w + first_arg);
 		return;
 	} else if (!strcmp(cmd, "kill")) {
 		ARGS(1, 1, "kill APP|PID");

@@ -24,6 +24,8 @@ enum app_state {
 
 enum pending_kind { PEND_PING, PEND_CALL };
 
+#define NUWA_LAUNCH_ARGS_MAX 1024
+
 struct pending {
 	uint32_t id;
 	enum pending_kind kind;
@@ -45,6 +47,8 @@ struct killop {
 struct app {
 	uint64_t seq;               /* launch order (lower = older) */
 	char name[NUWA_NAME_MAX];
+	char args[NUWA_LAUNCH_ARGS_MAX]; /* extra args from the launch request, NUL-separated */
+	uint32_t args_len;
 	pid_t pid;
 	int exec_mode;
 	enum app_state state;
@@ -135,8 +139,11 @@ void tmpl_status(struct nuwad *d, struct out *o);
 void tmpl_stop(struct nuwad *d);
 
 /* ---- apps.c ---- */
+/* MODE -1: the app's default. ARGS: NARGS extra app arguments. */
 void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, const char *name,
-		 int mode, int no_spare);  /* mode -1: the app's default */
+		 int mode, int no_spare, int nargs, char **args);
+/* Payload "NAME\0ARG\0..." for a fork or specialise message; its length. */
+uint32_t app_spec(const struct app *a, char *buf, size_t cap);
 void apps_kill(struct nuwad *d, uint64_t cid, int text, const char *target);
 void apps_message(struct nuwad *d, uint64_t cid, int text, const char *target,
 		  enum pending_kind kind, const char *payload);

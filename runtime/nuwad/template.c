@@ -139,6 +139,8 @@ void tmpl_reaped(struct nuwad *d, int status)
 int tmpl_fork(struct nuwad *d, struct app *a)
 {
 	struct tmpl *t = &d->t;
+	char spec[NUWA_NAME_MAX + NUWA_LAUNCH_ARGS_MAX];
+	uint32_t len = a->name[0] ? app_spec(a, spec, sizeof spec) : 0; /* "" = spare */
 	int sv[2];
 
 	if (t->state != T_READY || t->chan < 0) {
@@ -148,7 +150,8 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	a->fork_id = ++d->next_id;
-	if (nuwa_msg_send(t->chan, NUWA_T_FORK, a->fork_id, a->name, (uint32_t)strlen(a->name), sv[1]) < 0) {
+
+	if (nuwa_msg_send(t->chan, NUWA_T_FORK, a->fork_id, spec, len, sv[1]) < 0) {
 		int e = errno;
 		close(sv[0]);
 		close(sv[1]);

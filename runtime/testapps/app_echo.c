@@ -2,6 +2,7 @@
  * app-echo: the runtime's test app. Requests:
  *   echo TEXT     -> TEXT
  *   whoami        -> "name mode pid"
+ *   args          -> argv, space-separated
  *   exit N        -> quits with status N
  * Args: --fail (entry fails), --ready-after=MS (ready from a timer).
  */
@@ -18,6 +19,13 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 	(void)arg;
 	if (!strncmp(req, "echo ", 5))
 		return snprintf(reply, cap, "%.*s", (int)(len - 5), req + 5);
+	if (!strcmp(req, "args")) {
+		size_t n = 0;
+		int i;
+		for (i = 0; i < app->argc && n < cap; i++)
+			n += (size_t)snprintf(reply + n, cap - n, "%s%s", i ? " " : "", app->argv[i]);
+		return (int)(n < cap ? n : cap - 1);
+	}
 	if (!strcmp(req, "whoami"))
 		return snprintf(reply, cap, "%s %s %d", app->name,
 				app->mode == NUWA_MODE_TEMPLATE ? "template" : "exec", (int)getpid());

@@ -124,3 +124,16 @@ def test_launch_without_spare_and_spare_disabled(start_nuwad: Callable[..., Nuwa
     d.wait_ready()
     assert d.template()["spare_pid"] is None
     assert d.json("launch", "echo")["spare"] is False  # type: ignore[index]
+
+
+@pytest.mark.parametrize("how", [[], ["--no-spare"], ["--mode", "exec"]])
+def test_launch_arguments_reach_the_app(nuwad: Nuwad, how: list[str]) -> None:
+    nuwad.wait_ready(spare=True)
+    pid = nuwad.json("launch", "echo", *how, "--", "hello", "--world")["pid"]  # type: ignore[index]
+    assert nuwad.json("call", str(pid), "args")["reply"] == "echo hello --world"  # type: ignore[index]
+    plain = nuwad.json("launch", "echo", *how)["pid"]  # type: ignore[index]
+    assert nuwad.json("call", str(plain), "args")["reply"] == "echo"  # type: ignore[index]
+
+
+def test_socket_is_private(nuwad: Nuwad) -> None:
+    assert nuwad.sock.stat().st_mode & 0o777 == 0o600
