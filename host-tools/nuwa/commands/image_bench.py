@@ -47,7 +47,7 @@ def boot_once(b: board.Board, mem: int | None) -> dict[str, float]:
     vm = Qemu(b, mem=mem)
     t0 = time.monotonic()
     with vm:
-        vm.console.run("true")  # the console shell answers: the prompt is there
+        vm.console.wait_ready()  # the console shell answers: the prompt is there
         prompt = time.monotonic() - t0
         meminfo = vm.console.check("cat /proc/meminfo")
     kb = {k: int(v) for k, v in re.findall(r"^(\w+):\s+(\d+) kB", meminfo, re.MULTILINE)}

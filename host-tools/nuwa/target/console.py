@@ -52,6 +52,11 @@ class ConsoleTarget(Target):
                               f"{self._seen()}") from None
         return self.child.match
 
+    def wait_ready(self) -> None:
+        """Wait until the console shell answers (done before the first command)."""
+        if not self._ready:
+            self._setup()
+
     def _setup(self) -> None:
         # No echo, no prompt: the console carries only what we ask for.
         self.child.sendline("stty -echo; PS1=''; PS2=''")
