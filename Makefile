@@ -16,8 +16,10 @@ runtime: deps
 	$(MAKE) -C runtime
 	$(MAKE) -C runtime sanitize
 
+# IMAGE_ARGS: e.g. --offline (cache only) or --mirror URL.
+IMAGE_ARGS ?=
 image: deps
-	$(NUWA) image --board $(BOARD)
+	$(NUWA) image --board $(BOARD) $(IMAGE_ARGS)
 
 run: image
 	$(NUWA) run --board $(BOARD)

@@ -10,8 +10,7 @@ apt_packages=(
   qemu-user                # lists the armhf busybox applets at build time
   gcc-arm-linux-gnueabihf  # cross-compiles the runtime
   libc6-dev-armhf-cross
-  mmdebstrap               # fetches and unpacks the board's binary packages
-  squashfs-tools e2fsprogs cpio
+  squashfs-tools e2fsprogs cpio  # image writers (apt, dpkg-deb fetch and unpack)
   python3-venv
   make gcc libc6-dev       # native runtime build and tests
   smem                     # cross-check of our USS/PSS figures
