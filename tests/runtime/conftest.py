@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from nuwad_harness import BUILDS, Nuwad, write_config
+from nuwad_harness import BUILDS, LEAK_CHECK_ENV, Nuwad, write_config
 
 
 @pytest.fixture(params=sorted(BUILDS))
@@ -27,7 +27,7 @@ def start_nuwad(build: Path, tmp_path: Path) -> Iterator[Callable[..., Nuwad]]:
         work = tmp_path / f"n{len(started)}"
         work.mkdir()
         conf = write_config(work / "nuwad.conf", build, **parts)
-        d = Nuwad(build, work, conf)
+        d = Nuwad(build, work, conf, LEAK_CHECK_ENV)
         started.append(d)
         return d
 

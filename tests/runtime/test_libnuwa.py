@@ -8,12 +8,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from nuwad_harness import SANITIZER_ENV
+from nuwad_harness import LEAK_CHECK_ENV
 
 
 def test_libnuwa_api(build: Path) -> None:
     res = subprocess.run([str(build / "nuwa-libcheck")], check=False, capture_output=True,
-                         text=True, timeout=60, env=SANITIZER_ENV)
+                         text=True, timeout=60, env=LEAK_CHECK_ENV)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.strip().endswith("all ok")
     assert "FAIL" not in res.stdout
