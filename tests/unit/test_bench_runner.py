@@ -26,12 +26,16 @@ class ScriptedNuwad:
         self.kills = 0
         self.kill_at = kill_at
         self.commands: list[str] = []
+        self.signals: list[str] = []
+        self.fail_launches_after: int | None = None
 
     def answer(self, argv: list[str]) -> object:
         cmd = argv[1]
         if cmd == "template-status":
             return {"state": "ready", "pid": 2, "spare_pid": 3, "spare_enabled": True}
         if cmd == "launch":
+            if self.fail_launches_after is not None and self.next_pid >= self.fail_launches_after:
+                return None
             pid = self.next_pid
             self.next_pid += 1
             self.apps[pid] = argv[2]
@@ -66,6 +70,12 @@ class ScriptedNuwad:
 
     def run(self, command: str, timeout: float = 60) -> Result:
         self.commands.append(command)
+        if "launch" in command and self.fail_launches_after is not None \
+                and self.next_pid >= self.fail_launches_after:
+            return Result(command, "", 1, "nuwactl: launch failed: no ready message")
+        if command.startswith("kill -"):
+            self.signals.append(command)
+            return Result(command, "", 0)
         if command.startswith("for p in"):
             pids = re.search(r"for p in ([\d ]+);", command)[1].split()
             return Result(command, "".join(f"==> {p} <==\n{SMAPS}\n" for p in pids), 0)
@@ -94,6 +104,19 @@ def test_runner_phases() -> None:
     assert result.overhead["template"].uss_kb == 600
     assert len(result.drift) == 2 and result.drift[0].uss_before_kb == 600
     assert nuwad.apps == {}  # everything killed at the end
+    # fill apps are frozen once measured (not the one that made the killer fire)
+    assert sum("-STOP" in c for c in nuwad.signals) == 3
+    assert result.errors == []
+
+
+def test_a_failing_phase_is_reported_and_the_rest_runs() -> None:
+    nuwad = ScriptedNuwad(kill_at=1000)
+    nuwad.fail_launches_after = 104  # the apps phase works, the timed launches fail
+    result = ModeRunner(Guest(nuwad), "template", PLAN, Progress(quiet=True)).run(["clock"])
+    assert len(result.apps) == 1
+    assert result.errors and result.errors[0].startswith("launches: ")
+    assert result.apps_until_lmk == 0  # the fill ran, its first launch failed
+    assert any("fill: launch 1" in n for n in result.notes)
 
 
 def test_no_kill_within_limit_is_a_lower_bound() -> None:

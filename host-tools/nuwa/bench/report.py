@@ -36,6 +36,13 @@ def summary_table(report: dict[str, Any]) -> str:
                            tables.summary_rows(report["summary"]))
 
 
+def error_lines(results: dict[str, ModeResult]) -> list[str]:
+    errors = [f"- {m}: {e}" for m, r in results.items() for e in r.errors]
+    if not errors:
+        return []
+    return ["## Errors: this run is incomplete", "", *errors, ""]
+
+
 def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> str:
     s = report["summary"]
     goals = [GoalCheck(**g) for g in report["goals"]]
@@ -48,6 +55,7 @@ def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> s
         "Ratios are template ÷ exec, both measured in this run; latencies are medians. "
         "Memory is in KiB (USS/PSS/RSS from smaps).",
         "",
+        *error_lines(results),
         "## Summary",
         "",
         summary_table(report),

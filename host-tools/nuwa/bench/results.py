@@ -94,6 +94,7 @@ class ModeResult:
     drift: list[DriftSample] = field(default_factory=list)
     lmk_threshold_kb: int = 0
     notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,4 +121,5 @@ class ModeResult:
             drift=[DriftSample(**d) for d in obj.get("drift", [])],
             lmk_threshold_kb=obj.get("lmk_threshold_kb", 0),
             notes=list(obj.get("notes", [])),
+            errors=list(obj.get("errors", [])),
         )

@@ -66,9 +66,18 @@ class ModeRunner:
         return answer
 
     def kill_all(self) -> None:
-        for a in self.guest.nuwactl("list"):
-            if is_app(a):
-                self.guest.nuwactl("kill", str(a["pid"]))
+        """Kill every app; one that is gone already (the killer, a crash) is not an error."""
+        pids = [int(a["pid"]) for a in self.guest.nuwactl("list") if is_app(a)]
+        if pids:
+            # frozen fill apps must run again to take SIGTERM
+            self.guest.sh("kill -CONT " + " ".join(map(str, pids)) + " 2>/dev/null; true")
+        for pid in pids:
+            try:
+                self.guest.nuwactl("kill", str(pid))
+            except NuwaError:
+                still = {int(a["pid"]) for a in self.guest.nuwactl("list") if is_app(a)}
+                if pid in still:
+                    raise
 
     def wait_spare(self) -> None:
         if self.mode == "template":
@@ -150,14 +159,19 @@ class ModeRunner:
         return samples
 
     def fill(self, apps: list[str]) -> None:
-        """Launch round-robin until the low-memory killer first fires."""
+        """Launch round-robin until the low-memory killer first fires.
+
+        Each app is frozen (SIGSTOP) once measured, as a cached-app freezer would: dozens of
+        apps doing periodic work would otherwise saturate the emulated CPU and make every
+        later launch slow, while freezing changes no page of their memory.
+        """
         stats = self.guest.nuwactl("stats")
         kills_at_start = int(stats.get("lmk_kills", 0))
         for n in range(1, self.plan.fill_limit + 1):
             app = apps[(n - 1) % len(apps)]
             self.wait_spare()
             try:
-                self.launch(app)
+                pid = int(self.launch(app)["pid"])
             except NuwaError as e:
                 self.result.notes.append(f"fill: launch {n} ({app}) failed: {e}")
                 self.result.apps_until_lmk = n - 1
@@ -182,6 +196,7 @@ class ModeRunner:
                 self.result.lmk_reached = True
                 self.say(f"first low-memory kill at app {n}")
                 break
+            self.guest.sh(f"kill -STOP {pid} 2>/dev/null; true")
         else:
             self.result.apps_until_lmk = self.plan.fill_limit
             self.result.notes.append(
@@ -194,11 +209,24 @@ class ModeRunner:
         return sum(int(stats[k]["pss_kb"]) for k in ("template", "spare") if stats.get(k))
 
     def run(self, apps: list[str]) -> ModeResult:
-        self.idle()
-        self.apps_and_drift(apps)
+        """Every phase; a phase that fails is noted in errors and the next one still runs
+        (a dead guest makes the rest fail quickly), so what was measured is reported."""
+        phases = [("idle", self.idle), ("apps and drift", lambda: self.apps_and_drift(apps)),
+                  ("launches", lambda: self._launches(apps)), ("fill", lambda: self.fill(apps))]
+        for name, phase in phases:
+            try:
+                phase()
+            except NuwaError as e:
+                self.result.errors.append(f"{name}: {e}")
+                self.say(f"{name} failed: {e}")
+                try:
+                    self.kill_all()
+                except NuwaError:
+                    pass  # reported above; the next phase will say if the guest is gone
+        return self.result
+
+    def _launches(self, apps: list[str]) -> None:
         self.result.launches = self.timed_launches(apps, self.plan.launches, spare=True)
         if self.mode == "template" and self.plan.launches_no_spare:
             self.result.launches_no_spare = self.timed_launches(
                 apps, self.plan.launches_no_spare, spare=False)
-        self.fill(apps)
-        return self.result

@@ -102,4 +102,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"\ngoals missed: {'; '.join(missed)} (why: see report.md)")
         print(f"\nreport: {out}")
     progress(f"report: {out}/report.md")
+    errors = [f"{m}: {e}" for m, r in results.items() for e in r.errors]
+    if errors:
+        raise NuwaError("the bench is incomplete (the report says what was measured): "
+                        + "; ".join(errors))
     return 0
