@@ -148,11 +148,9 @@ class SandboxBench:
             assert isinstance(info, dict)
             pid = info["pid"]
             time.sleep(1)  # let start-up work settle
-            listed = self.ctl("list")
-            assert isinstance(listed, list)
-            rss = next(int(a["rss_kb"]) for a in listed if a["pid"] == pid)
             snap = self.ctl(f"snapshot {pid}")
             assert isinstance(snap, dict)
+            rss = int(snap["rss_before_kb"])
             peak = snap.get("peak_rss_kb")
             figures.append(SnapshotFigure(app, rss, int(snap["bytes"]), float(snap["write_ms"]),
                                           None if peak is None else int(peak)))

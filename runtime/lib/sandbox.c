@@ -222,14 +222,19 @@ static int restrict_other_threads(int ruleset, char *err, size_t errlen)
 		closedir(d);
 		if (rc || !pending)
 			break;
-		/* Wait for this pass's threads (up to 1 s). */
-		for (k = 0; k < 1000; k++) {
-			struct timespec ts = { 0, 1000000 };
+		/* Wait for this pass's threads (about 1 s at most). Yield first:
+		 * on one CPU the handlers run as soon as we let them, and a
+		 * timed sleep would cost a scheduler tick per pass. */
+		for (k = 0; k < 30000; k++) {
+			struct timespec ts = { 0, 100000 };
 			/* Handlers count themselves; the next pass re-checks
 			 * every tid, so a count is enough here. */
 			if (__atomic_load_n(&sb_ndone, __ATOMIC_SEQ_CST) >= base + pending)
 				break;
-			nanosleep(&ts, NULL);
+			if (k < 20000)
+				sched_yield();
+			else
+				nanosleep(&ts, NULL);
 		}
 		if (sb_ndone >= SB_MAX_THREADS) {
 			rc = fail(err, errlen, "landlock: more than %d threads", SB_MAX_THREADS);

@@ -51,6 +51,7 @@ struct grant {
 	int64_t started_us;
 	int64_t deadline_us;
 	double write_ms;           /* request -> answer, once done */
+	long rss_before_kb;        /* caller's: the app's RSS at the request */
 	uint64_t cookie;           /* caller's (e.g. the waiting client) */
 	int cookie_text;
 	struct grant *next;

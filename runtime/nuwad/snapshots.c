@@ -76,14 +76,14 @@ static struct app *app_of_pid(struct nuwad *d, pid_t pid)
 	return NULL;
 }
 
-/* "VmHWM:" of PID in KiB, or -1. */
-static long peak_rss_kb(pid_t pid)
+/* A "Vm...:" figure of PID's status in KiB (FIELD with its colon), or -1. */
+static long status_kb(pid_t pid, const char *field)
 {
 	char path[64], buf[4096], *p;
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if (nuwa_read_file(path, buf, sizeof buf) < 0 || !(p = strstr(buf, "VmHWM:")))
+	if (nuwa_read_file(path, buf, sizeof buf) < 0 || !(p = strstr(buf, field)))
 		return -1;
-	return strtol(p + 6, NULL, 10);
+	return strtol(p + strlen(field), NULL, 10);
 }
 
 /* Reset PID's peak RSS so that VmHWM afterwards is the snapshot's peak. */
@@ -150,7 +150,10 @@ void snapshots_request(struct nuwad *d, uint64_t cid, int text, const char *targ
 	}
 	gr->cookie = cid;
 	gr->cookie_text = text;
-	reset_peak(a->pid); /* best effort: the figure is informational */
+	/* Best effort, the figures are informational: after the reset the
+	 * peak (VmHWM) is the RSS now, and afterwards the snapshot's peak. */
+	reset_peak(a->pid);
+	gr->rss_before_kb = status_kb(a->pid, "VmRSS:");
 	snprintf(req, sizeof req, "max=%" PRIu64, G.conf.max_bytes);
 	if (nuwa_msg_send(a->chan, NUWA_APP_MSG_SNAPSHOT, gr->id, req, (uint32_t)strlen(req), fd) < 0) {
 		snprintf(err, sizeof err, "cannot send the request: %s", strerror(errno));
@@ -193,7 +196,7 @@ void snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_
 		punish_holder(d, holder, a->name);
 		return;
 	}
-	peak = peak_rss_kb(a->pid);
+	peak = status_kb(a->pid, "VmHWM:");
 	nuwad_log("snapshot %u of %s (pid %d): %" PRIu64 " bytes in %.1f ms, %s", gr->id, a->name,
 		  (int)a->pid, gr->bytes, gr->write_ms, gr->path);
 	out_init(&o, gr->cookie_text);
@@ -209,6 +212,10 @@ void snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_
 		out_int(&o, "peak_rss_kb", peak);
 	else
 		out_null(&o, "peak_rss_kb");
+	if (gr->rss_before_kb >= 0)
+		out_int(&o, "rss_before_kb", gr->rss_before_kb);
+	else
+		out_null(&o, "rss_before_kb");
 	out_obj_end(&o);
 	control_reply_out(d, cid, &o);
 	out_free(&o);

@@ -6,6 +6,7 @@
  *   nuwa-sandbox-probe [--uid N] [--gid N] [--read PATH]... [--nofile N]
  *       [--fsize BYTES --fsize-file PATH] [--victim PID] [--tmp DIR]
  *       [--readable FILE] [--unreadable FILE] [--writable FILE] [--required]
+ *       [--threads N]   (N extra threads blocked in pause(), like workers)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nuwa_sandbox.h"
@@ -70,6 +72,15 @@ static void *early_thread(void *arg)
 	return NULL;
 }
 
+/* Extra threads blocked in a system call, like a framework's workers. */
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static void status_line(const char *key)
 {
 	char line[256];
@@ -97,8 +108,9 @@ int main(int argc, char **argv)
 	struct nuwa_sandbox_state st;
 	char err[512], path[4096], desc[512];
 	pid_t victim = 0;
-	pthread_t th;
-	int i, nread = 0, fsize_fd = -1;
+	pthread_t th, idle[32];
+	struct timespec t0, t1;
+	int i, nread = 0, fsize_fd = -1, nidle = 0;
 
 	memset(&c, 0, sizeof c);
 	c.app = "probe";
@@ -128,6 +140,8 @@ int main(int argc, char **argv)
 			fsize_file = v;
 		else if (!strcmp(a, "--victim"))
 			victim = (pid_t)atoi(v);
+		else if (!strcmp(a, "--threads"))
+			nidle = atoi(v) < 32 ? atoi(v) : 32;
 		else if (!strcmp(a, "--tmp"))
 			tmp = v;
 		else if (!strcmp(a, "--readable"))
@@ -149,14 +163,23 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(thread_tmp_path, sizeof thread_tmp_path, "%s/probe-thread-%d", tmp, (int)getpid());
+	for (i = 0; i < nidle; i++)
+		if (pthread_create(&idle[i], NULL, idle_thread, NULL) != 0) {
+			perror("thread");
+			return 2;
+		}
 	if (pipe(go_pipe) < 0 || pthread_create(&th, NULL, early_thread, NULL) != 0) {
 		perror("thread");
 		return 2;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (nuwa_sandbox_apply(&c, &st, err, sizeof err) < 0) {
 		printf("sandbox=failed\nsandbox_error=%s\n", err);
 		return 3;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("apply_us=%lld\n", (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	       (t1.tv_nsec - t0.tv_nsec) / 1000);
 	nuwa_sandbox_describe(&st, desc, sizeof desc);
 	printf("sandbox=ok\nlandlock_abi=%d\ndescribe=%s\n", st.landlock_abi, desc);
 	status_line("NoNewPrivs");
