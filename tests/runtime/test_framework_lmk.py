@@ -147,3 +147,23 @@ def test_bad_threshold_is_a_clear_config_error(tmp_path: Path, value: str) -> No
     with pytest.raises(AssertionError, match="lmk_threshold_kb|not a number"):
         d = Nuwad(build, tmp_path, conf)
         d.stop()
+
+
+def test_unreadable_meminfo_is_logged_once_and_kills_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build = fw_build("host")
+    monkeypatch.setenv("NUWAD_LMK_MEMINFO", str(tmp_path / "no-such-meminfo"))
+    conf = write_fw_config(tmp_path, build,
+                           daemon=f"tick_ms = 50\nlmk_threshold_kb = {THRESHOLD_KB}")
+    d = Nuwad(build, tmp_path, conf)
+    try:
+        d.wait_ready(timeout=60)
+        pid = int(d.json("launch", "clock")["pid"])  # type: ignore[index]
+        time.sleep(0.5)  # ten ticks
+        assert pid in running(d) and stats(d)["lmk_kills"] == 0
+        assert d.log.read_text().count("lmk: cannot read MemAvailable") == 1
+        # Readable again: the killer works again (and would log a new failure).
+        set_available(tmp_path / "no-such-meminfo", THRESHOLD_KB - 1)
+        wait_for(lambda: pid not in running(d), 10, "the kill once meminfo is readable")
+    finally:
+        d.stop()
