@@ -31,7 +31,8 @@ void runner_keep_argv(int argc, char **argv)
 
 static void set_process_name(const char *name)
 {
-	prctl(PR_SET_NAME, name, 0, 0, 0);
+	if (prctl(PR_SET_NAME, name, 0, 0, 0) < 0)
+		nuwa_logf(name, "PR_SET_NAME: %s", strerror(errno));
 	if (argv_area && argv_len > 1) {
 		memset(argv_area, 0, argv_len);
 		snprintf(argv_area, argv_len, "%s", name);

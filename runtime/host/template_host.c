@@ -30,7 +30,8 @@ static void restore_mask(enum nuwa_hook_point p, void *arg)
 {
 	(void)p;
 	(void)arg;
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	if (sigprocmask(SIG_SETMASK, &old_mask, NULL) < 0)
+		nuwa_logf("nuwa-template", "child signal mask: %s", strerror(errno));
 }
 
 static void send_text(int ch, uint16_t type, uint32_t id, const char *s)

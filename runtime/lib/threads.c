@@ -139,7 +139,9 @@ static void *trampoline(void *p)
 	rec->tid = my_tid();
 	pthread_cond_broadcast(&reg_cond);
 	pthread_mutex_unlock(&reg_lock);
-	pthread_setspecific(rec_key, rec);
+	/* Without it the registry would keep a dead thread's record. */
+	if (pthread_setspecific(rec_key, rec) != 0)
+		nuwa_log("thread %d: exit not tracked", (int)rec->tid);
 	return rec->start(rec->arg);
 }
 
@@ -192,7 +194,8 @@ static void *worker_main(void *p)
 	struct nuwa_worker *w = p;
 	int reason;
 
-	prctl(PR_SET_NAME, w->name, 0, 0, 0);
+	if (prctl(PR_SET_NAME, w->name, 0, 0, 0) < 0)
+		nuwa_log("worker %s: PR_SET_NAME: %s", w->name, strerror(errno));
 	w->run(w, w->state);
 	reason = atomic_load(&w->stop);
 	pthread_mutex_lock(&reg_lock);

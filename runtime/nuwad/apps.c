@@ -218,6 +218,14 @@ static void start_exec(struct nuwad *d, struct app *a)
 		app_free(d, a);
 		return;
 	}
+	/* Our end only: the two ends are separate open files. */
+	if (nuwa_set_nonblock(sv[0], 1) < 0) {
+		launch_failed(d, a, strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		app_free(d, a);
+		return;
+	}
 	a->pid = spawn_with_channel(argv, sv[1]);
 	close(sv[1]);
 	if (a->pid < 0) {
@@ -229,7 +237,6 @@ static void start_exec(struct nuwad *d, struct app *a)
 		app_free(d, a);
 		return;
 	}
-	nuwa_set_nonblock(sv[0], 1);
 	a->chan = sv[0];
 	a->state = APP_STARTING;
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;

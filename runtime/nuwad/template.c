@@ -30,6 +30,13 @@ void tmpl_start(struct nuwad *d)
 		t->restart_at_us = nuwad_now_us() + (int64_t)t->backoff_ms * 1000;
 		return;
 	}
+	if (nuwa_set_nonblock(sv[0], 1) < 0) { /* our end only */
+		snprintf(t->last_error, sizeof t->last_error, "O_NONBLOCK: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		t->restart_at_us = nuwad_now_us() + (int64_t)t->backoff_ms * 1000;
+		return;
+	}
 	t->pid = spawn_with_channel(argv, sv[1]);
 	close(sv[1]);
 	if (t->pid < 0) {
@@ -41,7 +48,6 @@ void tmpl_start(struct nuwad *d)
 		t->restart_at_us = nuwad_now_us() + (int64_t)t->backoff_ms * 1000;
 		return;
 	}
-	nuwa_set_nonblock(sv[0], 1);
 	t->chan = sv[0];
 	t->state = T_STARTING;
 	t->started_us = nuwad_now_us();
@@ -149,6 +155,13 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
+	if (nuwa_set_nonblock(sv[0], 1) < 0) { /* our end only */
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = e;
+		return -1;
+	}
 	a->fork_id = ++d->next_id;
 
 	if (nuwa_msg_send(t->chan, NUWA_T_FORK, a->fork_id, spec, len, sv[1]) < 0) {
@@ -159,7 +172,6 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 		return -1;
 	}
 	close(sv[1]);
-	nuwa_set_nonblock(sv[0], 1);
 	a->chan = sv[0];
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.fork_timeout_ms * 1000;
 	return 0;
