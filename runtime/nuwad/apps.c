@@ -421,6 +421,15 @@ static void answer_pending(struct nuwad *d, struct app *a, const struct nuwa_msg
 	free(p);
 }
 
+/* Log an app's bad message; a hostile app must not fill the log (tmpfs). */
+static void junk(struct app *a, const char *what, unsigned type)
+{
+	if (++a->junk <= 5)
+		nuwad_log("app %s (pid %d): %s (%u)", a->name, (int)a->pid, what, type);
+	else if (a->junk == 6)
+		nuwad_log("app %s (pid %d): more bad messages, no longer logged", a->name, (int)a->pid);
+}
+
 void apps_on_channel(struct nuwad *d, struct app *a)
 {
 	int budget = 16;
@@ -431,7 +440,7 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 		if (rc < 0 && errno == EAGAIN)
 			return;
 		if (rc < 0 && (errno == EBADMSG || errno == EMSGSIZE)) {
-			nuwad_log("app %s (pid %d): malformed message dropped", a->name, (int)a->pid);
+			junk(a, "malformed message dropped", 0);
 			continue;
 		}
 		if (rc <= 0) {
@@ -477,7 +486,7 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 				snapshots_on_app_msg(d, a, &h, buf);
 				break;
 			}
-			nuwad_log("app %s (pid %d) sent unexpected message %u", a->name, (int)a->pid, h.type);
+			junk(a, "unexpected message type", h.type);
 		}
 	}
 }

@@ -49,6 +49,7 @@ struct app {
 	char name[NUWA_NAME_MAX];
 	char args[NUWA_LAUNCH_ARGS_MAX]; /* extra args from the launch request, NUL-separated */
 	uint32_t args_len;
+	unsigned junk;              /* bad messages from the app (log is capped) */
 	pid_t pid;
 	int exec_mode;
 	enum app_state state;

@@ -3,20 +3,50 @@
  *   echo TEXT     -> TEXT
  *   whoami        -> "name mode pid"
  *   args          -> argv, space-separated
+ *   hostile       -> first floods nuwad with junk on the channel (tests)
  *   exit N        -> quits with status N
  * Args: --fail (entry fails), --ready-after=MS (ready from a timer).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "nuwa.h"
+
 #include "nuwa_app.h"
+
+/* Everything a broken or hostile app could put on its channel. */
+static int hostile(struct nuwa_app *app, char *reply, size_t cap)
+{
+	unsigned char junk[NUWA_MSG_MAX_PAYLOAD + 64];
+	struct nuwa_msg_hdr h = { .type = NUWA_APP_MSG_REPLY, .id = 1, .len = 100 };
+	int i, sent = 0, devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (i = 0; i < (int)sizeof junk; i++)
+		junk[i] = (unsigned char)(i * 131 + 17);
+	for (i = 1; i < 40; i++) /* short, long, random-looking datagrams */
+		sent += send(app->channel_fd, junk, (size_t)(i * 211) % sizeof junk + 1, MSG_NOSIGNAL) > 0;
+	memcpy(junk, &h, sizeof h); /* a header whose length lies */
+	sent += send(app->channel_fd, junk, sizeof h + 10, MSG_NOSIGNAL) > 0;
+	for (i = 0; i < 20; i++) { /* unknown types, unsolicited answers, fds */
+		sent += nuwa_msg_send(app->channel_fd, (uint16_t)(200 + i), 7, "x", 1, devnull) == 0;
+		sent += nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_PONG, 99999, NULL, 0, devnull) == 0;
+		sent += nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_REPLY, 424242, "y", 1, -1) == 0;
+		sent += nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_READY, 0, NULL, 0, devnull) == 0;
+	}
+	if (devnull >= 0)
+		close(devnull);
+	return snprintf(reply, cap, "sent %d", sent);
+}
 
 static int on_request(struct nuwa_app *app, const char *req, size_t len, char *reply,
 		      size_t cap, void *arg)
 {
 	(void)arg;
+	if (!strcmp(req, "hostile"))
+		return hostile(app, reply, cap);
 	if (!strncmp(req, "echo ", 5))
 		return snprintf(reply, cap, "%.*s", (int)(len - 5), req + 5);
 	if (!strcmp(req, "args")) {

@@ -10,7 +10,7 @@ import struct
 import threading
 from collections.abc import Callable
 
-from nuwad_harness import Nuwad, frame, read_answer, wait_for
+from nuwad_harness import Nuwad, fd_count, frame, read_answer, wait_for
 
 
 def still_up(d: Nuwad) -> None:
@@ -184,3 +184,23 @@ def test_client_leaving_mid_launch_does_not_hurt(nuwad: Nuwad) -> None:
     # nuwad finishes launches nobody waits for any more; all become running.
     wait_for(lambda: [a["state"] for a in nuwad.call("list")] == ["running"] * 10,  # type: ignore[union-attr]
              30, "10 running apps")
+
+
+def test_hostile_app_on_its_channel(nuwad: Nuwad) -> None:
+    """Junk, lying headers, unknown types, unsolicited answers and passed fds
+    from an app: nuwad drops them, leaks nothing and keeps serving."""
+    victim = nuwad.call("launch", "echo", "--no-spare")["pid"]
+    other = nuwad.call("launch", "echo", "--no-spare")["pid"]
+    nuwad_fds = fd_count(nuwad.proc.pid)
+    got = nuwad.call("call", str(victim), "hostile")["reply"]
+    assert got.startswith("sent ") and int(got.split()[1]) > 50, got
+    for pid in (victim, other):  # both still answer through their own channel
+        assert nuwad.call("app-ping", str(pid))["pid"] == pid
+    # (The baseline may still count a control connection that was closing.)
+    wait_for(lambda: fd_count(nuwad.proc.pid) <= nuwad_fds, 10, "nuwad's fd count to settle")
+    log = nuwad.log_tail()
+    assert "malformed message" in log and "no longer logged" in log
+    assert log.count(f"(pid {victim})") < 20  # a hostile app cannot flood the log
+    listed = {a["pid"]: a["state"] for a in nuwad.call("list")}  # type: ignore[union-attr]
+    assert listed == {victim: "running", other: "running"}
+    still_up(nuwad)
