@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fw_harness import APPS, MODES, fw_build, write_fw_config
-from nuwad_harness import BUILDS, SANITIZER_ENV, Nuwad, wait_for
+from nuwad_harness import BUILDS, SANITIZER_ENV, TOP, Nuwad, wait_for
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))
@@ -165,3 +165,19 @@ def test_start_up_profile_tool(name: str, tmp_path: Path) -> None:
     bad = subprocess.run([str(build / "nuwafw-profile"), str(tmp_path)], capture_output=True,
                          text=True, check=False, timeout=120, env=env)
     assert bad.returncode == 1 and f"{tmp_path}/theme.xml" in bad.stderr
+
+
+def test_native_example_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """runtime/framework/host.conf, as docs/app-platform.md says to run it."""
+    build = fw_build("host")
+    monkeypatch.chdir(TOP)
+    d = Nuwad(build, tmp_path, TOP / "runtime" / "framework" / "host.conf")
+    try:
+        d.wait_ready(timeout=60)
+        assert sorted(a["name"] for a in d.json("apps")) == sorted(APPS)  # type: ignore[union-attr]
+        for mode in MODES:
+            pid = int(launch(d, "settings", mode)["pid"])  # type: ignore[arg-type]
+            d.ctl("app-ping", str(pid))
+            d.ctl("kill", str(pid))
+    finally:
+        d.stop()
