@@ -59,9 +59,30 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 	for (i = 0; i < r->conf.nskip_threads; i++)
 		nuwa_thread_skip_by_name(r->conf.skip_threads[i]);
 	for (i = 0; i < r->conf.npreload; i++) {
-		if (!dlopen(r->conf.preload[i], RTLD_NOW | RTLD_GLOBAL)) {
+		/* PATH or PATH:SYMBOL, SYMBOL being an int (void) init entry. */
+		char *path = r->conf.preload[i], *colon = strrchr(path, ':');
+		const char *sym = NULL;
+		void *lib;
+		if (colon && !strchr(colon, '/')) {
+			*colon = 0; /* the config copy is ours to split */
+			sym = colon + 1;
+		}
+		lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+		if (!lib) {
 			snprintf(err, errlen, "preload: %s", dlerror());
 			return -1;
+		}
+		if (sym) {
+			int (*fn)(void);
+			*(void **)&fn = dlsym(lib, sym);
+			if (!fn) {
+				snprintf(err, errlen, "preload %s: no init symbol '%s'", path, sym);
+				return -1;
+			}
+			if (fn() != 0) {
+				snprintf(err, errlen, "preload %s: %s() failed", path, sym);
+				return -1;
+			}
 		}
 	}
 	h = dlopen(r->conf.fw_library, RTLD_NOW | RTLD_GLOBAL);

@@ -11,7 +11,8 @@
  *
  * Config (see docs/runtime.md):
  *     [framework]
- *     preload  = /usr/lib/nuwa/libfoo.so ...    # dlopen'ed first, in order
+ *     preload  = /usr/lib/nuwa/libfoo.so[:init] ... # dlopen'ed first, in order;
+ *                                               # init: int init(void), 0 = ok
  *     library  = /usr/lib/nuwa/libnuwafw.so     # the framework
  *     init     = nuwa_framework_init            # its init entry (default)
  *     args     = word word ...                  # passed to init

@@ -5,6 +5,13 @@
 #include <unistd.h>
 
 void *nuwa_test_rogue_main(void *arg);
+int nuwa_test_rogue_init(void);
+
+/* A preload init entry ([framework] preload = lib.so:nuwa_test_rogue_init). */
+int nuwa_test_rogue_init(void)
+{
+	return 0;
+}
 
 void *nuwa_test_rogue_main(void *arg)
 {

@@ -49,7 +49,8 @@ def test_every_child_gets_its_own_workers(nuwad: Nuwad) -> None:
 
 
 def rogue_config(build: Path, skip: bool) -> dict[str, str]:
-    extra = f"preload = {build}/libnuwa-test-rogue.so\n"
+    # With an init entry point, as [framework] preload allows.
+    extra = f"preload = {build}/libnuwa-test-rogue.so:nuwa_test_rogue_init\n"
     if skip:
         extra += "skip_threads = rogue-worker\n"
     return {"framework_extra": extra, "daemon": "freeze_timeout_ms = 300"}
@@ -82,3 +83,11 @@ def test_skipped_library_thread_lets_the_template_freeze(
     tnames = [(t / "comm").read_text().strip() for t in Path(f"/proc/{tpid}/task").iterdir()]
     assert "rogue-worker" in tnames
     assert not [n for n in tnames if n.startswith("wait-")]  # workers frozen = stopped
+
+
+def test_preload_init_failure_is_one_clear_error(start_nuwad: Callable[..., Nuwad],
+                                                 build: Path) -> None:
+    d = start_nuwad(framework_extra=f"preload = {build}/libnuwa-test-rogue.so:no_such_init\n")
+    status = wait_for(lambda: (t := d.template())["last_error"] and t, 30, "start-up failure")
+    assert "no init symbol 'no_such_init'" in status["last_error"]  # type: ignore[index]
+    assert d.request("ping")[0] == 0
