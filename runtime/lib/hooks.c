@@ -33,6 +33,16 @@ int nuwa_hook_add(enum nuwa_hook_point point, nuwa_hook_fn fn, void *arg)
 	return 0;
 }
 
+void nuwa_hooks_lock(void)
+{
+	pthread_mutex_lock(&hook_lock);
+}
+
+void nuwa_hooks_unlock(void)
+{
+	pthread_mutex_unlock(&hook_lock);
+}
+
 void nuwa_hooks_run(enum nuwa_hook_point point)
 {
 	int i, n;

@@ -22,6 +22,9 @@ NUWA_HIDDEN void nuwa_seed_child(void);
 
 /* hooks.c */
 NUWA_HIDDEN void nuwa_hooks_run(enum nuwa_hook_point point);
+/* hooks.c: held across fork() like the other registries. */
+NUWA_HIDDEN void nuwa_hooks_lock(void);
+NUWA_HIDDEN void nuwa_hooks_unlock(void);
 
 /* Monotonic milliseconds. */
 NUWA_HIDDEN int64_t nuwa_now_ms(void);

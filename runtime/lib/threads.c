@@ -856,14 +856,17 @@ pid_t nuwa_fork(void)
 	/* Hold our locks across fork() so skipped threads cannot leave them
 	 * half-changed in the child. */
 	nuwa_fds_lock();
+	nuwa_hooks_lock();
 	pid = fork();
 	if (pid == 0) {
-		/* This thread owns both locks in the child too. */
+		/* This thread owns the locks in the child too. */
+		nuwa_hooks_unlock();
 		nuwa_fds_unlock();
 		pthread_mutex_unlock(&reg_lock);
 		child_rebuild();
 		return 0;
 	}
+	nuwa_hooks_unlock();
 	nuwa_fds_unlock();
 	pthread_mutex_unlock(&reg_lock);
 	if (pid > 0)
