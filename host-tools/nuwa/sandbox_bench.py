@@ -50,8 +50,15 @@ class LaunchSamples:
     def median(self, mode: str, sandboxed: bool) -> float:
         return statistics.median(self.samples[(mode, sandboxed)])
 
+    def minimum(self, mode: str, sandboxed: bool) -> float:
+        """The least disturbed sample: QEMU on a shared host is noisy."""
+        return min(self.samples[(mode, sandboxed)])
+
     def cost_ms(self, mode: str) -> float:
         return self.median(mode, True) - self.median(mode, False)
+
+    def min_cost_ms(self, mode: str) -> float:
+        return self.minimum(mode, True) - self.minimum(mode, False)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ class SnapshotFigure:
     bytes: int
     write_ms: float
     peak_rss_kb: int | None
+    uss_before_kb: int | None = None
+    uss_after_kb: int | None = None
 
     @property
     def extra_kb(self) -> int | None:
@@ -71,21 +80,26 @@ class SnapshotFigure:
 def render(launches: LaunchSamples, snaps: Sequence[SnapshotFigure], command: str) -> str:
     """The markdown for docs/benchmarks.md."""
     out = [f"Command: `{command}`", "",
-           "| mode | median launch_ms, sandboxed | median, `sandbox = no` | cost | runs |",
+           "| mode | launch_ms sandboxed: median (min) | `sandbox = no`: median (min) "
+           "| cost: median (min) | runs |",
            "|---|---|---|---|---|"]
     for mode in ("template", "exec"):
         n = len(launches.samples.get((mode, True), []))
         if not n:
             continue
-        out.append(f"| {mode} | {launches.median(mode, True):.1f} | "
-                   f"{launches.median(mode, False):.1f} | {launches.cost_ms(mode):+.1f} ms | {n} |")
+        lo = launches
+        out.append(f"| {mode} | {lo.median(mode, True):.1f} ({lo.minimum(mode, True):.1f}) "
+                   f"| {lo.median(mode, False):.1f} ({lo.minimum(mode, False):.1f}) "
+                   f"| {lo.cost_ms(mode):+.1f} ({lo.min_cost_ms(mode):+.1f}) ms | {n} |")
     out += ["", "| app | RSS before, KiB | snapshot, KiB | write_ms | peak RSS while writing, KiB "
-            "| extra, KiB |", "|---|---|---|---|---|---|"]
+            "| RSS rise, KiB | USS before → after, KiB |", "|---|---|---|---|---|---|---|"]
     for s in sorted(snaps, key=lambda s: -s.rss_kb):
         extra = "-" if s.extra_kb is None else str(s.extra_kb)
         peak = "-" if s.peak_rss_kb is None else str(s.peak_rss_kb)
+        uss = ("-" if s.uss_before_kb is None or s.uss_after_kb is None
+               else f"{s.uss_before_kb} → {s.uss_after_kb}")
         out.append(f"| {s.app} | {s.rss_kb} | {s.bytes / 1024:.0f} | {s.write_ms:.1f} "
-                   f"| {peak} | {extra} |")
+                   f"| {peak} | {extra} | {uss} |")
     return "\n".join(out) + "\n"
 
 
@@ -151,8 +165,10 @@ class SandboxBench:
             snap = self.ctl(f"snapshot {pid}")
             assert isinstance(snap, dict)
             rss = int(snap["rss_before_kb"])
-            peak = snap.get("peak_rss_kb")
+            peak, ub, ua = (snap.get(k) for k in ("peak_rss_kb", "uss_before_kb", "uss_after_kb"))
             figures.append(SnapshotFigure(app, rss, int(snap["bytes"]), float(snap["write_ms"]),
-                                          None if peak is None else int(peak)))
+                                          None if peak is None else int(peak),
+                                          None if ub is None else int(ub),
+                                          None if ua is None else int(ua)))
             self.ctl(f"kill {pid}")
         return figures

@@ -52,6 +52,7 @@ struct grant {
 	int64_t deadline_us;
 	double write_ms;           /* request -> answer, once done */
 	long rss_before_kb;        /* caller's: the app's RSS at the request */
+	long uss_before_kb;        /* caller's: its USS then */
 	uint64_t cookie;           /* caller's (e.g. the waiting client) */
 	int cookie_text;
 	struct grant *next;

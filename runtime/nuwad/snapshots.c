@@ -14,6 +14,7 @@
 #include "grants.h"
 #include "nuwa_snapshot.h"
 #include "nuwad.h"
+#include "procmem.h"
 #include "snapshots.h"
 #include "util.h"
 
@@ -154,6 +155,10 @@ void snapshots_request(struct nuwad *d, uint64_t cid, int text, const char *targ
 	 * peak (VmHWM) is the RSS now, and afterwards the snapshot's peak. */
 	reset_peak(a->pid);
 	gr->rss_before_kb = status_kb(a->pid, "VmRSS:");
+	{
+		struct procmem m;
+		gr->uss_before_kb = procmem_read(a->pid, &m) == 0 ? m.uss_kb : -1;
+	}
 	snprintf(req, sizeof req, "max=%" PRIu64, G.conf.max_bytes);
 	if (nuwa_msg_send(a->chan, NUWA_APP_MSG_SNAPSHOT, gr->id, req, (uint32_t)strlen(req), fd) < 0) {
 		snprintf(err, sizeof err, "cannot send the request: %s", strerror(errno));
@@ -173,7 +178,7 @@ void snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_
 	pid_t holder = 0;
 	struct out o;
 	uint64_t cid;
-	long peak;
+	long peak, uss_after;
 
 	if (!gr || h->id != gr->id ||
 	    (h->type != NUWA_APP_MSG_SNAPSHOT_DONE && h->type != NUWA_APP_MSG_SNAPSHOT_FAILED)) {
@@ -197,6 +202,10 @@ void snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_
 		return;
 	}
 	peak = status_kb(a->pid, "VmHWM:");
+	{
+		struct procmem m;
+		uss_after = procmem_read(a->pid, &m) == 0 ? m.uss_kb : -1;
+	}
 	nuwad_log("snapshot %u of %s (pid %d): %" PRIu64 " bytes in %.1f ms, %s", gr->id, a->name,
 		  (int)a->pid, gr->bytes, gr->write_ms, gr->path);
 	out_init(&o, gr->cookie_text);
@@ -216,6 +225,15 @@ void snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_
 		out_int(&o, "rss_before_kb", gr->rss_before_kb);
 	else
 		out_null(&o, "rss_before_kb");
+	/* USS (private pages) before and after: what the snapshot left behind;
+	 * the RSS peak also counts shared code pages it merely mapped. */
+	if (gr->uss_before_kb >= 0 && uss_after >= 0) {
+		out_int(&o, "uss_before_kb", gr->uss_before_kb);
+		out_int(&o, "uss_after_kb", uss_after);
+	} else {
+		out_null(&o, "uss_before_kb");
+		out_null(&o, "uss_after_kb");
+	}
 	out_obj_end(&o);
 	control_reply_out(d, cid, &o);
 	out_free(&o);

@@ -28,12 +28,12 @@ def test_render_lists_modes_and_apps_largest_first() -> None:
     s = LaunchSamples()
     s.add("exec", True, 100.0)
     s.add("exec", False, 90.0)
-    snaps = [SnapshotFigure("small", 1000, 2048, 3.0, 1010),
+    snaps = [SnapshotFigure("small", 1000, 2048, 3.0, 1010, 300, 304),
              SnapshotFigure("big", 9000, 4096, 7.5, None)]
     text = render(s, snaps, "nuwa sandbox-bench")
     assert "`nuwa sandbox-bench`" in text
-    assert "| exec | 100.0 | 90.0 | +10.0 ms | 1 |" in text
+    assert "| exec | 100.0 (100.0) | 90.0 (90.0) | +10.0 (+10.0) ms | 1 |" in text
     assert "template" not in text.split("| app |")[0]
     assert text.index("| big |") < text.index("| small |")
-    assert "| small | 1000 | 2 | 3.0 | 1010 | 10 |" in text
-    assert "| big | 9000 | 4 | 7.5 | - | - |" in text
+    assert "| small | 1000 | 2 | 3.0 | 1010 | 10 | 300 → 304 |" in text
+    assert "| big | 9000 | 4 | 7.5 | - | - | - |" in text
