@@ -163,8 +163,9 @@ static void bench_launch(const char *app, const char *label, const char *const *
 			 int spare_wait_ms)
 {
 	double *srv = calloc((size_t)runs, sizeof *srv), *cli = calloc((size_t)runs, sizeof *cli);
+	double *uss = calloc((size_t)runs, sizeof *uss);
 	int i, spares = 0;
-	if (!srv || !cli)
+	if (!srv || !cli || !uss)
 		exit(1);
 	for (i = 0; i < runs; i++) {
 		const char *words[8] = { "launch", app };
@@ -188,16 +189,26 @@ static void bench_launch(const char *app, const char *label, const char *const *
 		snprintf(pid, sizeof pid, "%.0f", field(ans, NULL, "pid"));
 		free(ans);
 		{
+			/* The app's USS right after ready, from nuwad's list. */
+			const char *list_words[] = { "list", NULL };
+			char anchor[48], *list = request(list_words, &ok);
+			snprintf(anchor, sizeof anchor, "\"pid\":%s,", pid);
+			uss[i] = list && ok ? field(list, anchor, "uss_kb") : -1;
+			free(list);
+		}
+		{
 			const char *kill_words[] = { "kill", pid, NULL };
 			free(request(kill_words, &ok));
 		}
 	}
 	printf("| %s: launch_ms (request to ready, in nuwad) | %.3f ms |\n", label, median(srv, runs));
 	printf("| %s: client round trip | %.3f ms |\n", label, median(cli, runs));
+	printf("| %s: app USS right after ready | %.0f KiB |\n", label, median(uss, runs));
 	if (spares && spares != runs)
 		printf("| %s: launches that found a spare | %d of %d |\n", label, spares, runs);
 	free(srv);
 	free(cli);
+	free(uss);
 }
 
 int main(int argc, char **argv)
@@ -256,7 +267,9 @@ int main(int argc, char **argv)
 	free(stats);
 	stats = request(stats_words, &ok);
 	if (stats && ok) {
-		printf("| template RSS / PSS / USS | %.0f / %.0f / %.0f KiB |\n",
+		/* Without children every template page is its own (USS = all). */
+		printf("| template RSS / PSS / USS (no apps, %s) | %.0f / %.0f / %.0f KiB |\n",
+		       strstr(stats, "\"spare\":{") ? "with spare" : "no spare",
 		       field(stats, "\"template\":{", "rss_kb"), field(stats, "\"template\":{", "pss_kb"),
 		       field(stats, "\"template\":{", "uss_kb"));
 		printf("| nuwad open fds (no apps) | %.0f |\n", field(stats, "\"nuwad\":{", "fds"));
