@@ -85,3 +85,19 @@ def test_no_host_key_in_the_image(guest: ConsoleTarget) -> None:
     # Made at boot into tmpfs, so every boot (and every image) differs.
     assert guest.run("test -s /run/dropbear/host_ed25519").ok
     assert not guest.run("ls /etc/dropbear/*key* 2>/dev/null | grep -q .").ok
+
+
+def test_output_is_byte_exact(guest: ConsoleTarget) -> None:
+    # Kernel-log-like lines, carriage returns and no final newline survive.
+    r = guest.run("dmesg | head -2; printf 'a\\rb\\r\\n[ 1.0] not the kernel'")
+    lines = r.stdout.split("\n")
+    assert len(lines) == 4
+    assert lines[0].startswith("[") and lines[1].startswith("[")
+    assert lines[2:] == ["a\rb\r", "[ 1.0] not the kernel"]
+
+
+def test_docs_are_pruned_and_ca_bundle_made(guest: ConsoleTarget) -> None:
+    for d in ("/usr/share/doc", "/usr/share/man", "/usr/share/locale"):
+        assert not guest.run(f"test -e {d}").ok, d
+    bundle = guest.check("grep -c 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt")
+    assert int(bundle) > 50
