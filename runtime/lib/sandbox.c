@@ -184,11 +184,49 @@ static int thread_done(pid_t tid)
 	return 0;
 }
 
+/* Nonzero when thread TID blocks SIG (SigBlk in its status). */
+static int thread_blocks(pid_t tid, int sig, char *name, size_t namelen)
+{
+	char path[64], buf[2048], *p;
+	unsigned long long mask = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(name, namelen, "?");
+	snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if (!strncmp(buf, "Name:", 5)) {
+		p = buf + 5 + strspn(buf + 5, " \t");
+		snprintf(name, namelen, "%.*s", (int)strcspn(p, "\n"), p);
+	}
+	p = strstr(buf, "SigBlk:");
+	if (p)
+		mask = strtoull(p + 7, NULL, 16);
+	return sig <= 64 && (mask >> (sig - 1)) & 1;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static int restrict_other_threads(int ruleset, char *err, size_t errlen)
 {
+	static pid_t signalled[SB_MAX_THREADS];
 	struct sigaction sa, old;
 	pid_t self = (pid_t)syscall(SYS_gettid), pid = getpid();
-	int sig = SIGRTMAX - 1, rc = 0, pass;
+	int sig = SIGRTMAX - 1, rc = 0, nsig = 0, pass, k;
+	int64_t deadline = mono_ms() + 2000;
+	char name[64];
 
 	sb_ruleset = ruleset;
 	sb_ndone = 0;
@@ -199,50 +237,68 @@ static int restrict_other_threads(int ruleset, char *err, size_t errlen)
 	sigfillset(&sa.sa_mask);
 	if (sigaction(sig, &sa, &old) < 0)
 		return fail(err, errlen, "landlock: sigaction: %s", strerror(errno));
-	for (pass = 0; pass < 50; pass++) {
+	for (pass = 0; !rc; pass++) {
 		DIR *d = opendir("/proc/self/task");
 		struct dirent *de;
-		int pending = 0, k, base = __atomic_load_n(&sb_ndone, __ATOMIC_SEQ_CST);
+		int fresh = 0;
 		if (!d) {
 			rc = fail(err, errlen, "landlock: /proc/self/task: %s", strerror(errno));
 			break;
 		}
-		while ((de = readdir(d))) {
+		while (!rc && (de = readdir(d))) {
 			pid_t tid = (pid_t)atoi(de->d_name);
-			if (tid <= 0 || tid == self || thread_done(tid))
+			int seen = 0;
+			if (tid <= 0 || tid == self)
 				continue;
-			if (syscall(SYS_tgkill, pid, tid, sig) == 0)
-				pending++;
-			else if (errno != ESRCH) {
+			for (k = 0; k < nsig; k++)
+				seen |= signalled[k] == tid;
+			if (seen)
+				continue; /* signalled once only: each call stacks a layer */
+			if (nsig == SB_MAX_THREADS) {
+				rc = fail(err, errlen, "landlock: more than %d threads", SB_MAX_THREADS);
+			} else if (syscall(SYS_tgkill, pid, tid, sig) == 0) {
+				/* A thread that blocks the signal (a new thread does,
+				 * briefly, while the C library starts it) gets it when
+				 * it unblocks; one that never does is named below. */
+				signalled[nsig++] = tid;
+				fresh++;
+			} else if (errno != ESRCH) {
 				rc = fail(err, errlen, "landlock: signal thread %d: %s", (int)tid,
 					  strerror(errno));
-				break;
 			}
 		}
 		closedir(d);
-		if (rc || !pending)
+		if (rc || !fresh)
 			break;
-		/* Wait for this pass's threads (about 1 s at most). Yield first:
+		/* Wait until every signalled thread has answered. Yield first:
 		 * on one CPU the handlers run as soon as we let them, and a
-		 * timed sleep would cost a scheduler tick per pass. */
-		for (k = 0; k < 30000; k++) {
-			struct timespec ts = { 0, 100000 };
-			/* Handlers count themselves; the next pass re-checks
-			 * every tid, so a count is enough here. */
-			if (__atomic_load_n(&sb_ndone, __ATOMIC_SEQ_CST) >= base + pending)
+		 * timed sleep would cost a scheduler tick. Threads that exit
+		 * meanwhile never answer: the deadline check names them only
+		 * if they are still there. */
+		for (k = 0; __atomic_load_n(&sb_ndone, __ATOMIC_SEQ_CST) < nsig; k++) {
+			struct timespec ts = { 0, 200000 };
+			if (mono_ms() > deadline) {
+				int i;
+				for (i = 0; i < nsig; i++) {
+					char path[64];
+					snprintf(path, sizeof path, "/proc/self/task/%d", (int)signalled[i]);
+					if (!thread_done(signalled[i]) && access(path, F_OK) == 0) {
+						int blocks = thread_blocks(signalled[i], sig, name, sizeof name);
+						rc = fail(err, errlen, "landlock: thread %d (%s) %s, so it "
+							  "cannot be confined", (int)signalled[i], name,
+							  blocks ? "keeps signal SIGRTMAX-1 blocked"
+								 : "did not answer within 2 s");
+						break;
+					}
+				}
 				break;
-			if (k < 20000)
+			}
+			if (k < 2000)
 				sched_yield();
 			else
 				nanosleep(&ts, NULL);
 		}
-		if (sb_ndone >= SB_MAX_THREADS) {
-			rc = fail(err, errlen, "landlock: more than %d threads", SB_MAX_THREADS);
-			break;
-		}
 	}
-	if (!rc && pass == 50)
-		rc = fail(err, errlen, "landlock: threads did not all restrict themselves");
 	if (!rc && sb_failed)
 		rc = fail(err, errlen, "landlock: a thread could not restrict itself: %s",
 			  strerror(sb_failed));

@@ -7,6 +7,7 @@
  *       [--fsize BYTES --fsize-file PATH] [--victim PID] [--tmp DIR]
  *       [--readable FILE] [--unreadable FILE] [--writable FILE] [--required]
  *       [--threads N]   (N extra threads blocked in pause(), like workers)
+ *       [--blocker]     (a thread that blocks every signal: sandbox must fail)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +82,19 @@ static void *idle_thread(void *arg)
 	return NULL;
 }
 
+/* A thread that blocks every signal: the sandbox cannot confine it and
+ * must say so instead of leaving it unconfined. */
+static void *blocking_thread(void *arg)
+{
+	sigset_t all;
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static void status_line(const char *key)
 {
 	char line[256];
@@ -117,6 +131,13 @@ int main(int argc, char **argv)
 	c.uid = c.gid = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--blocker")) {
+			pthread_t b;
+			if (pthread_create(&b, NULL, blocking_thread, NULL) != 0)
+				return 2;
+			usleep(20000); /* let it block its signals */
+			continue;
+		}
 		if (!strcmp(a, "--required")) {
 			c.landlock = NUWA_LANDLOCK_REQUIRED;
 			continue;

@@ -43,6 +43,14 @@ def victim() -> Iterator[int]:
     proc.wait()
 
 
+def probe_env() -> dict[str, str]:
+    """LeakSanitizer's exit check needs ptrace, which the sandbox denies (by
+    design); memory errors and UB still abort."""
+    env = {**os.environ, **SANITIZER_ENV}
+    env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"].replace("detect_leaks=1", "detect_leaks=0")
+    return env
+
+
 def run_probe(probe: Path, tmp_path: Path, *extra: str) -> dict[str, str]:
     ro = tmp_path / "ro"
     ro.mkdir(exist_ok=True)
@@ -54,11 +62,8 @@ def run_probe(probe: Path, tmp_path: Path, *extra: str) -> dict[str, str]:
     cmd = [str(probe), "--read", str(ro), "--tmp", str(tmp_path),
            "--readable", str(ro / "readable"), "--unreadable", str(tmp_path / "outside"),
            "--writable", str(tmp_path / "writable"), *extra]
-    # LeakSanitizer's exit check needs ptrace, which the sandbox denies (by
-    # design); memory errors and UB still abort.
-    env = {**os.environ, **SANITIZER_ENV}
-    env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"].replace("detect_leaks=1", "detect_leaks=0")
-    res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60, env=env)
+    res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60,
+                         env=probe_env())
     assert "ERROR: AddressSanitizer" not in res.stderr and "runtime error:" not in res.stderr, res.stderr
     out = dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
     assert res.returncode == 0, f"probe failed ({res.returncode}): {res.stdout}\n{res.stderr}"
@@ -108,6 +113,15 @@ def test_missing_read_path_is_skipped_not_fatal(probe: Path, tmp_path: Path) -> 
     assert r["sandbox"] == "ok"
     if r["landlock_abi"] != "0":
         assert "absent" in r["describe"]
+
+
+def test_thread_that_cannot_be_confined_fails_the_sandbox(probe: Path, tmp_path: Path) -> None:
+    res = subprocess.run([str(probe), "--blocker", "--threads", "2"], check=False,
+                         capture_output=True, text=True, timeout=60, env=probe_env())
+    if "landlock_abi=0" in res.stdout:
+        pytest.skip("kernel without Landlock")
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "sandbox=failed" in res.stdout and "SIGRTMAX-1 blocked" in res.stdout, res.stdout
 
 
 def test_sandbox_is_cheap_enough_to_run_per_launch(probe: Path, tmp_path: Path) -> None:

@@ -94,6 +94,18 @@ def test_landlock_is_available_and_snapshots_have_their_own_tmpfs(private: Any) 
                for line in mounts.splitlines()), mounts
 
 
+def test_every_thread_is_confined_on_the_arm_kernel(private: Any) -> None:
+    """nuwa-sandbox-probe: a thread started before the sandbox, and the main
+    thread, cannot create files; signals and ptrace are refused."""
+    out = private.check("/usr/libexec/nuwa/nuwa-sandbox-probe --uid 20009 --gid 20009 "
+                        "--threads 4 --tmp /tmp", timeout=120)
+    r = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    assert r["sandbox"] == "ok" and int(r["landlock_abi"]) >= 1, out
+    assert r["create_tmp"] == "EACCES" and r["thread_create_tmp"] == "EACCES", out
+    assert r["parent_kill"] == "EPERM" and r["mount"] == "EPERM", out
+    assert r["status_Uid"] == "20009", out
+
+
 @pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
 def test_sandboxed_app_cannot_create_or_write_files(private: Any, app: str) -> None:
     pid = int(ctl(private, f"launch {app}")["pid"])
