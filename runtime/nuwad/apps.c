@@ -500,6 +500,9 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 			break;
 	if (!a)
 		return;
+	/* Its last words (e.g. why it failed to start) may still be queued. */
+	if (a->chan >= 0 && a->state != APP_FORKING && a->state != APP_SPARE_FORKING)
+		apps_on_channel(d, a);
 	if (WIFSIGNALED(status))
 		snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
 	else

@@ -121,6 +121,10 @@ void tmpl_reaped(struct nuwad *d, int status)
 	int64_t now = nuwad_now_us();
 	char how[64];
 
+	/* Its last words (a failure reason, children's exits) may still be
+	 * queued on the channel: read them before closing it. */
+	if (t->chan >= 0)
+		tmpl_on_channel(d);
 	if (WIFSIGNALED(status))
 		snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
 	else

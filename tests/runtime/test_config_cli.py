@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from nuwad_harness import SANITIZER_ENV, Nuwad
+from nuwad_harness import LEAK_CHECK_ENV, SANITIZER_ENV, Nuwad, wait_for, write_config
 
 BAD_CONFIGS = [
     ("[daemon]\nspare = maybe\n", 2, "not a boolean"),
@@ -137,3 +137,24 @@ def test_launch_arguments_reach_the_app(nuwad: Nuwad, how: list[str]) -> None:
 
 def test_socket_is_private(nuwad: Nuwad) -> None:
     assert nuwad.sock.stat().st_mode & 0o777 == 0o600
+
+
+def test_missing_framework_is_one_clear_error(build: Path, tmp_path: Path) -> None:
+    """A framework library that is not there: the template reports it, nuwad
+    stays up, template-mode and exec-mode launches both say why."""
+    work = tmp_path / "w"
+    work.mkdir()
+    conf = write_config(work / "nuwad.conf", build)
+    conf.write_text(conf.read_text().replace(f"{build}/libnuwa-minifw.so",
+                                             f"{build}/no-such-framework.so"))
+    d = Nuwad(build, work, conf, LEAK_CHECK_ENV)
+    try:
+        status = wait_for(lambda: (t := d.template())["last_error"] and t, 30, "failure")
+        assert "no-such-framework.so" in status["last_error"]  # type: ignore[index]
+        st, body = d.request("launch", "echo")
+        assert st != 0 and b"no-such-framework.so" in body, body
+        st, body = d.request("launch", "echo", "--mode", "exec")
+        assert st != 0 and b"no-such-framework.so" in body, body
+        assert d.call("ping")["pong"] is True
+    finally:
+        d.stop()
