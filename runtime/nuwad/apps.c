@@ -300,7 +300,9 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 		spare->state = APP_STOPPING;
 		close_chan(spare);
 	}
-	if (!mode && d->t.state != T_READY && !d->t.ever_ready) {
+	/* A template still starting up (e.g. at boot) is waited for; one that
+	 * has only ever failed is reported at once. */
+	if (!mode && d->t.state != T_READY && !d->t.ever_ready && d->t.last_error[0]) {
 		control_reply_err(d, cid, "template not ready%s%s",
 				  d->t.last_error[0] ? ": " : "", d->t.last_error);
 		return;

@@ -89,3 +89,10 @@ def test_template_deadlock_is_detected(start_nuwad) -> None:  # type: ignore[no-
     assert status["restarts"] >= 1  # type: ignore[index]
     assert "deadlock" in d.log_tail()
     assert d.call("launch", "echo")["pid"] > 0
+
+
+def test_launch_right_after_start_waits_for_the_template(
+        start_nuwad) -> None:  # type: ignore[no-untyped-def]
+    d = start_nuwad()
+    # No wait_ready: the first launch may arrive while the template starts.
+    assert d.call("launch", "echo", "--no-spare")["pid"] > 0
