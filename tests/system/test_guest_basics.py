@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from nuwa.target import ConsoleTarget, Qemu, SSHTarget
+import pytest
+from nuwa.target import ConsoleTarget, Qemu, SSHTarget, TargetTimeout
 
 
 def test_machine_is_armv7(guest: ConsoleTarget) -> None:
@@ -101,3 +102,11 @@ def test_docs_are_pruned_and_ca_bundle_made(guest: ConsoleTarget) -> None:
         assert not guest.run(f"test -e {d}").ok, d
     bundle = guest.check("grep -c 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt")
     assert int(bundle) > 50
+
+
+def test_timeout_names_the_command_and_console_recovers(guest: ConsoleTarget) -> None:
+    with pytest.raises(TargetTimeout, match="sleep 30"):
+        guest.run("sleep 30", timeout=3)
+    r = guest.run("echo still here")
+    assert r.ok and r.stdout == "still here\n"
+    assert not guest.run("pidof sleep").ok  # interrupted, not left running

@@ -105,8 +105,14 @@ class ConsoleTarget(Target):
         tok = secrets.token_hex(8)
         script, out = f"/tmp/.nuwa-{tok}", f"/tmp/.nuwa-{tok}.out"
         self._send_file(cmd.encode(), script)
-        status, data = self._fetch(
-            out, f"sh {script} </dev/null >{out} 2>&1; st=$?", timeout, f"running {cmd!r}")
+        try:
+            status, data = self._fetch(
+                out, f"sh {script} </dev/null >{out} 2>&1; st=$?", timeout, f"running {cmd!r}")
+        except TargetTimeout:
+            # Interrupt it (the console is the shell's controlling tty) so the
+            # next command does not queue behind it.
+            self.child.sendcontrol("c")
+            raise
         self.child.sendline(f"rm -f {script} {out}")
         return Result(cmd, data.decode(errors="replace"), int(status))
 
