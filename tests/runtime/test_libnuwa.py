@@ -17,3 +17,17 @@ def test_libnuwa_api(build: Path) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.strip().endswith("all ok")
     assert "FAIL" not in res.stdout
+
+
+RUNTIME_FILES = ["nuwad", "nuwactl", "nuwa-template", "nuwa-exec-host", "nuwa-bench-native",
+                 "libnuwa.so", "libnuwa-minifw.so", "app-echo.so"]
+
+
+def test_no_private_libc_symbols(build: Path) -> None:
+    """No GLIBC_PRIVATE (or other private) symbol versions are imported."""
+    for name in RUNTIME_FILES:
+        out = subprocess.run(["objdump", "-T", str(build / name)], check=True,
+                             capture_output=True, text=True, timeout=60).stdout
+        assert out.strip(), name
+        private = [line for line in out.splitlines() if "PRIVATE" in line]
+        assert not private, f"{name}: {private}"
