@@ -7,7 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from nuwad_harness import LEAK_CHECK_ENV, SANITIZER_ENV, Nuwad, wait_for, write_config
+from nuwad_harness import (
+    BUILDS,
+    LEAK_CHECK_ENV,
+    SANITIZER_ENV,
+    TOP,
+    Nuwad,
+    wait_for,
+    write_config,
+)
 
 BAD_CONFIGS = [
     ("[daemon]\nspare = maybe\n", 2, "not a boolean"),
@@ -158,3 +166,32 @@ def test_missing_framework_is_one_clear_error(build: Path, tmp_path: Path) -> No
         assert d.call("ping")["pong"] is True
     finally:
         d.stop()
+
+
+def test_example_host_conf_runs_from_the_repository_root(tmp_path: Path) -> None:
+    """runtime/examples/host.conf, exactly as docs/runtime.md tells people to run it."""
+    build = BUILDS["host"]
+    if not (build / "nuwad").exists():
+        pytest.skip("native build missing")
+    sock = tmp_path / "n.sock"
+    log = tmp_path / "log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            ["runtime/build/host/nuwad", "--foreground", "--config", "runtime/examples/host.conf",
+             "--socket", str(sock), "--state-dir", str(tmp_path / "n")],
+            cwd=TOP, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: sock.exists() or proc.poll() is not None, 20, "socket")
+
+        def ctl(*args: str) -> str:
+            return subprocess.run(["runtime/build/host/nuwactl", "--socket", str(sock), *args],
+                                  cwd=TOP, check=True, capture_output=True, text=True,
+                                  timeout=60).stdout
+
+        launched = ctl("launch", "echo", "--json")
+        assert '"app":"echo"' in launched, launched
+        assert "echo-exec" in ctl("apps")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert proc.returncode == 0, log.read_text()
