@@ -122,7 +122,7 @@ class PrivateApt:
             "APT::Sandbox::User": "root",
             "Debug::NoLocking": "true",
             "Acquire::Languages": "none",
-            # Fetch indexes by hash: never a mismatched file during a mirror sync.
+            # Fetch indexes by hash where the archive offers it (sync-safe).
             "Acquire::By-Hash": "force",
         }
         if self.offline:
