@@ -66,18 +66,25 @@ class ModeRunner:
         return answer
 
     def kill_all(self) -> None:
-        """Kill every app; one that is gone already (the killer, a crash) is not an error."""
-        pids = [int(a["pid"]) for a in self.guest.nuwactl("list") if is_app(a)]
-        if pids:
-            # frozen fill apps must run again to take SIGTERM
-            self.guest.sh("kill -CONT " + " ".join(map(str, pids)) + " 2>/dev/null; true")
-        for pid in pids:
-            try:
-                self.guest.nuwactl("kill", str(pid))
-            except NuwaError:
-                still = {int(a["pid"]) for a in self.guest.nuwactl("list") if is_app(a)}
-                if pid in still:
-                    raise
+        """Kill every app, all at once; one already gone (the killer, a crash) is no error.
+
+        `nuwactl kill` answers when the app is reaped; dozens of them one after the other
+        would take minutes, so they run in parallel on the guest.
+        """
+        pids = self._app_pids()
+        if not pids:
+            return
+        listed = " ".join(map(str, pids))
+        # frozen fill apps must run again to take SIGTERM
+        self.guest.sh(f"kill -CONT {listed} 2>/dev/null; "
+                      f"for p in {listed}; do {self.guest.ctl} kill $p >/dev/null 2>&1 & done; "
+                      "wait", timeout=self.guest.timeout * 2)
+        left = self._app_pids()
+        if left:
+            raise NuwaError(f"apps still running after kill: {left}")
+
+    def _app_pids(self) -> list[int]:
+        return [int(a["pid"]) for a in self.guest.nuwactl("list") if is_app(a)]
 
     def wait_spare(self) -> None:
         if self.mode == "template":
@@ -144,45 +151,62 @@ class ModeRunner:
             if pid in listed and pid in breakdowns
         }
 
-    def timed_launches(self, apps: list[str], count: int, spare: bool) -> list[LaunchSample]:
-        """Launch and kill, round-robin; with the spare, wait for its refill each time."""
-        samples = []
-        what = f"{self.mode}: launches" + ("" if spare else " without the spare")
-        for i in range(count):
+    def timed_launches(self, apps: list[str], with_spare: int, without: int) -> None:
+        """Launch and kill, round-robin; with the spare, wait for its refill each time.
+
+        Launches without the spare are spread among the others, so that both see the same
+        load on the host (a shared build machine's load drifts over minutes).
+        """
+        total = with_spare + without
+        every = total / without if without else 0.0
+        plan = [bool(without) and int(i / every) != int((i + 1) / every) for i in range(total)]
+        plan = [not p for p in plan]  # True: with the spare
+        for i, spare in enumerate(plan):
             app = apps[i % len(apps)]
             if spare:
                 self.wait_spare()
             answer = self.launch(app, spare=spare)
-            samples.append(LaunchSample(app, float(answer["launch_ms"]), spare, _fork_ms(answer)))
+            sample = LaunchSample(app, float(answer["launch_ms"]), spare, _fork_ms(answer))
+            (self.result.launches if spare else self.result.launches_no_spare).append(sample)
             self.guest.nuwactl("kill", str(answer["pid"]))
-            self.progress.step(what, i + 1, count)
-        return samples
+            self.progress.step(f"{self.mode}: timed launches", i + 1, total)
 
     def fill(self, apps: list[str]) -> None:
         """Launch round-robin until the low-memory killer first fires.
 
         Each app is frozen (SIGSTOP) once measured, as a cached-app freezer would: dozens of
         apps doing periodic work would otherwise saturate the emulated CPU and make every
-        later launch slow, while freezing changes no page of their memory.
+        later launch slow, while freezing changes no page of their memory. The killer only
+        acts below its threshold, so the wait for its tick is only needed once MemAvailable
+        comes within two launches' worth of it.
         """
         stats = self.guest.nuwactl("stats")
         kills_at_start = int(stats.get("lmk_kills", 0))
+        last_available = int(stats["mem_available_kb"])
+        largest_drop = 0
         for n in range(1, self.plan.fill_limit + 1):
             app = apps[(n - 1) % len(apps)]
-            self.wait_spare()
             try:
                 pid = int(self.launch(app)["pid"])
             except NuwaError as e:
                 self.result.notes.append(f"fill: launch {n} ({app}) failed: {e}")
                 self.result.apps_until_lmk = n - 1
                 break
-            time.sleep(self.plan.lmk_wait_seconds)
             stats = self.guest.nuwactl("stats")
+            available = int(stats["mem_available_kb"])
+            threshold = self.result.lmk_threshold_kb
+            if threshold <= 0 or available - 2 * largest_drop <= threshold \
+                    or int(stats.get("lmk_kills", 0)) > kills_at_start:
+                time.sleep(self.plan.lmk_wait_seconds)
+                stats = self.guest.nuwactl("stats")
+                available = int(stats["mem_available_kb"])
+            largest_drop = max(largest_drop, last_available - available)
+            last_available = available
             running = [a for a in stats.get("apps", []) if is_app(a)]
             kills = int(stats.get("lmk_kills", 0)) - kills_at_start
             self.result.fill.append(FillPoint(
                 n_apps=len(running), app=app,
-                mem_available_kb=int(stats["mem_available_kb"]),
+                mem_available_kb=available,
                 apps_uss_kb=sum(int(a["uss_kb"]) for a in running),
                 apps_pss_kb=sum(int(a["pss_kb"]) for a in running),
                 lmk_kills=kills,
@@ -226,7 +250,5 @@ class ModeRunner:
         return self.result
 
     def _launches(self, apps: list[str]) -> None:
-        self.result.launches = self.timed_launches(apps, self.plan.launches, spare=True)
-        if self.mode == "template" and self.plan.launches_no_spare:
-            self.result.launches_no_spare = self.timed_launches(
-                apps, self.plan.launches_no_spare, spare=False)
+        without = self.plan.launches_no_spare if self.mode == "template" else 0
+        self.timed_launches(apps, self.plan.launches, without)

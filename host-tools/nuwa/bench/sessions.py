@@ -32,11 +32,14 @@ class Session:
 
 
 def prepare(guest: Guest, mode: str, lmk_threshold_kb: int | None) -> Session:
-    """nuwad answering, its killer on, and (template mode) the template and spare ready."""
+    """nuwad answering, its killer on, the template and spare ready.
+
+    The template runs in the exec-mode guest too (nuwad always starts it): waiting for it in
+    both modes makes the idle figures comparable."""
     guest.wait_ready(READY_TIMEOUT, need_template=False)
     mem_total = guest.meminfo()["MemTotal"]
     threshold, source = killer.ensure_killer(guest, lmk_threshold_kb, mem_total)
-    guest.wait_ready(READY_TIMEOUT, need_template=mode == "template")
+    guest.wait_ready(READY_TIMEOUT, need_template=True)
     return Session(guest, threshold, source)
 
 
