@@ -8,17 +8,20 @@
  *  1. RLIMIT_NOFILE and RLIMIT_FSIZE (soft = hard, so the app cannot raise
  *     them); SIGXFSZ is ignored so a write past the size limit fails with
  *     EFBIG instead of killing the app;
- *  2. supplementary groups dropped, gid then uid set (skipped with a log line
- *     when the process may not change them, e.g. native tests as a user);
- *  3. no_new_privs;
- *  4. a Landlock ruleset (raw syscalls): every file-system access right the
- *     kernel knows is handled, and only READ rights are granted, beneath the
- *     configured paths plus /proc/self and the app library: the app can read
- *     what it needs and write, create, remove or execute nothing. A kernel
- *     without Landlock is handled by POLICY (see nuwa_sandbox_conf.landlock);
- *  5. a seccomp BPF filter that answers EPERM to syscalls apps never need
- *     (ptrace, process_vm_*, kexec, mount, bpf, modules, namespaces, ...) and
- *     to kill()/tgkill()/rt_sigqueueinfo() aimed at any process but itself.
+ *  2. a Landlock ruleset (raw syscalls) is built while the process still has
+ *     its ids: every file-system access right the kernel knows is handled,
+ *     and only READ rights are granted, beneath the configured paths plus
+ *     /proc/self and the app library: the app can read what it needs and
+ *     write, create, remove or execute nothing. A kernel without Landlock is
+ *     handled by POLICY (see nuwa_sandbox_conf.landlock);
+ *  3. every thread, in one signal round (credentials, no_new_privs and
+ *     Landlock domains are per thread): supplementary groups dropped, gid
+ *     then uid set (skipped with a log line when the process may not change
+ *     them, e.g. native tests as a user), no_new_privs, the Landlock domain;
+ *  4. a seccomp BPF filter (TSYNC: all threads) that answers EPERM to
+ *     syscalls apps never need (ptrace, process_vm_*, kexec, mount, bpf,
+ *     modules, namespaces, ...) and to kill()/tgkill()/rt_sigqueueinfo()
+ *     aimed at any process but itself.
  *
  * Everything is irreversible for the process and inherited by its children.
  */
@@ -58,12 +61,11 @@ struct nuwa_sandbox_state {
 	char note[256];                /* why something was skipped, or "" */
 };
 
-/* Apply the sandbox to the calling process (single-threaded or not: seccomp
- * is synchronised to all threads, Landlock and the ids are set with
- * per-process semantics by the C library / kernel; threads started before
- * the call keep their ids only on kernels/libcs without setxid broadcast,
- * which glibc and musl both do). Returns 0, or -1 with the reason in ERR:
- * then the caller must not run the app. ST may be NULL. */
+/* Apply the sandbox to the calling process and all its threads (a thread
+ * that keeps the signal SIGRTMAX-1 blocked for 2 s cannot be confined: the
+ * call fails and names it). Returns 0, or -1 with the reason in ERR: then
+ * the caller must not run the app (the process may be half-confined).
+ * ST may be NULL. */
 int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *conf, struct nuwa_sandbox_state *st,
 		       char *err, size_t errlen);
 

@@ -151,24 +151,55 @@ static int add_read_rule(int ruleset, const char *path, const char *app,
 	return 0;
 }
 
-/* Landlock domains are per thread (landlock_restrict_self() restricts the
- * caller only), and frameworks run worker threads that may execute app
- * jobs. So every other thread of the process restricts itself too, from a
- * signal handler, until a pass over /proc/self/task finds no thread left
- * unrestricted (threads made meanwhile by restricted threads inherit the
- * domain; by unrestricted ones are caught by the next pass). */
+/* Credentials, no_new_privs and Landlock domains are per thread in the
+ * kernel, and frameworks run worker threads (which may run app jobs). So
+ * every thread confines itself in one round: libnuwa signals each thread
+ * listed in /proc/self/task and its handler makes the raw system calls
+ * (the C library's own setuid broadcast would cost a round per call); passes
+ * repeat until no thread is left unconfined (threads made meanwhile by a
+ * confined thread inherit everything). seccomp's TSYNC then covers all. */
+#ifdef __NR_setresuid32
+#define SB_NR_SETRESUID __NR_setresuid32
+#define SB_NR_SETRESGID __NR_setresgid32
+#define SB_NR_SETGROUPS __NR_setgroups32
+#else
+#define SB_NR_SETRESUID __NR_setresuid
+#define SB_NR_SETRESGID __NR_setresgid
+#define SB_NR_SETGROUPS __NR_setgroups
+#endif
 #define SB_MAX_THREADS 256
 static volatile int sb_ruleset = -1;
+static volatile int sb_set_ids;
+static volatile long sb_uid = -1, sb_gid = -1;
 static volatile pid_t sb_done[SB_MAX_THREADS];
 static volatile int sb_ndone;
 static volatile int sb_failed;
 
-static void restrict_handler(int sig)
+/* Async-signal-safe: raw system calls only. 0 or an errno. */
+static int confine_self(void)
 {
-	int i, e = errno;
+	if (sb_set_ids) {
+		if (syscall(SB_NR_SETGROUPS, 0, NULL) < 0)
+			return errno;
+		if (sb_gid >= 0 && syscall(SB_NR_SETRESGID, sb_gid, sb_gid, sb_gid) < 0)
+			return errno;
+		if (sb_uid >= 0 && syscall(SB_NR_SETRESUID, sb_uid, sb_uid, sb_uid) < 0)
+			return errno;
+	}
+	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
+		return errno;
+	if (sb_ruleset >= 0 && syscall(__NR_landlock_restrict_self, sb_ruleset, 0) < 0)
+		return errno;
+	return 0;
+}
+
+static void confine_handler(int sig)
+{
+	int i, e = errno, rc;
 	(void)sig;
-	if (syscall(__NR_landlock_restrict_self, sb_ruleset, 0) < 0)
-		__atomic_store_n(&sb_failed, errno ? errno : EPERM, __ATOMIC_SEQ_CST);
+	rc = confine_self();
+	if (rc)
+		__atomic_store_n(&sb_failed, rc, __ATOMIC_SEQ_CST);
 	i = __atomic_fetch_add(&sb_ndone, 1, __ATOMIC_SEQ_CST);
 	if (i < SB_MAX_THREADS)
 		sb_done[i] = (pid_t)syscall(SYS_gettid);
@@ -219,7 +250,7 @@ static int64_t mono_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static int restrict_other_threads(int ruleset, char *err, size_t errlen)
+static int confine_other_threads(char *err, size_t errlen)
 {
 	static pid_t signalled[SB_MAX_THREADS];
 	struct sigaction sa, old;
@@ -228,21 +259,20 @@ static int restrict_other_threads(int ruleset, char *err, size_t errlen)
 	int64_t deadline = mono_ms() + 2000;
 	char name[64];
 
-	sb_ruleset = ruleset;
 	sb_ndone = 0;
 	sb_failed = 0;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = restrict_handler;
+	sa.sa_handler = confine_handler;
 	sa.sa_flags = SA_RESTART;
 	sigfillset(&sa.sa_mask);
 	if (sigaction(sig, &sa, &old) < 0)
-		return fail(err, errlen, "landlock: sigaction: %s", strerror(errno));
+		return fail(err, errlen, "confine: sigaction: %s", strerror(errno));
 	for (pass = 0; !rc; pass++) {
 		DIR *d = opendir("/proc/self/task");
 		struct dirent *de;
 		int fresh = 0;
 		if (!d) {
-			rc = fail(err, errlen, "landlock: /proc/self/task: %s", strerror(errno));
+			rc = fail(err, errlen, "confine: /proc/self/task: %s", strerror(errno));
 			break;
 		}
 		while (!rc && (de = readdir(d))) {
@@ -255,7 +285,7 @@ static int restrict_other_threads(int ruleset, char *err, size_t errlen)
 			if (seen)
 				continue; /* signalled once only: each call stacks a layer */
 			if (nsig == SB_MAX_THREADS) {
-				rc = fail(err, errlen, "landlock: more than %d threads", SB_MAX_THREADS);
+				rc = fail(err, errlen, "confine: more than %d threads", SB_MAX_THREADS);
 			} else if (syscall(SYS_tgkill, pid, tid, sig) == 0) {
 				/* A thread that blocks the signal (a new thread does,
 				 * briefly, while the C library starts it) gets it when
@@ -263,7 +293,7 @@ static int restrict_other_threads(int ruleset, char *err, size_t errlen)
 				signalled[nsig++] = tid;
 				fresh++;
 			} else if (errno != ESRCH) {
-				rc = fail(err, errlen, "landlock: signal thread %d: %s", (int)tid,
+				rc = fail(err, errlen, "confine: signal thread %d: %s", (int)tid,
 					  strerror(errno));
 			}
 		}
@@ -284,7 +314,7 @@ static int restrict_other_threads(int ruleset, char *err, size_t errlen)
 					snprintf(path, sizeof path, "/proc/self/task/%d", (int)signalled[i]);
 					if (!thread_done(signalled[i]) && access(path, F_OK) == 0) {
 						int blocks = thread_blocks(signalled[i], sig, name, sizeof name);
-						rc = fail(err, errlen, "landlock: thread %d (%s) %s, so it "
+						rc = fail(err, errlen, "confine: thread %d (%s) %s, so it "
 							  "cannot be confined", (int)signalled[i], name,
 							  blocks ? "keeps signal SIGRTMAX-1 blocked"
 								 : "did not answer within 2 s");
@@ -300,10 +330,10 @@ static int restrict_other_threads(int ruleset, char *err, size_t errlen)
 		}
 	}
 	if (!rc && sb_failed)
-		rc = fail(err, errlen, "landlock: a thread could not restrict itself: %s",
+		rc = fail(err, errlen, "confine: a thread could not confine itself: %s",
 			  strerror(sb_failed));
 	if (sigaction(sig, &old, NULL) < 0 && !rc)
-		rc = fail(err, errlen, "landlock: sigaction restore: %s", strerror(errno));
+		rc = fail(err, errlen, "confine: sigaction restore: %s", strerror(errno));
 	return rc;
 }
 
@@ -346,16 +376,6 @@ static int prepare_landlock(const struct nuwa_sandbox_conf *c, struct nuwa_sandb
 bad:
 	close(rs);
 	return -1;
-}
-
-/* Needs no_new_privs in every thread (seccomp's TSYNC gave it). */
-static int enforce_landlock(int rs, char *err, size_t errlen)
-{
-	if (restrict_other_threads(rs, err, errlen) < 0)
-		return -1;
-	if (syscall(__NR_landlock_restrict_self, rs, 0) < 0)
-		return fail(err, errlen, "landlock_restrict_self: %s", strerror(errno));
-	return 0;
 }
 
 /* ---- seccomp -------------------------------------------------------- */
@@ -586,7 +606,7 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 {
 	struct nuwa_sandbox_state st;
 	const char *app = c->app ? c->app : "app";
-	int rs = -2, abi = 0, rc = -1;
+	int rs = -2, abi = 0, rc = -1, e;
 
 	memset(&st, 0, sizeof st);
 	if (c->nofile && set_limit(RLIMIT_NOFILE, (rlim_t)c->nofile) < 0)
@@ -600,42 +620,32 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 	rs = prepare_landlock(c, &st, &abi, err, errlen);
 	if (rs == -1)
 		return -1;
+	sb_set_ids = 0;
+	sb_uid = c->uid;
+	sb_gid = c->gid;
+	sb_ruleset = rs >= 0 ? rs : -1;
 	if (c->uid >= 0 || c->gid >= 0) {
 		/* Not permitted (native run as a user): log it and keep the ids;
 		 * Landlock and seccomp below still separate the app. */
-		if (geteuid() != 0) {
+		if (geteuid() != 0)
 			note(&st, app, "not root: uid/gid %ld/%ld not applied", c->uid, c->gid);
-		} else {
-			if (setgroups(0, NULL) < 0) {
-				fail(err, errlen, "setgroups: %s", strerror(errno));
-				goto out;
-			}
-			if (c->gid >= 0 && setresgid((gid_t)c->gid, (gid_t)c->gid, (gid_t)c->gid) < 0) {
-				fail(err, errlen, "setresgid %ld: %s", c->gid, strerror(errno));
-				goto out;
-			}
-			if (c->uid >= 0 && setresuid((uid_t)c->uid, (uid_t)c->uid, (uid_t)c->uid) < 0) {
-				fail(err, errlen, "setresuid %ld: %s", c->uid, strerror(errno));
-				goto out;
-			}
-			st.uid_set = 1;
-		}
+		else
+			sb_set_ids = 1;
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		fail(err, errlen, "no_new_privs: %s", strerror(errno));
+	/* Every other thread first, then this one. */
+	if (confine_other_threads(err, errlen) < 0)
+		goto out;
+	if ((e = confine_self()) != 0) {
+		fail(err, errlen, "confine: %s", strerror(e));
 		goto out;
 	}
+	st.uid_set = sb_set_ids;
 	st.no_new_privs = 1;
-	/* seccomp first: its TSYNC gives every thread no_new_privs, which
-	 * landlock_restrict_self() needs in each of them. */
+	st.landlock_abi = rs >= 0 ? abi : 0;
+	/* Last: every thread has no_new_privs, so TSYNC may filter them all. */
 	if (apply_seccomp(err, errlen) < 0)
 		goto out;
 	st.seccomp = 1;
-	if (rs >= 0) {
-		if (enforce_landlock(rs, err, errlen) < 0)
-			goto out;
-		st.landlock_abi = abi;
-	}
 	if (out)
 		*out = st;
 	rc = 0;
