@@ -479,6 +479,12 @@ void control_ready(struct nuwad *d, struct client *c, short revents)
 			return;
 		}
 		n = recv(c->fd, c->in + c->inlen, room, 0);
+		if (n == 0 && c->busy) {
+			/* Half-closed while its request is being answered: answer,
+			 * then close (see control_poll_fds). */
+			c->closing = 1;
+			return;
+		}
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			client_free(d, c); /* pending answers for it are dropped */
 			return;
@@ -498,6 +504,8 @@ int control_poll_fds(struct nuwad *d, struct pollfd *p, void **tag, int max)
 	struct client *c;
 	int n = 0;
 	for (c = d->clients; c && n < max; c = c->next) {
+		if (c->closing && c->outlen == c->outoff)
+			continue; /* waiting for its answer; poll would only say HUP */
 		p[n].fd = c->fd;
 		p[n].events = (short)((c->inlen < sizeof c->in && !c->closing ? POLLIN : 0) |
 				      (c->outlen > c->outoff ? POLLOUT : 0));

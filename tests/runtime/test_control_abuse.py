@@ -204,3 +204,13 @@ def test_hostile_app_on_its_channel(nuwad: Nuwad) -> None:
     listed = {a["pid"]: a["state"] for a in nuwad.call("list")}  # type: ignore[union-attr]
     assert listed == {victim: "running", other: "running"}
     still_up(nuwad)
+
+
+def test_half_closed_client_still_gets_its_answer(nuwad: Nuwad) -> None:
+    with nuwad.connect() as s:
+        s.sendall(frame(["launch", "echo", "--mode", "exec"]))
+        s.shutdown(socket.SHUT_WR)  # "no more requests", still reading
+        status, body = read_answer(s)
+        assert status == 0 and json.loads(body)["mode"] == "exec", body
+        assert answer_or_close(s) is None
+    still_up(nuwad)
