@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,9 @@ def cache(guest_image: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (real / "apt").is_dir():
         pytest.fail(f"no download cache in {real}: run `make image` first")
     copy = tmp_path_factory.mktemp("cache") / "nuwa"
-    subprocess.run(["cp", "-al", str(real), str(copy)], check=True)
+    if subprocess.run(["cp", "-al", str(real), str(copy)], check=False).returncode != 0:
+        shutil.rmtree(copy, ignore_errors=True)  # another file system: a real copy
+        subprocess.run(["cp", "-a", str(real), str(copy)], check=True)
     return copy
 
 
