@@ -75,8 +75,8 @@ class ScriptedNuwad:
             return Result(command, "", 1, "nuwactl: launch failed: no ready message")
         if command.startswith("kill -"):
             self.signals.append(command)
-            if "kill $p" in command:  # the parallel kill of kill_all
-                for pid in re.match(r"kill -CONT ([\d ]+)", command)[1].split():
+            if command.startswith("kill -KILL"):
+                for pid in re.match(r"kill -KILL ([\d ]+)", command)[1].split():
                     self.apps.pop(int(pid), None)
             return Result(command, "", 0)
         if command.startswith("for p in"):

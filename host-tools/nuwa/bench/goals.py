@@ -77,17 +77,23 @@ def explain_lmk(summary: dict[str, Any]) -> str:
     return text
 
 
+def _ms(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1f} ms"
+
+
 def explain_launch(summary: dict[str, Any]) -> str:
     launch = summary.get("launch_ms", {})
     no_spare = summary.get("launch_no_spare_ms", {})
     fork = summary.get("fork_ms", {})
     tpl = launch.get("template", {})
     return (
-        f"median launch {tpl.get('median')} ms in template mode against "
-        f"{launch.get('exec', {}).get('median')} ms in exec mode; without the spare "
-        f"{no_spare.get('template', {}).get('median')} ms; fork alone "
-        f"{fork.get('template', {}).get('median')} ms. launch_ms runs until the app's ready "
-        "message, so it includes the app's own start-up, which is the same in both modes"
+        f"median launch {_ms(tpl.get('median'))} in template mode (p95 "
+        f"{_ms(tpl.get('p95'))}) against {_ms(launch.get('exec', {}).get('median'))} in exec "
+        f"mode; without the spare {_ms(no_spare.get('template', {}).get('median'))}; fork "
+        f"{_ms(fork.get('template', {}).get('median'))}. launch_ms runs until the app's "
+        "ready message, so it includes the app's own start-up (opening its library, its "
+        "sandbox, its initial work), which is the same in both modes and which the template "
+        "cannot save; on an emulated CPU shared with other jobs it also varies with load"
     )
 
 
