@@ -209,3 +209,20 @@ def test_platform_apps() -> None:
         platform_apps([])
     with pytest.raises(NuwaError):
         platform_apps({"error": "x"})
+
+
+def test_demo_runs_the_quick_bench(monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from nuwa import cli
+
+    seen = {}
+
+    def fake_bench(args: object) -> int:
+        seen["args"] = args
+        return 0
+
+    monkeypatch.setattr("nuwa.commands.bench.run", fake_bench)
+    assert cli.main(["demo", "--out", "/tmp/x"]) == 0
+    args = seen["args"]
+    assert args.quick and not args.json and str(args.out) == "/tmp/x" and args.target is None
+    assert "nuwa bench --quick" in capsys.readouterr().out
