@@ -6,6 +6,7 @@ from pathlib import Path
 
 from nuwa import board
 from nuwa.image import debs, rootfs
+from nuwa.target.qemu import BOOT_MARKER
 
 
 def test_overlay_lands_in_merged_usr(tmp_path: Path) -> None:
@@ -48,7 +49,6 @@ def test_shipped_overlay_has_init_and_marker() -> None:
     rcs = overlay / "etc/init.d/rcS"
     assert rcs.stat().st_mode & 0o111
     text = rcs.read_text()
-    from nuwa.target.qemu import BOOT_MARKER
     assert f'echo "{BOOT_MARKER}"' in text
     assert "/etc/init.d/S??*" in text
     assert "::sysinit:/etc/init.d/rcS" in (overlay / "etc/inittab").read_text()
