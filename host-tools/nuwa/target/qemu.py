@@ -104,12 +104,21 @@ class Qemu:
         return text[-600:]
 
     def boot(self, timeout: float = 120) -> Qemu:
-        self.start()
-        try:
-            self.wait_boot(timeout)
-        except BaseException:
-            self.kill()
-            raise
+        for attempt in range(3):
+            self.start()
+            try:
+                self.wait_boot(timeout)
+                return self
+            except TargetError as e:
+                self.kill()
+                # Another process took the free port between our check and
+                # QEMU's bind: take a new one.
+                if "forwarding rule" not in str(e) or attempt == 2:
+                    raise
+                self.ssh_port = free_port()
+            except BaseException:
+                self.kill()
+                raise
         return self
 
     @property
