@@ -2,6 +2,7 @@
 and `nuwa exec` returns the command's output and status."""
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,15 @@ def test_nuwa_exec_status_and_output(guest_board: Board, guest_image: Path) -> N
                        check=False, capture_output=True, text=True, timeout=300)
     assert p.returncode == 5, p.stderr
     assert p.stdout.strip() == "armv7l"
+
+
+def test_busy_ssh_port_is_replaced(guest_board: Board, guest_image: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        vm = Qemu(guest_board, image_dir=guest_image, ssh_port=port)
+        with vm:
+            assert vm.ssh_port != port
+            with vm.ssh() as ssh:
+                assert ssh.run("uname -m").stdout.strip() == "armv7l"
