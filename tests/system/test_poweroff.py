@@ -1,5 +1,5 @@
-"""A guest of its own: `poweroff` ends QEMU cleanly (kernel powers down, exit 0),
-and `nuwa exec` returns the command's output and status."""
+"""Guests of their own: `poweroff` ends QEMU cleanly (kernel powers down, exit 0);
+`nuwa exec` returns the command's output and status; a busy SSH port is replaced."""
 from __future__ import annotations
 
 import socket
