@@ -19,77 +19,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
 #include "proto.h"
 #include "util.h"
 
 static const char *sock_path = "/run/nuwa/nuwad.sock";
 
-static int io_all(int fd, void *buf, size_t len, int writing)
-{
-	char *p = buf;
-	while (len > 0) {
-		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One request; the answer (NUL-terminated, malloc'ed) or NULL on error. */
 static char *request(const char *const *words, int *ok)
 {
-	char req[NUWA_CTL_HDR + NUWA_CTL_MAX_REQUEST];
-	unsigned char h[NUWA_CTL_HDR];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = 0;
-	uint32_t rlen;
+	const char *why;
 	char *body;
-	int fd, i;
+	enum nuwa_ctl_result r = nuwa_ctl_request(sock_path, words, 0, &body, &why);
 
-	for (i = 0; words[i]; i++) {
-		size_t l = strlen(words[i]) + 1;
-		memcpy(req + NUWA_CTL_HDR + len, words[i], l);
-		len += l;
-	}
-	req[0] = (char)(len >> 24);
-	req[1] = (char)(len >> 16);
-	req[2] = (char)(len >> 8);
-	req[3] = (char)len;
-	req[4] = 0;
-	req[5] = NUWA_CTL_VERSION;
-	req[6] = req[7] = 0;
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		fprintf(stderr, "nuwa-bench-native: cannot reach nuwad at %s: %s\n", sock_path,
+	if (r == NUWA_CTL_UNREACHABLE) {
+		fprintf(stderr, "nuwa-bench-native: %s at %s: %s\n", why, sock_path,
 			strerror(errno));
 		exit(1);
 	}
-	if (io_all(fd, req, NUWA_CTL_HDR + len, 1) < 0 || io_all(fd, h, sizeof h, 0) < 0) {
-		close(fd);
-		return NULL;
-	}
-	rlen = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
-	body = rlen <= NUWA_CTL_MAX_RESPONSE ? malloc(rlen + 1) : NULL;
-	if (!body || io_all(fd, body, rlen, 0) < 0) {
-		free(body);
-		close(fd);
-		return NULL;
-	}
-	body[rlen] = 0;
-	close(fd);
-	*ok = h[5] == NUWA_CTL_OK;
-	return body;
+	*ok = r == NUWA_CTL_ANSWER_OK;
+	return body; /* NULL unless nuwad answered */
 }
 
 /* The number after "KEY": in JSON text (first occurrence after FROM). */
