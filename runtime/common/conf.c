@@ -86,18 +86,6 @@ static int set_str(struct parser *p, char **dst, const char *v, int is_path)
 	return 0;
 }
 
-static int set_int(struct parser *p, int *dst, const char *v, long lo, long hi)
-{
-	char *end;
-	long n;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < lo || n > hi)
-		return fail(p, "'%s' is not a number in %ld..%ld", v, lo, hi);
-	*dst = (int)n;
-	return 0;
-}
-
 static int set_long(struct parser *p, long *dst, const char *v, long lo, long hi)
 {
 	char *end;
@@ -107,6 +95,16 @@ static int set_long(struct parser *p, long *dst, const char *v, long lo, long hi
 	if (errno || end == v || *end || n < lo || n > hi)
 		return fail(p, "'%s' is not a number in %ld..%ld", v, lo, hi);
 	*dst = n;
+	return 0;
+}
+
+/* Callers keep HI within int's range. */
+static int set_int(struct parser *p, int *dst, const char *v, long lo, long hi)
+{
+	long n;
+	if (set_long(p, &n, v, lo, hi) < 0)
+		return -1;
+	*dst = (int)n;
 	return 0;
 }
 
