@@ -4,10 +4,12 @@ build's paths)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from nuwad_harness import BUILDS, TOP
+from nuwad_harness import BUILDS, TOP, Nuwad
 
 APPS_D = TOP / "rootfs-overlay" / "etc" / "nuwa" / "apps.d"
 APPS = ["clock", "messages", "settings", "music", "gallery", "notes"]
@@ -42,3 +44,15 @@ def fw_build(name: str) -> Path:
     if not (path / "libnuwafw.so").exists() or not (path / "nuwad").exists():
         pytest.skip(f"runtime build '{name}' missing (make -C runtime; make -C runtime sanitize)")
     return path
+
+
+@contextmanager
+def fw_daemon(build_name: str, tmp: Path) -> Iterator[Nuwad]:
+    """A ready nuwad of build BUILD_NAME running the sample apps; stopped after."""
+    build = fw_build(build_name)
+    d = Nuwad(build, tmp, write_fw_config(tmp, build))
+    try:
+        d.wait_ready(timeout=60)
+        yield d
+    finally:
+        d.stop()

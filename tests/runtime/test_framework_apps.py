@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fw_harness import APPS, MODES, fw_build, write_fw_config
+from fw_harness import APPS, MODES, fw_build, fw_daemon, write_fw_config
 from nuwad_harness import BUILDS, SANITIZER_ENV, TOP, Nuwad, wait_for
 
 
@@ -24,14 +24,8 @@ from nuwad_harness import BUILDS, SANITIZER_ENV, TOP, Nuwad, wait_for
 def daemon(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nuwad]:
     """One nuwad per build (plain, ASan+UBSan) running the sample apps."""
-    build = fw_build(request.param)
-    tmp = tmp_path_factory.mktemp(f"fw-{request.param}")
-    d = Nuwad(build, tmp, write_fw_config(tmp, build))
-    try:
-        d.wait_ready(timeout=60)
+    with fw_daemon(request.param, tmp_path_factory.mktemp(f"fw-{request.param}")) as d:
         yield d
-    finally:
-        d.stop()
 
 
 def launch(d: Nuwad, app: str, mode: str) -> dict[str, object]:

@@ -9,21 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fw_harness import MODES, fw_build, write_fw_config
+from fw_harness import MODES, fw_daemon
 from nuwad_harness import BUILDS, Nuwad
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))
 def daemon(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nuwad]:
-    build = fw_build(request.param)
-    tmp = tmp_path_factory.mktemp(f"fw-snap-{request.param}")
-    d = Nuwad(build, tmp, write_fw_config(tmp, build))
-    try:
-        d.wait_ready(timeout=60)
+    with fw_daemon(request.param, tmp_path_factory.mktemp(f"fw-snap-{request.param}")) as d:
         yield d
-    finally:
-        d.stop()
 
 
 @pytest.mark.parametrize("mode", MODES)
