@@ -189,6 +189,8 @@ static void reply_launched(struct nuwad *d, struct app *a)
 	out_str(&o, "mode", a->exec_mode ? "exec" : "template");
 	out_num(&o, "launch_ms", a->launch_ms);
 	out_bool(&o, "spare", a->via_spare);
+	if (!a->exec_mode)
+		out_num(&o, "fork_ms", a->fork_ms);
 	out_obj_end(&o);
 	control_reply_out(d, a->waiter, &o);
 	out_free(&o);
@@ -376,6 +378,7 @@ void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, const char *error)
 		return;
 	}
 	a->pid = pid;
+	a->fork_ms = (double)(nuwad_now_us() - a->t_fork_us) / 1000.0;
 	if (a->state == APP_SPARE_FORKING) {
 		a->state = APP_SPARE;
 		a->deadline_us = 0;

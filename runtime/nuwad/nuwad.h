@@ -58,6 +58,8 @@ struct app {
 	uint32_t fork_id;
 	int64_t t_request_us;       /* launch request arrival */
 	double launch_ms;           /* request -> ready */
+	int64_t t_fork_us;          /* fork request sent to the template */
+	double fork_ms;             /* fork request -> template's answer, or -1 */
 	int64_t deadline_us;        /* ready / fork / kill deadline, 0 none */
 	uint64_t waiter;            /* client waiting for the launch answer */
 	int waiter_text;

@@ -177,6 +177,7 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 	}
 	close(sv[1]);
 	a->chan = sv[0];
+	a->t_fork_us = nuwad_now_us();
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.fork_timeout_ms * 1000;
 	return 0;
 }

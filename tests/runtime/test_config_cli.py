@@ -82,8 +82,9 @@ def test_nuwactl_commands_and_fields(nuwad: Nuwad) -> None:
     t = nuwad.json("launch", "echo")
     assert set(t) >= {"app", "pid", "mode", "launch_ms"} and t["mode"] == "template"  # type: ignore[arg-type,index]
     assert t["launch_ms"] > 0  # type: ignore[index,operator]
+    assert t["fork_ms"] > 0  # type: ignore[index,operator]
     e = nuwad.json("launch", "echo", "--mode", "exec")
-    assert e["mode"] == "exec"  # type: ignore[index]
+    assert e["mode"] == "exec" and "fork_ms" not in e  # type: ignore[index,operator]
     assert nuwad.json("launch", "echo-exec")["mode"] == "exec"  # type: ignore[index]
     listed = nuwad.json("list")
     assert len(listed) == 3  # type: ignore[arg-type]
