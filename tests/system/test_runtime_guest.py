@@ -8,12 +8,14 @@ survives kill -9 of its template, and is stopped again.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from guest_nuwad import guest_ctl
+from guest_nuwad import private_nuwad as start_private_nuwad
+from guest_nuwad import wait_template as wait_nuwad_template
 
 if not (Path(__file__).parent / "conftest.py").exists():
     pytest.skip("no guest fixture (tests/system/conftest.py) yet", allow_module_level=True)
@@ -27,31 +29,17 @@ CONF = ("[daemon]\\nspare_delay_ms = 100\\nready_timeout_ms = 60000\\n"
 
 
 def ctl(guest: Any, args: str, timeout: float = 120) -> Any:
-    return json.loads(guest.check(f"nuwactl --socket {SOCK} --json {args}", timeout=timeout))
+    return guest_ctl(guest, SOCK, args, timeout)
 
 
 def wait_template(guest: Any, timeout: float = 120, not_pid: int = 0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        st = ctl(guest, "template-status")
-        if st["state"] == "ready" and st["pid"] != not_pid:
-            return st
-        assert time.monotonic() < deadline, f"template not ready: {st}"
-        time.sleep(1)
+    return wait_nuwad_template(guest, SOCK, timeout, not_pid)
 
 
 @pytest.fixture(scope="module")
 def private_nuwad(guest: Any) -> Iterator[Any]:
-    guest.check(f"mkdir -p {DIR} && printf '{CONF}' > {DIR}/nuwad.conf")
-    guest.check(f"nuwad --foreground --config {DIR}/nuwad.conf --socket {SOCK} "
-                f"--state-dir {DIR} >{DIR}/log 2>&1 & echo $! > {DIR}/pid")
-    try:
-        wait_template(guest)
+    with start_private_nuwad(guest, DIR, CONF):
         yield guest
-    finally:
-        guest.run(f"kill $(cat {DIR}/pid)", timeout=30)
-        time.sleep(1)
-        guest.run(f"rm -rf {DIR}", timeout=30)
 
 
 def test_runtime_is_installed_and_device_nuwad_answers(guest: Any) -> None:

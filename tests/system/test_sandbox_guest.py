@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from guest_nuwad import private_nuwad
 from nuwa.snapshot import MAGIC, fetch
 
 if not (Path(__file__).parent / "conftest.py").exists():
@@ -57,25 +58,10 @@ def snapshots_left(guest: Any) -> list[str]:
     return guest.check(f"ls -A {SNAPS}").split()
 
 
-def wait_ready(guest: Any, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while ctl(guest, "template-status")["state"] != "ready":
-        assert time.monotonic() < deadline, "private nuwad's template not ready"
-        time.sleep(1)
-
-
 @pytest.fixture(scope="module")
 def private(guest: Any) -> Iterator[Any]:
-    guest.check(f"mkdir -p {DIR} && printf '{CONF}' > {DIR}/nuwad.conf")
-    guest.check(f"nuwad --foreground --config {DIR}/nuwad.conf --socket {SOCK} "
-                f"--state-dir {DIR} >{DIR}/log 2>&1 & echo $! > {DIR}/pid")
-    try:
-        wait_ready(guest)
+    with private_nuwad(guest, DIR, CONF, cleanup=f"umount {SNAPS}; rm -f {VICTIM_FILE}"):
         yield guest
-    finally:
-        guest.run(f"kill $(cat {DIR}/pid)", timeout=30)
-        time.sleep(1)
-        guest.run(f"umount {SNAPS}; rm -rf {DIR} {VICTIM_FILE}", timeout=30)
 
 
 @pytest.fixture
