@@ -159,8 +159,20 @@ static int set_bool(struct parser *p, int *dst, const char *v)
 static int daemon_key(struct parser *p, const char *k, const char *v)
 {
 	struct nuwa_conf *c = p->c;
-	if (!strcmp(k, "template"))
+	if (!strcmp(k, "template")) {
+		/* off: no template at all (a fair exec-only baseline); on: the default
+		 * host; anything else: the template host's path. */
+		if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0")) {
+			c->template_off = 1;
+			return 0;
+		}
+		c->template_off = 0;
+		if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+			return 0;
 		return set_str(p, &c->template_host, v, 1);
+	}
+	if (!strcmp(k, "exec_mergeable"))
+		return set_bool(p, &c->exec_mergeable, v);
 	if (!strcmp(k, "exec_host"))
 		return set_str(p, &c->exec_host, v, 1);
 	if (!strcmp(k, "spare"))

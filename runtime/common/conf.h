@@ -26,6 +26,8 @@ struct nuwa_app_conf {
 struct nuwa_conf {
 	/* [daemon] */
 	char *template_host;      /* template host executable */
+	int template_off;         /* [daemon] template = off: no template, exec launches only */
+	int exec_mergeable;       /* exec host marks its writable private mappings MADV_MERGEABLE */
 	char *exec_host;          /* exec-mode host executable */
 	int spare;                /* keep a pre-forked spare: 0/1 */
 	int spare_delay_ms;       /* idle delay after ready before refilling */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -37,6 +38,39 @@ static void set_process_name(const char *name)
 		memset(argv_area, 0, argv_len);
 		snprintf(argv_area, argv_len, "%s", name);
 	}
+}
+
+/* [daemon] exec_mergeable (the bench's exec+ksm mode): offer every writable
+ * private mapping that exists after framework init to KSM, so ksmd can merge
+ * the identical pages that every exec'd app builds. Mappings made later (the
+ * app's own) are not marked. Linux 6.1 has no PR_SET_MEMORY_MERGE. */
+static int mark_mergeable(char *err, size_t errlen)
+{
+	char line[512];
+	int marked = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f) {
+		snprintf(err, errlen, "exec_mergeable: /proc/self/maps: %s", strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		unsigned long start, end;
+		char perms[5];
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3)
+			continue;
+		if (perms[1] != 'w' || perms[3] != 'p')
+			continue;
+		if (madvise((void *)start, end - start, MADV_MERGEABLE) < 0) {
+			int e = errno;
+			fclose(f);
+			snprintf(err, errlen, "exec_mergeable: madvise(MADV_MERGEABLE): %s%s",
+				 strerror(e), e == EINVAL ? " (kernel without CONFIG_KSM?)" : "");
+			return -1;
+		}
+		marked++;
+	}
+	fclose(f);
+	return marked;
 }
 
 int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode,
@@ -112,6 +146,8 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 		return -1;
 	}
 	r->init_ms = (double)(nuwa_mono_us() - t0) / 1000.0;
+	if (mode == NUWA_MODE_EXEC && r->conf.exec_mergeable && mark_mergeable(err, errlen) < 0)
+		return -1;
 	return 0;
 }
 

@@ -68,6 +68,9 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 		while (rc > 0 && h.type != NUWA_APP_MSG_SPECIALISE);
 		if (rc <= 0 || h.len == 0)
 			_exit(0); /* nuwad dropped the spare */
+		/* The acknowledgement ends nuwad's specialise latency. */
+		if (nuwa_msg_send(app_ch, NUWA_APP_MSG_SPECIALISED, 0, NULL, 0, -1) < 0)
+			nuwa_logf("nuwa-spare", "specialise ack: %s", strerror(errno));
 		spec = buf;
 		len = h.len;
 	}
@@ -80,14 +83,20 @@ static void serve_fork(struct runner *r, int ch, const struct nuwa_msg_hdr *h,
 {
 	char reply[64];
 	pid_t pid;
+	int64_t t0;
+	double fork_ms;
 
 	if (app_ch < 0) {
 		send_text(ch, NUWA_T_FORK_FAILED, h->id, "fork request without a channel fd");
 		return;
 	}
+	/* Timed here, around the call, in the parent: nuwad's round trip also
+	 * holds two messages and the scheduling of both processes. */
+	t0 = nuwa_mono_us();
 	pid = nuwa_fork();
 	if (pid == 0)
 		child(r, spec, h->len, app_ch);
+	fork_ms = (double)(nuwa_mono_us() - t0) / 1000.0;
 	close(app_ch);
 	if (pid < 0) {
 		char why[128];
@@ -95,7 +104,7 @@ static void serve_fork(struct runner *r, int ch, const struct nuwa_msg_hdr *h,
 		send_text(ch, NUWA_T_FORK_FAILED, h->id, why);
 		return;
 	}
-	snprintf(reply, sizeof reply, "%d", (int)pid);
+	snprintf(reply, sizeof reply, "%d %.3f", (int)pid, fork_ms);
 	send_text(ch, NUWA_T_FORKED, h->id, reply);
 }
 

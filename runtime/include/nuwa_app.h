@@ -86,6 +86,8 @@ enum nuwa_app_msg {
 	NUWA_APP_MSG_QUIT = 7,       /* nuwad -> app: exit now */
 	NUWA_APP_MSG_SPECIALISE = 8, /* nuwad -> spare (host-internal): app
 					name, then args, NUL-separated */
+	NUWA_APP_MSG_SPECIALISED = 9, /* spare -> nuwad (host-internal): the
+					 specialise request was received */
 	/* 64..95 reserved for file grants (snapshots) */
 	NUWA_APP_MSG_GRANT_FIRST = 64,
 	NUWA_APP_MSG_GRANT_LAST = 95

@@ -96,6 +96,7 @@ static struct app *app_new(struct nuwad *d, const char *name)
 		return NULL;
 	snprintf(a->name, sizeof a->name, "%s", name);
 	a->chan = -1;
+	a->fork_ms = a->fork_rtt_ms = a->specialise_ms = -1;
 	a->seq = ++d->next_seq;
 	a->next = d->apps;
 	d->apps = a;
@@ -189,8 +190,20 @@ static void reply_launched(struct nuwad *d, struct app *a)
 	out_str(&o, "mode", a->exec_mode ? "exec" : "template");
 	out_num(&o, "launch_ms", a->launch_ms);
 	out_bool(&o, "spare", a->via_spare);
-	if (!a->exec_mode)
-		out_num(&o, "fork_ms", a->fork_ms);
+	/* Through the spare the launch never waits for a fork (the spare's
+	 * refill fork came earlier): it reports the specialise latency. */
+	if (!a->exec_mode && a->via_spare) {
+		if (a->specialise_ms >= 0)
+			out_num(&o, "specialise_ms", a->specialise_ms);
+		else
+			out_null(&o, "specialise_ms");
+	} else if (!a->exec_mode) {
+		if (a->fork_ms >= 0)
+			out_num(&o, "fork_ms", a->fork_ms);
+		else
+			out_null(&o, "fork_ms");
+		out_num(&o, "fork_rtt_ms", a->fork_rtt_ms);
+	}
 	out_obj_end(&o);
 	control_reply_out(d, a->waiter, &o);
 	out_free(&o);
@@ -269,7 +282,13 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 		return;
 	}
 	if (mode < 0)
-		mode = ac->exec_mode;
+		mode = d->conf.template_off ? 1 : ac->exec_mode;
+	if (!mode && d->conf.template_off) {
+		control_reply_err(d, cid, "template launches are off in this nuwad "
+				  "([daemon] template = off in %s): launch %s --mode exec",
+				  d->conf.path, name);
+		return;
+	}
 	{
 		/* Check the arguments fit before touching the spare. */
 		struct app probe;
@@ -290,6 +309,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 			set_args(a, nargs, args);
 			a->seq = ++d->next_seq;
 			a->via_spare = 1;
+			a->fork_ms = a->fork_rtt_ms = a->specialise_ms = -1;
 			a->state = APP_STARTING;
 			a->t_request_us = t_request;
 			a->waiter = cid;
@@ -356,7 +376,7 @@ void apps_template_lost(struct nuwad *d)
 	}
 }
 
-void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, const char *error)
+void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, double fork_ms, const char *error)
 {
 	struct app *a;
 	for (a = d->apps; a; a = a->next)
@@ -378,7 +398,8 @@ void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, const char *error)
 		return;
 	}
 	a->pid = pid;
-	a->fork_ms = (double)(nuwad_now_us() - a->t_fork_us) / 1000.0;
+	a->fork_rtt_ms = (double)(nuwad_now_us() - a->t_fork_us) / 1000.0;
+	a->fork_ms = fork_ms;
 	if (a->state == APP_SPARE_FORKING) {
 		a->state = APP_SPARE;
 		a->deadline_us = 0;
@@ -461,6 +482,11 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 		}
 		buf[h.len] = 0;
 		switch (h.type) {
+		case NUWA_APP_MSG_SPECIALISED:
+			if (a->state == APP_STARTING && a->via_spare && a->specialise_ms < 0)
+				a->specialise_ms =
+					(double)(nuwad_now_us() - a->t_request_us) / 1000.0;
+			break;
 		case NUWA_APP_MSG_READY:
 			if (a->state == APP_STARTING) {
 				a->launch_ms = (double)(nuwad_now_us() - a->t_request_us) / 1000.0;

@@ -310,7 +310,8 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 		out_obj_begin(&o, NULL);
 		out_bool(&o, "pong", 1);
 		out_int(&o, "pid", getpid());
-		out_str(&o, "template", d->t.state == T_READY ? "ready" : "not-ready");
+		out_str(&o, "template", d->conf.template_off ? "off"
+					: d->t.state == T_READY ? "ready" : "not-ready");
 		out_obj_end(&o);
 	} else if (!strcmp(cmd, "apps")) {
 		ARGS(0, 0, "apps");

@@ -246,7 +246,13 @@ int main(int argc, char **argv)
 		return 1;
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
 	d.next_tick_us = nuwad_now_us() + (int64_t)d.conf.tick_ms * 1000;
-	tmpl_start(&d);
+	if (d.conf.template_off) {
+		/* The exec-only baseline: no template, so no spare either. */
+		d.conf.spare = 0;
+		nuwad_log("template off ([daemon] template = off): exec launches only");
+	} else {
+		tmpl_start(&d);
+	}
 	loop(&d);
 	/* Template first: its children then re-parent to us and are reaped. */
 	tmpl_stop(&d);

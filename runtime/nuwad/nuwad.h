@@ -58,8 +58,10 @@ struct app {
 	uint32_t fork_id;
 	int64_t t_request_us;       /* launch request arrival */
 	double launch_ms;           /* request -> ready */
-	int64_t t_fork_us;          /* fork request sent to the template */
-	double fork_ms;             /* fork request -> template's answer, or -1 */
+	int64_t t_fork_us;          /* just before the fork request is sent to the template */
+	double fork_ms;             /* the template's own timing of fork(), or -1 */
+	double fork_rtt_ms;         /* fork request -> template's answer, or -1 */
+	double specialise_ms;       /* via the spare: request -> spare's ack, or -1 */
 	int64_t deadline_us;        /* ready / fork / kill deadline, 0 none */
 	uint64_t waiter;            /* client waiting for the launch answer */
 	int waiter_text;
@@ -152,7 +154,7 @@ void apps_message(struct nuwad *d, uint64_t cid, int text, const char *target,
 		  enum pending_kind kind, const char *payload);
 void apps_on_channel(struct nuwad *d, struct app *a);
 void apps_reaped(struct nuwad *d, pid_t pid, int status);
-void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, const char *error);
+void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, double fork_ms, const char *error);
 void apps_template_ready(struct nuwad *d);
 void apps_template_lost(struct nuwad *d);
 void apps_timers(struct nuwad *d, int64_t now, int64_t *next);

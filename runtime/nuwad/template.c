@@ -97,11 +97,17 @@ void tmpl_on_channel(struct nuwad *d)
 			snprintf(t->last_error, sizeof t->last_error, "%.1000s", buf);
 			nuwad_log("template failed: %s", buf);
 			break;
-		case NUWA_T_FORKED:
-			apps_forked(d, h.id, (pid_t)atoi(buf), NULL);
+		case NUWA_T_FORKED: {
+			/* "PID FORK_MS": the template's own timing of fork() */
+			int pid = 0;
+			double fork_ms = -1;
+			if (sscanf(buf, "%d %lf", &pid, &fork_ms) < 1)
+				pid = 0;
+			apps_forked(d, h.id, (pid_t)pid, fork_ms, NULL);
 			break;
+		}
 		case NUWA_T_FORK_FAILED:
-			apps_forked(d, h.id, 0, buf);
+			apps_forked(d, h.id, 0, -1, buf);
 			break;
 		case NUWA_T_EXIT: {
 			int pid = 0, status = 0;
@@ -167,7 +173,9 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 		return -1;
 	}
 	a->fork_id = ++d->next_id;
-
+	/* The round trip starts before the send: on one CPU the template can
+	 * fork and answer before nuwa_msg_send returns. */
+	a->t_fork_us = nuwad_now_us();
 	if (nuwa_msg_send(t->chan, NUWA_T_FORK, a->fork_id, spec, len, sv[1]) < 0) {
 		int e = errno;
 		close(sv[0]);
@@ -177,7 +185,6 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 	}
 	close(sv[1]);
 	a->chan = sv[0];
-	a->t_fork_us = nuwad_now_us();
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.fork_timeout_ms * 1000;
 	return 0;
 }
@@ -232,7 +239,8 @@ void tmpl_status(struct nuwad *d, struct out *o)
 	struct app *s = apps_spare(d);
 	static const char *const names[] = { "down", "starting", "ready" };
 	out_obj_begin(o, NULL);
-	out_str(o, "state", names[t->state]);
+	out_str(o, "state", d->conf.template_off ? "off" : names[t->state]);
+	out_bool(o, "template_enabled", !d->conf.template_off);
 	if (t->pid > 0)
 		out_int(o, "pid", t->pid);
 	else
