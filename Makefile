@@ -2,9 +2,10 @@
 BOARD ?= qemu-arm-virt
 VENV  := .venv
 NUWA  := $(VENV)/bin/nuwa
-CROSS_COMPILE ?= arm-linux-gnueabihf-
+# Every board folder; `make test` builds and boots each (the full system tests on BOARD).
+BOARDS := $(patsubst board/%/board.toml,%,$(wildcard board/*/board.toml))
 
-.PHONY: all deps runtime image run demo bench test lint clean
+.PHONY: all deps runtime image images run demo bench test lint clean
 
 all: image
 
@@ -21,6 +22,9 @@ IMAGE_ARGS ?=
 image: deps
 	$(NUWA) image --board $(BOARD) $(IMAGE_ARGS)
 
+images: deps
+	@for b in $(BOARDS); do $(NUWA) image --board $$b $(IMAGE_ARGS) || exit 1; done
+
 run: image
 	$(NUWA) run --board $(BOARD)
 
@@ -33,7 +37,7 @@ bench: image
 lint: deps
 	$(VENV)/bin/ruff check host-tools tests
 
-test: deps runtime image lint
+test: deps runtime images lint
 	$(VENV)/bin/pytest tests
 
 clean:

@@ -5,23 +5,24 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 venv="$top/.venv"
 
-apt_packages=(
-  qemu-system-arm          # boots the image
-  qemu-user                # lists the armhf busybox applets at build time
-  gcc-arm-linux-gnueabihf  # cross-compiles the runtime
-  libc6-dev-armhf-cross
+common_packages=(
+  dpkg-dev                 # dpkg-architecture: what a board's Debian architecture means
+  qemu-user                # lists a board's busybox applets at build time
   squashfs-tools e2fsprogs cpio  # image writers (apt, dpkg-deb fetch and unpack)
   python3-venv
   make gcc libc6-dev       # native runtime build and tests
+  musl-tools               # the runtime's musl build (musl-gcc) and its tests
   smem                     # cross-check of our USS/PSS figures
   pkg-config libssl-dev libsqlite3-dev libxml2-dev libicu-dev  # app framework, native build
 )
 
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
+# Installs the missing ones of "$@" (as root), or prints the command and fails.
+install_missing() {
+  local missing=() p cmd
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
   cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
   if [ "$(id -u)" = 0 ]; then
     echo "deps: installing ${missing[*]}" >&2
@@ -33,7 +34,13 @@ if ((${#missing[@]})); then
     echo "  sudo sh -c '$cmd'" >&2
     exit 1
   fi
-fi
+}
+
+install_missing "${common_packages[@]}"
+# Each board's QEMU and cross toolchain, from its board.toml and dpkg-architecture.
+board_list=$(PYTHONPATH="$top/host-tools" python3 -m nuwa.hostdeps)
+read -r -a board_packages <<<"$board_list"
+install_missing "${board_packages[@]}"
 
 stamp="$venv/.nuwa-deps"
 if [ ! -x "$venv/bin/python" ]; then

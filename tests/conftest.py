@@ -5,9 +5,10 @@ import os
 from pathlib import Path
 
 import pytest
+from nuwa.board import DEFAULT_BOARD
 
 TOP = Path(__file__).resolve().parents[1]
-BOARD = os.environ.get("NUWA_TEST_BOARD", "qemu-arm-virt")
+BOARD = os.environ.get("NUWA_TEST_BOARD", DEFAULT_BOARD)
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,4 @@ def top() -> Path:
 def board_name() -> str:
     """The board the system tests boot (NUWA_TEST_BOARD, default qemu-arm-virt)."""
     return BOARD
+

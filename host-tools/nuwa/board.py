@@ -6,15 +6,19 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import arch as arches
 from . import paths
+from .arch import Arch
 from .errors import NuwaError
 
+DEFAULT_BOARD = "qemu-arm-virt"  # what --board and BOARD= default to
 ELF_MACHINES = {"EM_ARM", "EM_AARCH64", "EM_X86_64", "EM_386", "EM_RISCV"}
 
 
 @dataclass(frozen=True)
 class QemuSpec:
     binary: str
+    package: str                     # the Debian package holding `binary` (make deps)
     machine: str
     cpu: str
     block_device: str
@@ -43,6 +47,7 @@ class Board:
     prune: list[str]
     sysroot_packages: list[str]
     qemu: QemuSpec
+    gnu: Arch                          # what dpkg-architecture says `arch` means
 
 
 class _Fields:
@@ -116,6 +121,11 @@ def parse(file: Path) -> Board:
     if elf_machine not in ELF_MACHINES:
         raise NuwaError(f"{file}: field 'elf_machine' must be one of "
                         f"{', '.join(sorted(ELF_MACHINES))}, got {elf_machine!r}")
+    debian_arch = top.str("arch", pattern=r"[a-z0-9][a-z0-9-]*")
+    try:
+        gnu = arches.lookup(debian_arch)
+    except NuwaError as e:
+        raise NuwaError(f"{file}: field 'arch': {e}") from e
     rootfs_type = rootfs.str("type")
     if rootfs_type != "squashfs":
         raise NuwaError(f"{file}: field 'rootfs.type' must be 'squashfs', got {rootfs_type!r}")
@@ -123,7 +133,7 @@ def parse(file: Path) -> Board:
         name=top.str("name", pattern=r"[a-z0-9][a-z0-9_-]*"),
         path=file.parent,
         description=top.str("description", default="") or "",
-        arch=top.str("arch", pattern=r"[a-z0-9]+"),
+        arch=debian_arch,
         elf_machine=elf_machine,
         hostname=top.str("hostname", pattern=r"[a-zA-Z0-9][a-zA-Z0-9-]{0,62}"),
         console=top.str("console", pattern=r"tty[A-Za-z0-9]+"),
@@ -142,12 +152,14 @@ def parse(file: Path) -> Board:
         sysroot_packages=sysroot.strs("packages", default=[], nonempty=False, pattern=PKG),
         qemu=QemuSpec(
             binary=q.str("binary", pattern=r"[\w./-]+"),
+            package=q.str("package", pattern=PKG),
             machine=q.str("machine"),
             cpu=q.str("cpu"),
             block_device=q.str("block_device"),
             net_device=q.str("net_device"),
             extra_args=q.strs("extra_args", default=[], nonempty=False, pattern=r".+"),
         ),
+        gnu=gnu,
     )
 
 

@@ -8,6 +8,7 @@ Forked from a template, those pages stay shared. pyelftools reads relocations an
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,8 +22,14 @@ from elftools.elf.relocation import RelocationSection
 from nuwa.errors import NuwaError
 
 PAGE = 4096
-# Relocation types pyelftools has no name for (ELF for the Arm Architecture, table 5-6).
-ARM_EXTRA_NAMES = {17: "R_ARM_TLS_DTPMOD32", 18: "R_ARM_TLS_DTPOFF32", 160: "R_ARM_IRELATIVE"}
+# Dynamic relocation types pyelftools names wrongly or not at all, by ELF machine (from the
+# processor ABI supplements; binutils' readelf uses these names).
+RELOC_NAME_FIXES = {
+    "EM_ARM": {17: "R_ARM_TLS_DTPMOD32", 18: "R_ARM_TLS_DTPOFF32", 160: "R_ARM_IRELATIVE"},
+    "EM_AARCH64": {1028: "R_AARCH64_TLS_DTPMOD64", 1029: "R_AARCH64_TLS_DTPREL64",
+                   1030: "R_AARCH64_TLS_TPREL64", 1031: "R_AARCH64_TLSDESC",
+                   1032: "R_AARCH64_IRELATIVE"},
+}
 
 # The framework's libraries (file-name patterns, matched in the image's library directories).
 FRAMEWORK_LIBRARIES = (
@@ -35,8 +42,12 @@ FRAMEWORK_LIBRARIES = (
     "libicudata.so.*",
     "libnuwa*.so*",
 )
-LIBRARY_DIRS = ("usr/lib/arm-linux-gnueabihf", "lib/arm-linux-gnueabihf", "usr/lib", "lib",
-                "usr/lib/nuwa", "usr/libexec/nuwa")
+# Where the runtime installs its own libraries and programs.
+NUWA_DIRS = ("usr/lib/nuwa", "usr/libexec/nuwa")
+# Relocation kinds every architecture has, by the ending of their names
+# (R_<machine>_RELATIVE, ...; an absolute word is ABS32/ABS64 or R_<machine>_32/_64).
+RELOC_KINDS = {"RELATIVE": r"_RELATIVE", "GLOB_DAT": r"_GLOB_DAT", "JUMP_SLOT": r"_JUMP_SLOT",
+               "ABS": r"_(ABS)?(32|64)"}
 
 
 @dataclass
@@ -76,11 +87,11 @@ def _pages(start: int, size: int) -> set[int]:
 
 
 def _reloc_name(kind: int, elf: ELFFile) -> str:
+    fixed = RELOC_NAME_FIXES.get(elf["e_machine"], {}).get(kind)
+    if fixed:
+        return fixed
     name = describe_reloc_type(kind, elf)
-    if name != "<unknown>":
-        return name
-    extra = ARM_EXTRA_NAMES if elf["e_machine"] == "EM_ARM" else {}
-    return extra.get(kind, f"type {kind}")
+    return name if name != "<unknown>" else f"type {kind}"
 
 
 def analyze(path: Path) -> LibraryReport:
@@ -119,9 +130,27 @@ def analyze(path: Path) -> LibraryReport:
     return report
 
 
-def library_dirs(root: Path) -> list[Path]:
-    """The library directories of a root file system tree (or sysroot)."""
-    return [root / rel for rel in LIBRARY_DIRS if (root / rel).is_dir()]
+def reloc_kind(name: str) -> str | None:
+    """The architecture-neutral kind of a relocation type name, or None for the others."""
+    for kind, ending in RELOC_KINDS.items():
+        if re.search(ending + "$", name):
+            return kind
+    return None
+
+
+def kind_counts(relocations: dict[str, int]) -> dict[str, int]:
+    """Relocation counts by RELOC_KINDS kind, the rest under "other"."""
+    out = dict.fromkeys([*RELOC_KINDS, "other"], 0)
+    for name, n in relocations.items():
+        out[reloc_kind(name) or "other"] += n
+    return out
+
+
+def library_dirs(root: Path, multiarch: str) -> list[Path]:
+    """The library directories of a root file system tree (or sysroot) of the architecture
+    whose multiarch tuple is `multiarch`."""
+    rels = (f"usr/lib/{multiarch}", f"lib/{multiarch}", "usr/lib", "lib", *NUWA_DIRS)
+    return [root / rel for rel in rels if (root / rel).is_dir()]
 
 
 def find_libraries(dirs: list[Path],

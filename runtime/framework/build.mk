@@ -7,11 +7,14 @@ FW_PKGS := openssl sqlite3 libxml-2.0 icu-uc icu-i18n
 ifneq ($(CROSS_COMPILE)$(SYSROOT),$(CROSS_COMPILE))
   # Cross build against SYSROOT (a Buildroot build passes no SYSROOT: its
   # pkg-config and compiler already know their sysroot).
-  FW_LIBDIR := $(SYSROOT)/usr/lib/$(TRIPLET)
+  # The sysroot's multiarch directory (the triplet unless the host tools say
+  # otherwise: Debian's i386 is i686-linux-gnu but lib/i386-linux-gnu).
+  MULTIARCH ?= $(TRIPLET)
+  FW_LIBDIR := $(SYSROOT)/usr/lib/$(MULTIARCH)
   FW_PKG_CONFIG := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
 	PKG_CONFIG_LIBDIR=$(FW_LIBDIR)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig $(PKG_CONFIG)
   # The libraries' own dependencies (libz, liblzma, ...) are found in the sysroot.
-  FW_RPATH_LINK := -Wl,-rpath-link,$(FW_LIBDIR):$(SYSROOT)/lib/$(TRIPLET)
+  FW_RPATH_LINK := -Wl,-rpath-link,$(FW_LIBDIR):$(SYSROOT)/lib/$(MULTIARCH)
 else
   FW_PKG_CONFIG := $(PKG_CONFIG)
   FW_RPATH_LINK :=
@@ -34,7 +37,7 @@ fw-deps-check:
 	  echo "framework: missing development files of: $$(for p in $(FW_PKGS); do \
 	    $(FW_PKG_CONFIG) --exists $$p || printf '%s ' $$p; done)" >&2; \
 	  if [ -n "$(CROSS_COMPILE)" ]; then \
-	    echo "framework: cross build needs SYSROOT=<dir> holding the armhf -dev packages of OpenSSL, SQLite, libxml2, ICU (SYSROOT='$(SYSROOT)')" >&2; \
+	    echo "framework: cross build needs SYSROOT=<dir> holding the target's -dev packages of OpenSSL, SQLite, libxml2, ICU (SYSROOT='$(SYSROOT)')" >&2; \
 	  else \
 	    echo "framework: install libssl-dev libsqlite3-dev libxml2-dev libicu-dev (host-tools/deps.sh does)" >&2; \
 	  fi; exit 1; }

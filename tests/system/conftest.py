@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from boards_under_test import uname_machine
 from nuwa import board as boards
 from nuwa import paths
 from nuwa.board import Board
@@ -34,6 +35,12 @@ ARTIFACTS = ("vmlinuz", "initrd.img", "rootfs.img", "manifest.json")
 @pytest.fixture(scope="session")
 def guest_board(board_name: str) -> Board:
     return boards.load(board_name)
+
+
+@pytest.fixture(scope="session")
+def guest_machine(guest_board: Board) -> str:
+    """What `uname -m` says on the session's guest."""
+    return uname_machine(guest_board.arch)
 
 
 @pytest.fixture(scope="session")

@@ -79,7 +79,7 @@ def test_bad_board_field(tmp_path: Path, old_image: Path, cache: Path, top: Path
     bdir = tmp_path / "top" / "board" / guest_board.name
     bdir.mkdir(parents=True)
     text = (guest_board.path / "board.toml").read_text()
-    (bdir / "board.toml").write_text(text.replace('arch = "armhf"', 'arch = 7'))
+    (bdir / "board.toml").write_text(text.replace(f'arch = "{guest_board.arch}"', 'arch = 7'))
     env = {"NUWA_TOP": str(tmp_path / "top"), "NUWA_OUT": str(old_image),
            "NUWA_CACHE": str(cache)}
     failing(["--board", guest_board.name, "--offline"], env, "field 'arch'", "board.toml")
@@ -92,11 +92,28 @@ def test_no_cross_compiler(tmp_path: Path, old_image: Path, cache: Path,
     bindir.mkdir()
     for d in os.environ["PATH"].split(os.pathsep):
         for f in Path(d).glob("*") if Path(d).is_dir() else []:
-            if not f.name.startswith("arm-linux-gnueabihf-") and not (bindir / f.name).exists():
+            if (not f.name.startswith(guest_board.gnu.cross_prefix)
+                    and not (bindir / f.name).exists()):
                 (bindir / f.name).symlink_to(f)
     env = {"PATH": str(bindir), "NUWA_OUT": str(old_image), "NUWA_CACHE": str(cache)}
     failing(["--board", guest_board.name, "--offline"], env,
-            "no cross compiler", "arm-linux-gnueabihf-gcc")
+            "no cross compiler", f"{guest_board.gnu.cross_prefix}gcc",
+            f"install the Debian package {guest_board.gnu.cross_gcc_package}")
+    assert_untouched(old_image, guest_board.name)
+
+
+def test_architecture_dpkg_does_not_know(tmp_path: Path, old_image: Path, cache: Path,
+                                         guest_board: Board) -> None:
+    bdir = tmp_path / "top" / "board" / guest_board.name
+    bdir.mkdir(parents=True)
+    text = (guest_board.path / "board.toml").read_text()
+    assert f'arch = "{guest_board.arch}"' in text
+    (bdir / "board.toml").write_text(
+        text.replace(f'arch = "{guest_board.arch}"', 'arch = "pdp11"'))
+    env = {"NUWA_TOP": str(tmp_path / "top"), "NUWA_OUT": str(old_image),
+           "NUWA_CACHE": str(cache)}
+    failing(["--board", guest_board.name, "--offline"], env, "board.toml: field 'arch'",
+            "dpkg-architecture does not know the architecture 'pdp11'")
     assert_untouched(old_image, guest_board.name)
 
 

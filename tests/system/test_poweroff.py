@@ -21,15 +21,17 @@ def test_poweroff_is_clean(guest_board: Board, guest_image: Path) -> None:
     assert "reboot: Power down" in vm.log.read_text(errors="replace")
 
 
-def test_nuwa_exec_status_and_output(guest_board: Board, guest_image: Path) -> None:
+def test_nuwa_exec_status_and_output(guest_board: Board, guest_image: Path,
+                                     guest_machine: str) -> None:
     p = subprocess.run([sys.executable, "-m", "nuwa.cli", "exec", "--board", guest_board.name,
                         "--", "sh", "-c", "uname -m; exit 5"],
                        check=False, capture_output=True, text=True, timeout=300)
     assert p.returncode == 5, p.stderr
-    assert p.stdout.strip() == "armv7l"
+    assert p.stdout.strip() == guest_machine
 
 
-def test_busy_ssh_port_is_replaced(guest_board: Board, guest_image: Path) -> None:
+def test_busy_ssh_port_is_replaced(guest_board: Board, guest_image: Path,
+                                   guest_machine: str) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -38,4 +40,4 @@ def test_busy_ssh_port_is_replaced(guest_board: Board, guest_image: Path) -> Non
         with vm:
             assert vm.ssh_port != port
             with vm.ssh() as ssh:
-                assert ssh.run("uname -m").stdout.strip() == "armv7l"
+                assert ssh.run("uname -m").stdout.strip() == guest_machine

@@ -1,4 +1,4 @@
-"""The cross-compiled runtime in the real ARM guest (session fixture `guest`).
+"""The cross-compiled runtime in the real guest (session fixture `guest`).
 
 The device's own nuwad (started by /etc/init.d/S50nuwad) answers; a private
 nuwad on its own socket launches the runtime's test app in both modes,
@@ -42,12 +42,11 @@ def private_nuwad(guest: Any) -> Iterator[Any]:
         yield guest
 
 
-def test_runtime_is_installed_and_device_nuwad_answers(guest: Any) -> None:
+def test_runtime_is_installed_and_device_nuwad_answers(guest: Any, guest_machine: str) -> None:
     for path in ("/usr/bin/nuwad", "/usr/bin/nuwactl", "/usr/libexec/nuwa/nuwa-template",
                  "/usr/libexec/nuwa/nuwa-exec-host", "/usr/lib/nuwa/libnuwa.so"):
         assert guest.run(f"test -x {path} || test -f {path}").ok, path
-    arch = guest.check("uname -m").strip()
-    assert arch.startswith("arm"), arch
+    assert guest.check("uname -m").strip() == guest_machine
     res = guest.run("nuwactl --json ping", timeout=60)
     assert res.ok, f"device nuwad (S50nuwad) not answering: {res.stdout}"
     assert json.loads(res.stdout)["pong"] is True

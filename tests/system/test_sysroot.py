@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+from nuwa.board import Board
 
 PROGRAM = r"""
 #include <openssl/ssl.h>
@@ -22,10 +23,12 @@ int main(void) {
 """
 
 
-def test_sysroot_links_runtime_libraries(guest_image: Path, tmp_path: Path) -> None:
-    gcc = shutil.which("arm-linux-gnueabihf-gcc")
+def test_sysroot_links_runtime_libraries(guest_board: Board, guest_image: Path,
+                                         tmp_path: Path) -> None:
+    name = guest_board.gnu.cross_prefix + "gcc"
+    gcc = shutil.which(name)
     if gcc is None:
-        pytest.fail("arm-linux-gnueabihf-gcc missing (make deps)")
+        pytest.fail(f"{name} missing (make deps)")
     src = tmp_path / "t.c"
     src.write_text(PROGRAM)
     exe = tmp_path / "t"
@@ -36,7 +39,7 @@ def test_sysroot_links_runtime_libraries(guest_image: Path, tmp_path: Path) -> N
     assert p.returncode == 0, p.stderr
     with exe.open("rb") as f:
         elf = ELFFile(f)
-        assert elf["e_machine"] == "EM_ARM"
+        assert elf["e_machine"] == guest_board.elf_machine
         dyn = next(s for s in elf.iter_sections() if isinstance(s, DynamicSection))
         needed = {t.needed for t in dyn.iter_tags() if t.entry.d_tag == "DT_NEEDED"}
     assert {"libssl.so.3", "libsqlite3.so.0", "libxml2.so.2"} <= needed

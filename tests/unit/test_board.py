@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from nuwa import board
+from nuwa import board, hostdeps
 from nuwa.errors import NuwaError
 
 TOP = Path(__file__).resolve().parents[2]
@@ -24,6 +24,41 @@ def test_shipped_board_parses() -> None:
     assert {"libc6-dev", "libssl-dev", "libsqlite3-dev", "libxml2-dev", "libicu-dev"} <= set(
         b.sysroot_packages)
     assert "squashfs" in b.modules and "virtio_blk" in b.modules
+    assert b.qemu.package == "qemu-system-arm"
+
+
+def test_arm64_board_parses_and_derives_its_toolchain() -> None:
+    b = board.load("qemu-arm64-virt")
+    assert (b.arch, b.elf_machine, b.kernel_package) == ("arm64", "EM_AARCH64",
+                                                         "linux-image-arm64")
+    assert (b.qemu.binary, b.qemu.machine, b.qemu.cpu) == ("qemu-system-aarch64", "virt",
+                                                           "cortex-a53")
+    assert b.memory_mib == 128
+    # Everything else about the architecture comes from dpkg-architecture.
+    assert b.gnu.cross_prefix == "aarch64-linux-gnu-"
+    assert b.gnu.multiarch == "aarch64-linux-gnu"
+    assert b.gnu.qemu_user == "qemu-aarch64"
+    assert b.gnu.cross_gcc_package == "gcc-aarch64-linux-gnu"
+    assert board.load("qemu-arm-virt").gnu.qemu_user == "qemu-arm"
+
+
+def test_boards_share_their_package_lists() -> None:
+    arm, arm64 = board.load("qemu-arm-virt"), board.load("qemu-arm64-virt")
+    assert arm.packages == arm64.packages and arm.sysroot_packages == arm64.sysroot_packages
+
+
+def test_architecture_dpkg_does_not_know(tmp_path: Path) -> None:
+    f = _edited(tmp_path, 'arch = "armhf"', 'arch = "pdp11"')
+    with pytest.raises(NuwaError, match=r"board.toml: field 'arch': dpkg-architecture does "
+                                        r"not know the architecture 'pdp11'"):
+        board.parse(f)
+
+
+def test_host_packages_of_every_board() -> None:
+    pkgs = hostdeps.packages(board.available())
+    assert {"qemu-system-arm", "gcc-arm-linux-gnueabihf", "gcc-aarch64-linux-gnu",
+            "libc6-dev-armhf-cross", "libc6-dev-arm64-cross"} <= set(pkgs)
+    assert len(pkgs) == len(set(pkgs))
 
 
 def test_unknown_board_names_the_known_ones() -> None:
@@ -55,6 +90,7 @@ def _edited(tmp_path: Path, old: str, new: str) -> Path:
     ('package = "linux-image-armmp"', "package = 3", "kernel.package"),
     ("[qemu]", "[qemu_settings]", "qemu"),
     ('cpu = "cortex-a15"', "", "qemu.cpu"),
+    ('package = "qemu-system-arm"', "", "qemu.package"),
 ])
 def test_bad_field_is_named(tmp_path: Path, old: str, new: str, field: str) -> None:
     f = _edited(tmp_path, old, new)

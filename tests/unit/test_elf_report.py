@@ -1,47 +1,76 @@
-"""`nuwa elf-report` analysis on a tiny armhf library built with the cross compiler."""
+"""`nuwa elf-report` analysis on a tiny library built with each board's cross compiler."""
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from nuwa import elf_report
+from nuwa import board, elf_report
+from nuwa.arch import Arch
 from nuwa.errors import NuwaError
 
-CROSS = "arm-linux-gnueabihf-"
 SOURCE = Path(__file__).parent / "data" / "elf_fixture.c"
+ARCHES = {board.load(name).gnu for name in board.available()}
+DEFAULT = board.load("qemu-arm-virt").gnu
 
 
-@pytest.fixture(scope="module")
-def fixture_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    assert shutil.which(CROSS + "gcc"), "the armhf cross compiler is installed by deps.sh"
-    out = tmp_path_factory.mktemp("elf") / "libnuwafixture.so.1"
-    subprocess.run([CROSS + "gcc", "-shared", "-fPIC", "-O2", "-Wl,-z,relro", "-o", str(out),
+def build_fixture(arch: Arch, out: Path) -> Path:
+    gcc = arch.cross_prefix + "gcc"
+    assert shutil.which(gcc), f"{gcc} is installed by deps.sh ({arch.cross_gcc_package})"
+    subprocess.run([gcc, "-shared", "-fPIC", "-O2", "-Wl,-z,relro", "-o", str(out),
                     str(SOURCE)], check=True)
     return out
 
 
-def readelf_relocation_counts(path: Path) -> dict[str, int]:
-    text = subprocess.run([CROSS + "readelf", "-rW", str(path)], check=True,
+@pytest.fixture(scope="module", params=sorted(ARCHES, key=lambda a: a.debian),
+                ids=lambda a: a.debian)
+def arch_lib(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> tuple[Arch, Path]:
+    arch: Arch = request.param
+    return arch, build_fixture(arch, tmp_path_factory.mktemp("elf") / "libnuwafixture.so.1")
+
+
+@pytest.fixture(scope="module")
+def fixture_lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_fixture(DEFAULT, tmp_path_factory.mktemp("elf") / "libnuwafixture.so.1")
+
+
+def readelf_relocation_counts(arch: Arch, path: Path) -> dict[str, int]:
+    text = subprocess.run([arch.cross_prefix + "readelf", "-rW", str(path)], check=True,
                           capture_output=True, text=True).stdout
     counts: dict[str, int] = {}
-    for kind in re.findall(r"^\s*[0-9a-f]{8}\s+[0-9a-f]{8}\s+(R_ARM_\w+)", text, re.MULTILINE):
+    for kind in re.findall(r"^\s*[0-9a-f]{8,16}\s+[0-9a-f]{8,16}\s+(R_\w+)", text,
+                           re.MULTILINE):
         counts[kind] = counts.get(kind, 0) + 1
     return counts
 
 
-def test_relocation_counts_agree_with_readelf(fixture_lib: Path) -> None:
-    r = elf_report.analyze(fixture_lib)
-    assert r.relocations == readelf_relocation_counts(fixture_lib)
-    for kind in ("R_ARM_RELATIVE", "R_ARM_GLOB_DAT", "R_ARM_JUMP_SLOT", "R_ARM_ABS32"):
-        assert r.relocations.get(kind, 0) > 0, kind
+def test_relocation_counts_agree_with_readelf(arch_lib: tuple[Arch, Path]) -> None:
+    arch, lib = arch_lib
+    r = elf_report.analyze(lib)
+    assert r.relocations == readelf_relocation_counts(arch, lib)
+    kinds = elf_report.kind_counts(r.relocations)
+    for kind in elf_report.RELOC_KINDS:
+        assert kinds[kind] > 0, (kind, r.relocations)
+    assert sum(kinds.values()) == r.relocation_total
 
 
-def test_counts_agree_with_readelf_on_the_armhf_libc() -> None:
-    libc = Path("/usr/arm-linux-gnueabihf/lib/libc.so.6")  # libc6-armhf-cross, from deps.sh
+def test_counts_agree_with_readelf_on_the_cross_libc(arch_lib: tuple[Arch, Path]) -> None:
+    arch = arch_lib[0]
+    libc = Path(f"/usr/{arch.gnu_type}/lib/libc.so.6")  # the cross libc, from deps.sh
     r = elf_report.analyze(libc)
-    assert r.relocations == readelf_relocation_counts(libc)
+    assert r.relocations == readelf_relocation_counts(arch, libc)
     assert "<unknown>" not in r.relocations
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("R_ARM_RELATIVE", "RELATIVE"), ("R_AARCH64_RELATIVE", "RELATIVE"),
+    ("R_AARCH64_GLOB_DAT", "GLOB_DAT"), ("R_X86_64_JUMP_SLOT", "JUMP_SLOT"),
+    ("R_ARM_ABS32", "ABS"), ("R_AARCH64_ABS64", "ABS"), ("R_X86_64_64", "ABS"),
+    ("R_X86_64_PC32", None), ("R_ARM_TLS_DTPMOD32", None), ("R_AARCH64_TLS_TPREL", None),
+])
+def test_relocation_kinds_by_name(name: str, kind: str | None) -> None:
+    assert elf_report.reloc_kind(name) == kind
 
 
 def test_writable_areas(fixture_lib: Path) -> None:
@@ -67,13 +96,13 @@ def test_not_an_elf_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_find_libraries_skips_symlinks(tmp_path: Path, fixture_lib: Path) -> None:
-    libdir = tmp_path / "usr/lib/arm-linux-gnueabihf"
+    libdir = tmp_path / f"usr/lib/{DEFAULT.multiarch}"
     libdir.mkdir(parents=True)
     real = libdir / "libcrypto.so.3"
     shutil.copy(fixture_lib, real)
     (libdir / "libcrypto.so").symlink_to("libcrypto.so.3")
     (libdir / "libunrelated.so.1").write_bytes(b"")
-    assert elf_report.find_libraries(elf_report.library_dirs(tmp_path)) == [real]
+    assert elf_report.find_libraries(elf_report.library_dirs(tmp_path, DEFAULT.multiarch)) == [real]
 
 
 def test_compare_with_bench_report(fixture_lib: Path) -> None:

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from nuwa import board
 from nuwa.commands import elf_report as command
 from nuwa.errors import NuwaError
 
@@ -15,7 +16,7 @@ SOURCE = Path(__file__).parent / "data" / "elf_fixture.c"
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("elfcli") / "libnuwafixture.so.1"
-    subprocess.run(["arm-linux-gnueabihf-gcc", "-shared", "-fPIC", "-o", str(out), str(SOURCE)],
+    subprocess.run([board.load("qemu-arm-virt").gnu.cross_prefix + "gcc", "-shared", "-fPIC", "-o", str(out), str(SOURCE)],
                    check=True)
     return out
 
@@ -42,7 +43,7 @@ def test_json_with_bench(lib: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_root_search(lib: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    libdir = tmp_path / "usr/lib/arm-linux-gnueabihf"
+    libdir = tmp_path / "usr/lib" / board.load("qemu-arm-virt").gnu.multiarch
     libdir.mkdir(parents=True)
     shutil.copy(lib, libdir / "libsqlite3.so.0.8.6")
     assert command.run(parse("--root", str(tmp_path), "--json")) == 0

@@ -1,11 +1,11 @@
 """Subcommands of `nuwa`; each module has register(subparsers)."""
 import argparse
 
-from ..board import available
+from ..board import DEFAULT_BOARD, available
 
 
 def add_board_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--board", default="qemu-arm-virt",
+    p.add_argument("--board", default=DEFAULT_BOARD,
                    help=f"board folder under board/ (known: {', '.join(available())})")
 
 

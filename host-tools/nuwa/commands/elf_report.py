@@ -10,10 +10,9 @@ from typing import Any
 from nuwa import board as boards
 from nuwa import elf_report, paths
 from nuwa.bench.tables import fmt, markdown
+from nuwa.board import Board
 from nuwa.commands import add_board_arg
 from nuwa.errors import NuwaError
-
-MAIN_KINDS = ("R_ARM_RELATIVE", "R_ARM_GLOB_DAT", "R_ARM_JUMP_SLOT", "R_ARM_ABS32")
 
 
 def register(sub: Any) -> None:
@@ -35,14 +34,14 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def default_dirs(board: str) -> list[Path]:
-    """Where `nuwa image` leaves the board's libraries: the armhf sysroot (same packages and
+def default_dirs(b: Board) -> list[Path]:
+    """Where `nuwa image` leaves the board's libraries: its sysroot (same packages and
     versions as the image) and the runtime's cross build (the framework's own .so files)."""
-    b = boards.load(board)
     base = paths.board_out(b.name)
-    dirs = elf_report.library_dirs(base / "sysroot")
-    triplet = paths.top() / "runtime" / "build"
-    dirs += sorted(d for d in triplet.glob("*-linux-gnu*") if d.is_dir())
+    dirs = elf_report.library_dirs(base / "sysroot", b.gnu.multiarch)
+    cross = paths.top() / "runtime" / "build" / b.gnu.gnu_type
+    if cross.is_dir():
+        dirs.append(cross)
     if not dirs:
         raise NuwaError(f"no sysroot under {base} and no runtime cross build: run `nuwa image "
                         f"--board {b.name}` first, or give --root DIR or library files")
@@ -64,9 +63,8 @@ def load_bench(path: Path) -> dict[str, Any]:
 def library_rows(reports: list[elf_report.LibraryReport]) -> list[list[str]]:
     rows = []
     for r in reports:
-        other = r.relocation_total - sum(r.relocations.get(k, 0) for k in MAIN_KINDS)
-        rows.append([r.name, str(r.relocation_total),
-                     *(str(r.relocations.get(k, 0)) for k in MAIN_KINDS), str(other),
+        kinds = elf_report.kind_counts(r.relocations)
+        rows.append([r.name, str(r.relocation_total), *(str(n) for n in kinds.values()),
                      fmt(r.relro_kb, "", 1), fmt(r.got_kb, "", 1), fmt(r.data_kb, "", 1),
                      fmt(r.bss_kb, "", 1), fmt(r.relocated_kb), fmt(r.writable_pages * 4)])
     return rows
@@ -81,7 +79,9 @@ def comparison_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
 def run(args: argparse.Namespace) -> int:
     files = list(args.libraries)
     if not files:
-        dirs = elf_report.library_dirs(args.root) if args.root else default_dirs(args.board)
+        b = boards.load(args.board)
+        dirs = (elf_report.library_dirs(args.root, b.gnu.multiarch) if args.root
+                else default_dirs(b))
         files = elf_report.find_libraries(dirs)
         if not files:
             where = args.root or ", ".join(str(d) for d in dirs)
@@ -96,9 +96,9 @@ def run(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, indent=2)
         print()
         return 0
-    print(markdown(["library", "relocs", *(k.removeprefix("R_ARM_") for k in MAIN_KINDS),
-                    "other", "RELRO KiB", "GOT KiB", ".data KiB", ".bss KiB",
-                    "relocated KiB", "writable KiB"], library_rows(reports)))
+    print(markdown(["library", "relocs", *elf_report.RELOC_KINDS, "other", "RELRO KiB",
+                    "GOT KiB", ".data KiB", ".bss KiB", "relocated KiB", "writable KiB"],
+                   library_rows(reports)))
     print("\nrelocated KiB: pages that dynamic relocations write in every exec'd process "
           "(at least); writable KiB: pages the writable segments span (at most).")
     if comparison is not None:

@@ -128,14 +128,14 @@ class ImageBuilder:
         debs.make_root(root)
         for p in pkgs:
             debs.extract(apt.path(p), root, self.board.prune)
-        rootfs.busybox_links(root)
+        rootfs.busybox_links(root, self.board.gnu.qemu_user)
         overlay = paths.top() / "rootfs-overlay"
         if overlay.is_dir():
             rootfs.copy_tree(overlay, root)
         _, pub = sshkey.ensure_key()
         rootfs.add_generated(root, self.board, pub)
         has_runtime = self.with_runtime and runtime.build_runtime(
-            paths.top() / "runtime", sysroot, self.work / "runtime-staging",
+            paths.top() / "runtime", self.board.gnu, sysroot, self.work / "runtime-staging",
             paths.logs_dir() / f"runtime-build-{self.board.name}.log")
         if has_runtime:
             rootfs.copy_tree(self.work / "runtime-staging", root)
@@ -152,7 +152,8 @@ class ImageBuilder:
 
     def _build(self) -> Path:
         t0 = time.monotonic()
-        runtime.check_cross_compiler()
+        if self.with_runtime:
+            runtime.check_cross_compiler(self.board.gnu)
         apt = self._apt()
         kpkg = self._kernel_package(apt)
         pkgs = self._resolve(apt, self.board.packages)

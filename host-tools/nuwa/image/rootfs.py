@@ -14,15 +14,16 @@ from . import debs
 MOUNT_POINTS = ["proc", "sys", "dev", "tmp", "run", "var", "mnt", "root"]
 
 
-def busybox_links(root: Path) -> None:
-    """Applet symlinks for busybox where no package put a real program."""
+def busybox_links(root: Path, qemu_user: str) -> None:
+    """Applet symlinks for busybox where no package put a real program; the board's
+    busybox runs under `qemu_user` (the qemu-user emulator of its architecture)."""
     bb = root / "usr/bin/busybox"
     try:
-        p = subprocess.run(["qemu-arm", str(bb), "--list-full"], capture_output=True,
+        p = subprocess.run([qemu_user, str(bb), "--list-full"], capture_output=True,
                            text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
-        raise NuwaError(f"cannot list busybox applets with qemu-arm (install qemu-user): {e}"
-                        ) from e
+        raise NuwaError(f"cannot list busybox applets with {qemu_user} (install qemu-user): "
+                        f"{e}") from e
     for applet in sorted(p.stdout.split()):
         link = root / debs.usr_path(applet).lstrip("/")
         if link.exists() or link.is_symlink():

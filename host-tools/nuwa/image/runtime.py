@@ -6,29 +6,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..arch import Arch
 from ..errors import NuwaError
 
-CROSS_COMPILE = "arm-linux-gnueabihf-"
+
+def check_cross_compiler(arch: Arch) -> None:
+    """The board's cross compiler is on PATH, or an error naming the package to install."""
+    if shutil.which(arch.cross_prefix + "gcc") is None:
+        raise NuwaError(f"no cross compiler for {arch.debian}: {arch.cross_prefix}gcc is not on "
+                        f"PATH (install the Debian package {arch.cross_gcc_package}, "
+                        "or run `make deps` as root)")
 
 
-def check_cross_compiler(prefix: str = CROSS_COMPILE) -> None:
-    if shutil.which(prefix + "gcc") is None:
-        raise NuwaError(f"no cross compiler: {prefix}gcc is not on PATH "
-                        "(install gcc-arm-linux-gnueabihf, or run `make deps` as root)")
-
-
-def build_runtime(runtime: Path, sysroot: Path, staging: Path, log: Path) -> bool:
+def build_runtime(runtime: Path, arch: Arch, sysroot: Path, staging: Path, log: Path) -> bool:
     """Run the runtime's cross build + install into `staging`; False if there is none."""
     if not (runtime / "Makefile").is_file():
         print(f"nuwa: {runtime}/Makefile does not exist yet: image has no runtime",
               file=sys.stderr)
         return False
-    check_cross_compiler()
+    check_cross_compiler(arch)
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    cmd = ["make", "-C", str(runtime), f"CROSS_COMPILE={CROSS_COMPILE}",
-           f"SYSROOT={sysroot}", f"DESTDIR={staging}", "install"]
+    cmd = ["make", "-C", str(runtime), f"CROSS_COMPILE={arch.cross_prefix}",
+           f"MULTIARCH={arch.multiarch}", f"SYSROOT={sysroot}", f"DESTDIR={staging}", "install"]
     print("nuwa: building the runtime: " + " ".join(cmd), file=sys.stderr)
     with log.open("w") as f:
         p = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
