@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -156,6 +157,154 @@ static int set_bool(struct parser *p, int *dst, const char *v)
 	return 0;
 }
 
+/* A group by name or number: its gid in *DST. */
+static int set_group(struct parser *p, long *dst, const char *v)
+{
+	struct group *g;
+	char *end;
+	long n;
+	if (!*v)
+		return fail(p, "empty group");
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!errno && end != v && !*end) {
+		if (n < 0 || n > 2147483647L)
+			return fail(p, "group id '%s' out of range", v);
+		*dst = n;
+		return 0;
+	}
+	for (end = (char *)v; *end; end++)
+		if (!(isalnum((unsigned char)*end) || *end == '_' || *end == '-' || *end == '.'))
+			return fail(p, "'%s' is not a group name or number", v);
+	g = getgrnam(v);
+	if (!g)
+		return fail(p, "no such group '%s'", v);
+	*dst = (long)g->gr_gid;
+	return 0;
+}
+
+/* "LO-HI", 1 <= LO <= HI < 2^31-1, at least... any size. */
+static int set_uid_range(struct parser *p, long *lo, long *hi, const char *v)
+{
+	char *end, *dash = strchr(v, '-');
+	long a, b;
+	if (!dash)
+		return fail(p, "app_uids must be a range LO-HI (e.g. 10000-19999), not '%s'", v);
+	errno = 0;
+	a = strtol(v, &end, 10);
+	if (errno || end != dash || end == v)
+		return fail(p, "app_uids: '%s' is not a range LO-HI", v);
+	b = strtol(dash + 1, &end, 10);
+	if (errno || *end || end == dash + 1)
+		return fail(p, "app_uids: '%s' is not a range LO-HI", v);
+	if (a < 1 || b < a || b > 2147483646L)
+		return fail(p, "app_uids: %ld-%ld is not a range of non-root uids (1 <= LO <= HI)", a, b);
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
+/* "none", or items "connect:PORT[,PORT...]" / "bind:PORT[,PORT...]". */
+static int set_net(struct parser *p, struct nuwa_app_conf *a, const char *v)
+{
+	char *copy = strdup(v), *tok, *save = NULL;
+	int rc = 0, none = 0, items = 0;
+	if (!copy)
+		return fail(p, "out of memory");
+	free(a->net_connect);
+	free(a->net_bind);
+	a->net_connect = a->net_bind = NULL;
+	a->nnet_connect = a->nnet_bind = 0;
+	for (tok = strtok_r(copy, " \t", &save); tok && !rc; tok = strtok_r(NULL, " \t", &save)) {
+		char *colon = strchr(tok, ':'), *port, *psave = NULL;
+		unsigned short **list;
+		int *n;
+		items++;
+		if (!strcmp(tok, "none")) {
+			none = 1;
+			continue;
+		}
+		if (!colon) {
+			rc = fail(p, "net: '%s' is not 'none', 'connect:PORT,...' or 'bind:PORT,...'", tok);
+			break;
+		}
+		*colon = 0;
+		if (!strcmp(tok, "connect")) {
+			list = &a->net_connect;
+			n = &a->nnet_connect;
+		} else if (!strcmp(tok, "bind")) {
+			list = &a->net_bind;
+			n = &a->nnet_bind;
+		} else {
+			rc = fail(p, "net: unknown kind '%s' (want connect or bind)", tok);
+			break;
+		}
+		if (!colon[1]) {
+			rc = fail(p, "net: %s: no port", tok);
+			break;
+		}
+		for (port = strtok_r(colon + 1, ",", &psave); port; port = strtok_r(NULL, ",", &psave)) {
+			char *end;
+			long num;
+			unsigned short *nl;
+			errno = 0;
+			num = strtol(port, &end, 10);
+			if (errno || end == port || *end || num < 1 || num > 65535) {
+				rc = fail(p, "net: '%s' is not a port (1..65535)", port);
+				break;
+			}
+			nl = realloc(*list, (size_t)(*n + 1) * sizeof *nl);
+			if (!nl) {
+				rc = fail(p, "out of memory");
+				break;
+			}
+			*list = nl;
+			nl[(*n)++] = (unsigned short)num;
+		}
+	}
+	if (!rc && !items)
+		rc = fail(p, "net: empty value (want none, connect:PORT,... or bind:PORT,...)");
+	if (!rc && none && items > 1)
+		rc = fail(p, "net: 'none' cannot be combined with ports");
+	free(copy);
+	return rc;
+}
+
+/* Supplementary gids, numbers separated by blanks ("" or "none": none). */
+static int set_gid_list(struct parser *p, struct nuwa_app_conf *a, const char *v)
+{
+	char *copy = strdup(v), *tok, *save = NULL;
+	int rc = 0;
+	if (!copy)
+		return fail(p, "out of memory");
+	free(a->groups);
+	a->groups = NULL;
+	a->ngroups = 0;
+	for (tok = strtok_r(copy, " \t,", &save); tok && !rc; tok = strtok_r(NULL, " \t,", &save)) {
+		long g;
+		long *ng;
+		if (!strcmp(tok, "none"))
+			continue;
+		if (a->ngroups == 32) {
+			rc = fail(p, "groups: at most 32");
+			break;
+		}
+		if (set_group(p, &g, tok) < 0) {
+			rc = -1;
+			break;
+		}
+		ng = realloc(a->groups, (size_t)(a->ngroups + 1) * sizeof *ng);
+		if (!ng) {
+			rc = fail(p, "out of memory");
+			break;
+		}
+		a->groups = ng;
+		ng[a->ngroups++] = g;
+	}
+	free(copy);
+	return rc;
+}
+
 static int daemon_key(struct parser *p, const char *k, const char *v)
 {
 	struct nuwa_conf *c = p->c;
@@ -197,6 +346,14 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 		return set_int(p, &c->rate_limit, v, 1, 1000000);
 	if (!strcmp(k, "socket_group"))
 		return set_str(p, &c->socket_group, v, 0);
+	if (!strcmp(k, "control_group"))
+		return set_group(p, &c->control_gid, v);
+	if (!strcmp(k, "status_group")) {
+		c->status_any = !strcmp(v, "any");
+		return c->status_any ? 0 : set_group(p, &c->status_gid, v);
+	}
+	if (!strcmp(k, "app_uids"))
+		return set_uid_range(p, &c->app_uid_lo, &c->app_uid_hi, v);
 	if (!strcmp(k, "snapshot_dir"))
 		return set_str(p, &c->snapshot_dir, v, 1);
 	if (!strcmp(k, "snapshot_max_kb"))
@@ -269,6 +426,10 @@ static int app_key(struct parser *p, const char *k, const char *v)
 		return set_words(p, &a->nread, &a->read, v, 1);
 	if (!strcmp(k, "nofile"))
 		return set_long(p, &a->nofile, v, 16, 65536);
+	if (!strcmp(k, "groups"))
+		return set_gid_list(p, a, v);
+	if (!strcmp(k, "net"))
+		return set_net(p, a, v);
 	if (!strcmp(k, "mode")) {
 		if (!strcmp(v, "template"))
 			a->exec_mode = 0;
@@ -490,6 +651,7 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->snapshot_max_kb = 16 * 1024;
 	c->snapshot_quota_kb = 64 * 1024;
 	c->snapshot_timeout_ms = 10000;
+	c->control_gid = c->status_gid = -1;
 	c->path = abs_path(path);
 	if (!c->path) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -527,6 +689,9 @@ void nuwa_conf_free(struct nuwa_conf *c)
 		free(c->apps[i].where);
 		free_words(c->apps[i].argc, c->apps[i].argv);
 		free_words(c->apps[i].nread, c->apps[i].read);
+		free(c->apps[i].groups);
+		free(c->apps[i].net_connect);
+		free(c->apps[i].net_bind);
 	}
 	free(c->apps);
 	free(c->path);

@@ -21,6 +21,11 @@ struct nuwa_app_conf {
 	int nread;            /* extra readable paths of this app */
 	char **read;
 	long nofile;          /* RLIMIT_NOFILE (default 256) */
+	int ngroups;          /* supplementary groups (default: none) */
+	long *groups;
+	/* network (Landlock ABI >= 4): TCP ports the app may connect to / bind */
+	int nnet_connect, nnet_bind;
+	unsigned short *net_connect, *net_bind;
 };
 
 struct nuwa_conf {
@@ -40,6 +45,14 @@ struct nuwa_conf {
 	int max_clients;
 	int rate_limit;           /* control requests per second per client */
 	char *socket_group;       /* NULL: socket mode 0600 */
+	/* who may use the control socket (docs/security.md): uid 0 and nuwad's
+	 * own uid always; members of control_gid every command; members of
+	 * status_gid the read-only ones (status_any: every local user) */
+	long control_gid;         /* -1: none */
+	long status_gid;          /* -1: none */
+	int status_any;
+	/* uids for apps without one: [app_uid_lo, app_uid_hi]; lo 0: none */
+	long app_uid_lo, app_uid_hi;
 	/* snapshots and sandbox policy (docs/security.md) */
 	char *snapshot_dir;       /* NULL: STATE_DIR/snapshots */
 	long snapshot_max_kb;     /* per snapshot; also every app's RLIMIT_FSIZE */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app_runner.h"
+#include "app_uids.h"
 #include "nuwa.h"
 #include "nuwa_sandbox.h"
 #include "util.h"
@@ -90,6 +91,8 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 		snprintf(err, errlen, "%s: no [framework] library", config);
 		return -1;
 	}
+	if (app_uids_load(&r->conf, err, errlen) < 0)
+		return -1;
 	for (i = 0; i < r->conf.nskip_threads; i++)
 		nuwa_thread_skip_by_name(r->conf.skip_threads[i]);
 	for (i = 0; i < r->conf.npreload; i++) {
@@ -190,6 +193,12 @@ static int sandbox_app(const struct runner *r, const struct nuwa_app_conf *ac, c
 	sc.nofile = (unsigned long)ac->nofile;
 	sc.fsize = (unsigned long long)c->snapshot_max_kb * 1024;
 	sc.landlock = c->landlock_required ? NUWA_LANDLOCK_REQUIRED : NUWA_LANDLOCK_BEST_EFFORT;
+	sc.groups = ac->groups;
+	sc.ngroups = ac->ngroups;
+	sc.net_connect = ac->net_connect;
+	sc.nnet_connect = ac->nnet_connect;
+	sc.net_bind = ac->net_bind;
+	sc.nnet_bind = ac->nnet_bind;
 	rc = nuwa_sandbox_apply(&sc, &st, err, errlen);
 	free(paths);
 	return rc;

@@ -14,14 +14,17 @@
  *     /proc/self and the app library: the app can read what it needs and
  *     write, create, remove or execute nothing. A kernel without Landlock is
  *     handled by POLICY (see nuwa_sandbox_conf.landlock);
- *  3. every thread, in one signal round (credentials, no_new_privs and
- *     Landlock domains are per thread): supplementary groups dropped, gid
- *     then uid set (skipped with a log line when the process may not change
- *     them, e.g. native tests as a user), no_new_privs, the Landlock domain;
- *  4. a seccomp BPF filter (TSYNC: all threads) that answers EPERM to
- *     syscalls apps never need (ptrace, process_vm_*, kexec, mount, bpf,
- *     modules, namespaces, ...) and to kill()/tgkill()/rt_sigqueueinfo()
- *     aimed at any process but itself.
+ *  3. every thread, in one signal round (credentials, capabilities,
+ *     no_new_privs and Landlock domains are per thread): securebits locked,
+ *     the capability bounding and ambient sets emptied, supplementary groups
+ *     set, gid then uid set, the remaining capability sets cleared (all of
+ *     it skipped with a log line when the process is not root, e.g. native
+ *     tests as a user), no_new_privs, the Landlock domain. As root without
+ *     a uid the sandbox fails: no app runs as root;
+ *  4. a seccomp BPF allowlist (TSYNC: all threads): a system call outside
+ *     it kills the process; a few answer EPERM/ENOSYS; fcntl, ioctl,
+ *     prlimit64, setpriority, sched_set*, the kill family and clone have
+ *     their arguments checked (docs/security.md).
  *
  * Everything is irreversible for the process and inherited by its children.
  */
@@ -50,14 +53,25 @@ struct nuwa_sandbox_conf {
 	unsigned long nofile;          /* RLIMIT_NOFILE; 0: leave */
 	unsigned long long fsize;      /* RLIMIT_FSIZE in bytes; 0: leave */
 	enum nuwa_landlock_policy landlock;
+	const long *groups;            /* supplementary groups after the switch */
+	int ngroups;                   /* (at most NUWA_SANDBOX_MAX_GROUPS) */
+	/* TCP ports (Landlock ABI >= 4; with none, no TCP bind/connect) */
+	const unsigned short *net_connect;
+	int nnet_connect;
+	const unsigned short *net_bind;
+	int nnet_bind;
 };
+
+#define NUWA_SANDBOX_MAX_GROUPS 32
 
 /* What was applied; filled by nuwa_sandbox_apply(). */
 struct nuwa_sandbox_state {
-	int uid_set;                   /* uid/gid changed */
+	int uid_set;                   /* uid/gid changed, capabilities dropped */
 	int no_new_privs;
 	int landlock_abi;              /* 0: not applied */
 	int seccomp;
+	int landlock_net;              /* TCP bind/connect restricted */
+	int landlock_scoped;           /* signals, abstract UNIX sockets scoped */
 	char note[256];                /* why something was skipped, or "" */
 };
 

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
@@ -167,10 +169,25 @@ static int add_read_rule(int ruleset, const char *path, const char *app,
 #define SB_NR_SETRESGID __NR_setresgid
 #define SB_NR_SETGROUPS __NR_setgroups
 #endif
+#ifdef __NR_getgroups32
+#define SB_GID_T uint32_t
+#else
+#define SB_GID_T gid_t
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+/* Every securebit that keeps root special or capabilities alive, locked. */
+#define SB_SECUREBITS (SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED | \
+		       SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | \
+		       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
 #define SB_MAX_THREADS 256
 static volatile int sb_ruleset = -1;
 static volatile int sb_set_ids;
 static volatile long sb_uid = -1, sb_gid = -1;
+static SB_GID_T sb_groups[NUWA_SANDBOX_MAX_GROUPS];
+static volatile int sb_ngroups;
 static volatile pid_t sb_done[SB_MAX_THREADS];
 static volatile int sb_ndone;
 static volatile int sb_failed;
@@ -179,11 +196,33 @@ static volatile int sb_failed;
 static int confine_self(void)
 {
 	if (sb_set_ids) {
-		if (syscall(SB_NR_SETGROUPS, 0, NULL) < 0)
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct none[2];
+		int cap;
+		/* While still root (CAP_SETPCAP): lock the securebits, so that
+		 * uid 0 regains nothing through exec or setuid, and empty the
+		 * bounding and ambient sets. */
+		if (syscall(SYS_prctl, PR_SET_SECUREBITS, (long)SB_SECUREBITS, 0L, 0L, 0L) < 0)
+			return errno;
+		for (cap = 0; cap < 64; cap++)
+			if (syscall(SYS_prctl, PR_CAPBSET_DROP, (long)cap, 0L, 0L, 0L) < 0) {
+				if (errno == EINVAL)
+					break; /* past the kernel's last capability */
+				return errno;
+			}
+		if (syscall(SYS_prctl, PR_CAP_AMBIENT, (long)PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L) < 0 &&
+		    errno != EINVAL)
+			return errno;
+		if (syscall(SB_NR_SETGROUPS, (long)sb_ngroups, sb_groups) < 0)
 			return errno;
 		if (sb_gid >= 0 && syscall(SB_NR_SETRESGID, sb_gid, sb_gid, sb_gid) < 0)
 			return errno;
 		if (sb_uid >= 0 && syscall(SB_NR_SETRESUID, sb_uid, sb_uid, sb_uid) < 0)
+			return errno;
+		/* The uid change cleared the permitted and effective sets; this
+		 * clears the inheritable one too. */
+		memset(none, 0, sizeof none);
+		if (syscall(SYS_capset, &hdr, none) < 0)
 			return errno;
 	}
 	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
@@ -622,15 +661,25 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 		return -1;
 	sb_set_ids = 0;
 	sb_uid = c->uid;
-	sb_gid = c->gid;
+	sb_gid = c->gid >= 0 ? c->gid : c->uid; /* never root's group by default */
 	sb_ruleset = rs >= 0 ? rs : -1;
-	if (c->uid >= 0 || c->gid >= 0) {
+	if (c->ngroups < 0 || c->ngroups > NUWA_SANDBOX_MAX_GROUPS) {
+		fail(err, errlen, "more than %d supplementary groups", NUWA_SANDBOX_MAX_GROUPS);
+		goto out;
+	}
+	sb_ngroups = c->ngroups;
+	for (e = 0; e < c->ngroups; e++)
+		sb_groups[e] = (SB_GID_T)c->groups[e];
+	if (geteuid() != 0) {
 		/* Not permitted (native run as a user): log it and keep the ids;
 		 * Landlock and seccomp below still separate the app. */
-		if (geteuid() != 0)
-			note(&st, app, "not root: uid/gid %ld/%ld not applied", c->uid, c->gid);
-		else
-			sb_set_ids = 1;
+		note(&st, app, "not root: uid/gid %ld/%ld not applied", c->uid, (long)sb_gid);
+	} else if (c->uid <= 0) {
+		fail(err, errlen, "no uid for the app: refusing to run it as root "
+		     "(set uid, or [daemon] app_uids)");
+		goto out;
+	} else {
+		sb_set_ids = 1;
 	}
 	/* Every other thread first, then this one. */
 	if (confine_other_threads(err, errlen) < 0)

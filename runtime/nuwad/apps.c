@@ -65,6 +65,16 @@ struct app *nuwad_app_newer(struct nuwad *d, struct app *cur)
 	return best;
 }
 
+int nuwad_pid_is_app(struct nuwad *d, pid_t pid)
+{
+	struct app *a;
+	pid_t pgid = getpgid(pid);
+	for (a = d->apps; a; a = a->next)
+		if (a->pid > 0 && (a->pid == pid || a->pid == pgid))
+			return 1;
+	return 0;
+}
+
 uint32_t app_spec(const struct app *a, char *buf, size_t cap)
 {
 	size_t n = strlen(a->name) + 1;
@@ -287,6 +297,11 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 		control_reply_err(d, cid, "template launches are off in this nuwad "
 				  "([daemon] template = off in %s): launch %s --mode exec",
 				  d->conf.path, name);
+		return;
+	}
+	if (ac->sandbox && ac->uid < 0 && geteuid() == 0) {
+		control_reply_err(d, cid, "app %s has no uid (%s) and [daemon] app_uids is not set: "
+				  "refusing to run it as root", name, ac->where);
 		return;
 	}
 	{

@@ -35,8 +35,100 @@ struct client {
 	int64_t refill_us;
 	int64_t activity_us;  /* last byte in or request answered */
 	int64_t partial_us;   /* first byte of the current frame, 0 if none */
+	/* the peer (SO_PEERCRED at accept) and what it may do */
+	pid_t peer_pid;
+	uid_t peer_uid;
+	gid_t peer_gid;
+	enum peer_rights { PEER_NONE, PEER_STATUS, PEER_CONTROL } rights;
+	int denied_logged;
 	struct client *next;
 };
+
+/* Commands that change nothing; everything else needs PEER_CONTROL. */
+static const char *const read_only_commands[] = {
+	"ping", "apps", "list", "stats", "template-status", "logs", NULL
+};
+
+static int read_only(const char *cmd)
+{
+	int i;
+	for (i = 0; read_only_commands[i]; i++)
+		if (!strcmp(cmd, read_only_commands[i]))
+			return 1;
+	return 0;
+}
+
+/* GID is the peer's primary or one of its supplementary groups. */
+static int peer_in_group(int fd, gid_t primary, long gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof groups;
+	unsigned i;
+	if (gid < 0)
+		return 0;
+	if (primary == (gid_t)gid)
+		return 1;
+#ifdef SO_PEERGROUPS
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+		for (i = 0; i < len / sizeof groups[0]; i++)
+			if (groups[i] == (gid_t)gid)
+				return 1;
+	}
+#else
+	(void)groups;
+	(void)len;
+	(void)i;
+#endif
+	return 0;
+}
+
+/* Who is on the other end, and what it may do (docs/security.md). An app
+ * (or a child of one) gets nothing, whatever its ids. */
+static void classify_peer(struct nuwad *d, struct client *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	c->rights = PEER_NONE;
+	c->peer_pid = 0;
+	c->peer_uid = (uid_t)-1;
+	c->peer_gid = (gid_t)-1;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof cred)
+		return;
+	c->peer_pid = cred.pid;
+	c->peer_uid = cred.uid;
+	c->peer_gid = cred.gid;
+	if (cred.pid > 0 && nuwad_pid_is_app(d, cred.pid))
+		return;
+	if (cred.uid == 0 || cred.uid == geteuid() ||
+	    peer_in_group(c->fd, cred.gid, d->conf.control_gid))
+		c->rights = PEER_CONTROL;
+	else if (d->conf.status_any || peer_in_group(c->fd, cred.gid, d->conf.status_gid))
+		c->rights = PEER_STATUS;
+}
+
+/* One log line per refused connection, and not more than a few per
+ * 10 s overall: a hostile peer must not fill the log. */
+static void log_denied(struct client *c, const char *cmd)
+{
+	static int64_t window_us;
+	static unsigned in_window, suppressed;
+	int64_t now = nuwad_now_us();
+	if (c->denied_logged)
+		return;
+	c->denied_logged = 1;
+	if (now - window_us > 10 * 1000000LL) {
+		if (suppressed)
+			nuwad_log("control: %u more refused peers not logged", suppressed);
+		window_us = now;
+		in_window = suppressed = 0;
+	}
+	if (++in_window > 10) {
+		suppressed++;
+		return;
+	}
+	nuwad_log("control: permission denied for '%.32s' to pid %d uid %d gid %d", cmd,
+		  (int)c->peer_pid, (int)c->peer_uid, (int)c->peer_gid);
+}
 
 int control_listen(struct nuwad *d)
 {
@@ -150,6 +242,7 @@ void control_accept(struct nuwad *d)
 		c->fd = fd;
 		c->tokens = d->conf.rate_limit;
 		c->refill_us = c->activity_us = nuwad_now_us();
+		classify_peer(d, c);
 		c->next = d->clients;
 		d->clients = c;
 		d->nclients++;
@@ -304,6 +397,11 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 		return;                                                               \
 	}
 
+	if (c->rights != PEER_CONTROL && (c->rights == PEER_NONE || !read_only(cmd))) {
+		log_denied(c, cmd);
+		control_reply_err(d, cid, "permission denied");
+		return;
+	}
 	out_init(&o, text);
 	if (!strcmp(cmd, "ping")) {
 		ARGS(0, 0, "ping");

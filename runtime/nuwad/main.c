@@ -14,6 +14,7 @@
 
 #include "nuwad.h"
 #include "snapshots.h"
+#include "app_uids.h"
 #include "util.h"
 
 void nuwad_log(const char *fmt, ...)
@@ -222,6 +223,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nuwad: state dir %s: %s\n", d.state_dir, strerror(errno));
 		return 1;
 	}
+	if (app_uids_assign(&d.conf, d.state_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "nuwad: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < d.conf.napps; i++)
+		if (!d.conf.apps[i].sandbox)
+			nuwad_log("app %s (%s): sandbox = no: it runs unconfined, with nuwad's ids "
+				  "unless uid is set", d.conf.apps[i].name, d.conf.apps[i].where);
 	/* Apps orphaned by a dying template become our children. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
 		fprintf(stderr, "nuwad: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));

@@ -164,5 +164,7 @@ void apps_configured(struct nuwad *d, struct out *o);
 struct app *apps_spare(struct nuwad *d);
 void apps_shutdown(struct nuwad *d);
 const char *app_state_name(enum app_state s);
+/* PID is an app, the spare, or a process in an app's group. */
+int nuwad_pid_is_app(struct nuwad *d, pid_t pid);
 
 #endif

@@ -18,8 +18,24 @@
  *       garbage   answer DONE with text that is not a byte count
  *   unsolicited N         send N grant-range messages to nuwad, some with
  *                         an fd attached, some asking for a snapshot file
+ *       park      good snapshot, but first park a dup of the granted fd
+ *                 in flight (SCM_RIGHTS on a socketpair of its own), so
+ *                 no /proc scan finds it
  *   held                  fds this process holds that it did not open
  *                         before the snapshot (the kept grant, if any)
+ *   unpark                take the parked fd back and overwrite the snapshot
+ *                         through it: "ok" or the errno name
+ *   probe control SOCK CMD...  a control request on nuwad's socket SOCK:
+ *                         "answer=<status> <body>" or the errno name
+ *   probe setown PID      F_SETOWN PID + F_SETSIG SIGKILL + O_ASYNC on a pipe
+ *   probe fiosetown PID   ioctl(FIOSETOWN, PID) on a pipe
+ *   probe prlimit PID     prlimit64(PID, RLIMIT_CORE, {0, 0})
+ *   probe setpriority PID setpriority(PRIO_PROCESS, PID, 19)
+ *   probe sched PID       sched_setscheduler(PID, SCHED_OTHER)
+ *   probe forbidden       a system call outside the allowlist (msgget): the
+ *                         seccomp filter kills the app
+ *   fork-child            fork a child that sleeps; answers its pid
+ *   stderr TEXT           write TEXT and a newline to stderr; "ok"
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,16 +43,110 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "nuwa.h"
 #include "nuwa_app.h"
 #include "nuwa_snapshot.h"
 
-enum mode { NORMAL, KEEP_FD, OVERFLOW, SILENT, GARBAGE };
+enum mode { NORMAL, KEEP_FD, OVERFLOW, SILENT, GARBAGE, PARK };
 static enum mode mode;
 static int kept_fd = -1;
+static int park_sv[2] = { -1, -1 };
+
+/* Put a dup of FD in flight on our own socketpair and close the dup. */
+static int park(int fd)
+{
+	char c = 'p', cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &c, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof cbuf };
+	struct cmsghdr *cm;
+	int rc;
+	if (park_sv[0] < 0 && socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, park_sv) < 0)
+		return -1;
+	memset(cbuf, 0, sizeof cbuf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	rc = (int)sendmsg(park_sv[0], &m, 0);
+	return rc < 0 ? -1 : 0;
+}
+
+static int unpark(void)
+{
+	char c, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &c, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof cbuf };
+	struct cmsghdr *cm;
+	int fd = -1, rc;
+	if (park_sv[1] < 0 || recvmsg(park_sv[1], &m, MSG_DONTWAIT) < 0)
+		return -1;
+	cm = CMSG_FIRSTHDR(&m);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+		errno = ENOENT;
+		return -1;
+	}
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	/* Overwrite the start of the accepted snapshot, then grow it. */
+	rc = (int)pwrite(fd, "EVIL-EVIL-EVIL", 14, 0);
+	if (rc >= 0)
+		rc = (int)write(fd, "more evil\n", 10);
+	close(fd);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A control request on nuwad's socket, as nuwactl would send it. */
+static int control_request(const char *sock, const char *words, char *reply, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned char buf[4096 + 8], h[8];
+	size_t len = 0;
+	const char *w = words;
+	int fd, n;
+	while (*w && len < 4000) {
+		size_t l = strcspn(w, " ");
+		memcpy(buf + 8 + len, w, l);
+		len += l;
+		buf[8 + len++] = 0;
+		w += l;
+		w += strspn(w, " ");
+	}
+	buf[0] = (unsigned char)(len >> 24);
+	buf[1] = (unsigned char)(len >> 16);
+	buf[2] = (unsigned char)(len >> 8);
+	buf[3] = (unsigned char)len;
+	buf[4] = 0;
+	buf[5] = 1;
+	buf[6] = 0;
+	buf[7] = 1; /* text */
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    write(fd, buf, 8 + len) != (ssize_t)(8 + len) || read(fd, h, 8) != 8) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return -1;
+	}
+	len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+	n = (int)read(fd, buf, len < sizeof buf - 1 ? len : sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	snprintf(reply, cap, "answer=%d %s", h[5], (char *)buf);
+	return 0;
+}
 
 static const char *ename(int e)
 {
@@ -93,6 +203,13 @@ static int hostile_server(struct nuwa_app *app, uint32_t id, const char *payload
 
 	switch (mode) {
 	case NORMAL:
+		nuwa_snapshot_set_server(NULL);
+		nuwa_snapshot_serve(app, id, payload, fd);
+		nuwa_snapshot_set_server(hostile_server);
+		return 0;
+	case PARK:
+		if (park(fd) < 0)
+			return -1;
 		nuwa_snapshot_set_server(NULL);
 		nuwa_snapshot_serve(app, id, payload, fd);
 		nuwa_snapshot_set_server(hostile_server);
@@ -172,16 +289,92 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 		return result(reply, cap, kill((pid_t)atoi(req + 11), SIGTERM));
 	if (!strncmp(req, "probe ptrace ", 13))
 		return result(reply, cap, (int)ptrace(PTRACE_ATTACH, (pid_t)atoi(req + 13), NULL, NULL));
+	if (!strncmp(req, "probe control ", 14)) {
+		char sock[108];
+		int off = 0;
+		if (sscanf(req + 14, "%107s %n", sock, &off) != 1 || !off)
+			return -1;
+		if (control_request(sock, req + 14 + off, reply, cap) == 0)
+			return (int)strlen(reply);
+		return result(reply, cap, -1);
+	}
+	if (!strncmp(req, "probe setown ", 13)) {
+		int p[2], rc;
+		if (pipe(p) < 0)
+			return result(reply, cap, -1);
+		rc = fcntl(p[0], F_SETOWN, atoi(req + 13));
+		if (rc == 0)
+			rc = fcntl(p[0], F_SETSIG, SIGKILL);
+		if (rc == 0)
+			rc = fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK);
+		if (rc == 0 && write(p[1], "x", 1) != 1)
+			rc = -1;
+		result(reply, cap, rc);
+		close(p[0]);
+		close(p[1]);
+		return (int)strlen(reply);
+	}
+	if (!strncmp(req, "probe fiosetown ", 16)) {
+		int p[2], rc, pid = atoi(req + 16);
+		if (pipe(p) < 0)
+			return result(reply, cap, -1);
+		rc = ioctl(p[0], FIOSETOWN, &pid);
+		result(reply, cap, rc);
+		close(p[0]);
+		close(p[1]);
+		return (int)strlen(reply);
+	}
+	if (!strncmp(req, "probe prlimit ", 14)) {
+		struct rlimit r = { 0, 0 };
+		return result(reply, cap, prlimit((pid_t)atoi(req + 14), RLIMIT_CORE, &r, NULL));
+	}
+	if (!strncmp(req, "probe setpriority ", 18))
+		return result(reply, cap, setpriority(PRIO_PROCESS, (id_t)atoi(req + 18), 19));
+	if (!strncmp(req, "probe sched ", 12)) {
+		struct sched_param sp = { 0 };
+		return result(reply, cap, sched_setscheduler((pid_t)atoi(req + 12), SCHED_OTHER, &sp));
+	}
+	if (!strcmp(req, "probe forbidden")) {
+#ifdef SYS_msgget
+		long rc = syscall(SYS_msgget, 0L, 0L);
+#else
+		long rc = syscall(SYS_ipc, 13L, 0L, 0L);
+#endif
+		return result(reply, cap, (int)rc);
+	}
+	if (!strcmp(req, "fork-child")) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			for (;;)
+				pause();
+		}
+		if (pid < 0)
+			return result(reply, cap, -1);
+		return snprintf(reply, cap, "%d", (int)pid);
+	}
+	if (!strncmp(req, "stderr ", 7)) {
+		dprintf(2, "%s\n", req + 7);
+		return snprintf(reply, cap, "ok");
+	}
+	if (!strcmp(req, "unpark"))
+		return result(reply, cap, unpark());
 	if (!strcmp(req, "probe exec")) {
 		execl("/bin/sh", "sh", "-c", "true", (char *)NULL);
 		return result(reply, cap, -1);
 	}
 	if (!strcmp(req, "status")) {
-		char nnp[16], sec[16], uid[64];
+		char nnp[16], sec[16], uid[64], eff[32], prm[32], bnd[32], inh[32], amb[32];
 		status_field("NoNewPrivs:", nnp, sizeof nnp);
 		status_field("Seccomp:", sec, sizeof sec);
 		status_field("Uid:", uid, sizeof uid);
-		return snprintf(reply, cap, "uid=%s nnp=%s seccomp=%s pid=%d", uid, nnp, sec, (int)getpid());
+		status_field("CapEff:", eff, sizeof eff);
+		status_field("CapPrm:", prm, sizeof prm);
+		status_field("CapBnd:", bnd, sizeof bnd);
+		status_field("CapInh:", inh, sizeof inh);
+		status_field("CapAmb:", amb, sizeof amb);
+		return snprintf(reply, cap, "uid=%s nnp=%s seccomp=%s pid=%d capeff=%s capprm=%s "
+				"capbnd=%s capinh=%s capamb=%s", uid, nnp, sec, (int)getpid(), eff, prm,
+				bnd, inh, amb);
 	}
 	if (sscanf(req, "grant %63s", a) == 1) {
 		if (!strcmp(a, "normal"))
@@ -194,6 +387,8 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 			mode = SILENT;
 		else if (!strcmp(a, "garbage"))
 			mode = GARBAGE;
+		else if (!strcmp(a, "park"))
+			mode = PARK;
 		else
 			return -1;
 		return snprintf(reply, cap, "mode %s", a);

@@ -3,7 +3,7 @@
  * "probe=RESULT" line each (RESULT is "ok" or the errno name). Used by
  * tests/runtime/test_sandbox_native.py, natively and under ASan.
  *
- *   nuwa-sandbox-probe [--uid N] [--gid N] [--read PATH]... [--nofile N]
+ *   nuwa-sandbox-probe [--uid N] [--gid N] [--group N]... [--read PATH]... [--nofile N]
  *       [--fsize BYTES --fsize-file PATH] [--victim PID] [--tmp DIR]
  *       [--readable FILE] [--unreadable FILE] [--writable FILE] [--required]
  *       [--threads N]   (N extra threads blocked in pause(), like workers)
@@ -116,6 +116,7 @@ static void status_line(const char *key)
 
 int main(int argc, char **argv)
 {
+	long groups[8];
 	const char *reads[16], *tmp = "/tmp", *readable = NULL, *unreadable = NULL;
 	const char *writable = NULL, *fsize_file = NULL;
 	struct nuwa_sandbox_conf c;
@@ -151,6 +152,8 @@ int main(int argc, char **argv)
 			c.uid = atol(v);
 		else if (!strcmp(a, "--gid"))
 			c.gid = atol(v);
+		else if (!strcmp(a, "--group") && c.ngroups < 8)
+			groups[c.ngroups++] = atol(v);
 		else if (!strcmp(a, "--read") && nread < 16)
 			reads[nread++] = v;
 		else if (!strcmp(a, "--nofile"))
@@ -176,6 +179,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	c.groups = groups;
 	c.read_paths = reads;
 	c.nread_paths = nread;
 	/* What a granted fd looks like: opened before the sandbox. */
@@ -206,6 +210,13 @@ int main(int argc, char **argv)
 	status_line("NoNewPrivs");
 	status_line("Seccomp");
 	status_line("Uid");
+	status_line("Gid");
+	status_line("Groups");
+	status_line("CapInh");
+	status_line("CapPrm");
+	status_line("CapEff");
+	status_line("CapBnd");
+	status_line("CapAmb");
 
 	snprintf(path, sizeof path, "%s/probe-main-%d", tmp, (int)getpid());
 	report("create_tmp", try_open(path, O_WRONLY | O_CREAT | O_EXCL));

@@ -65,13 +65,17 @@ def wait_for(pred: Callable[[], object], timeout: float, what: str) -> object:
 
 
 def write_config(path: Path, build: Path, *, daemon: str = "", framework_args: str = "waiters",
-                 framework_extra: str = "", apps: str = "") -> Path:
-    """A config naming BUILD's binaries, the minimal framework and the echo test apps."""
+                 framework_extra: str = "", apps: str = "",
+                 app_uids: str = "61000-61999") -> Path:
+    """A config naming BUILD's binaries, the minimal framework and the echo test
+    apps (which name no uid: they get one of APP_UIDS; "" leaves the key out)."""
+    uids = f"app_uids = {app_uids}" if app_uids else ""
     path.write_text(f"""\
 [daemon]
 template = {build}/nuwa-template
 exec_host = {build}/nuwa-exec-host
 spare_delay_ms = 50
+{uids}
 {daemon}
 
 [framework]

@@ -59,6 +59,8 @@ def run_probe(probe: Path, tmp_path: Path, *extra: str) -> dict[str, str]:
     (tmp_path / "outside").write_text("o\n")
     for p in (tmp_path, ro, ro / "readable", tmp_path / "writable", tmp_path / "outside"):
         p.chmod(0o777 if p.is_dir() else 0o666)
+    if os.geteuid() == 0 and "--uid" not in extra:
+        extra = ("--uid", "65534", "--gid", "65534", *extra)  # no app runs as root
     cmd = [str(probe), "--read", str(ro), "--tmp", str(tmp_path),
            "--readable", str(ro / "readable"), "--unreadable", str(tmp_path / "outside"),
            "--writable", str(tmp_path / "writable"), *extra]
@@ -117,7 +119,8 @@ def test_missing_read_path_is_skipped_not_fatal(probe: Path, tmp_path: Path) -> 
 
 
 def test_thread_that_cannot_be_confined_fails_the_sandbox(probe: Path, tmp_path: Path) -> None:
-    res = subprocess.run([str(probe), "--blocker", "--threads", "2"], check=False,
+    ids = ["--uid", "65534", "--gid", "65534"] if os.geteuid() == 0 else []
+    res = subprocess.run([str(probe), "--blocker", "--threads", "2", *ids], check=False,
                          capture_output=True, text=True, timeout=60, env=probe_env())
     if "landlock_abi=0" in res.stdout:
         pytest.skip("kernel without Landlock")
@@ -131,3 +134,29 @@ def test_sandbox_is_cheap_enough_to_run_per_launch(probe: Path, tmp_path: Path) 
     t0 = time.monotonic()
     run_probe(probe, tmp_path)
     assert time.monotonic() - t0 < 30
+
+
+def _probe_raw(probe: Path, *args: str) -> tuple[int, dict[str, str]]:
+    res = subprocess.run([str(probe), *args], check=False, capture_output=True, text=True,
+                         timeout=60, env=probe_env())
+    return res.returncode, dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the identity switch needs root (CI runs as root)")
+def test_root_without_a_uid_is_refused(probe: Path) -> None:
+    """No app runs as root: a sandbox without a uid fails instead of
+    silently keeping uid 0 and every capability."""
+    rc, r = _probe_raw(probe, "--threads", "1")
+    assert rc == 3 and r["sandbox"] == "failed", r
+    assert "refusing to run it as root" in r["sandbox_error"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the identity switch needs root (CI runs as root)")
+def test_identity_drops_every_capability_and_sets_groups(probe: Path) -> None:
+    rc, r = _probe_raw(probe, "--uid", "65534", "--gid", "65533", "--group", "65532",
+                       "--threads", "3")
+    assert rc == 0 and r["sandbox"] == "ok", r
+    assert r["status_Uid"] == "65534" and r["status_Gid"] == "65533", r
+    assert r["status_Groups"] == "65532", r
+    for key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(r[f"status_{key}"], 16) == 0, (key, r)

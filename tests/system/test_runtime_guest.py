@@ -23,7 +23,7 @@ if not (Path(__file__).parent / "conftest.py").exists():
 DIR = "/tmp/nuwa-runtime-test"
 SOCK = f"{DIR}/nuwad.sock"
 # One line with printf escapes: the console driver sends commands line by line.
-CONF = ("[daemon]\\nspare_delay_ms = 100\\nready_timeout_ms = 60000\\n"
+CONF = ("[daemon]\\nspare_delay_ms = 100\\nready_timeout_ms = 60000\\napp_uids = 20100-20199\\n"
         "[framework]\\nlibrary = /usr/lib/nuwa/libnuwa-minifw.so\\nargs = waiters\\n"
         "[app echo]\\nlibrary = /usr/lib/nuwa/app-echo.so\\n")
 

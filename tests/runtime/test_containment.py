@@ -1,0 +1,183 @@
+"""Containment (docs/security.md "Attacks and what stops them"), natively with
+a real nuwad on both builds: the hostile test app plays each attack of the
+threat table and must fail; nuwad stays up and every other app untouched."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from nuwad_harness import LEAK_CHECK_ENV, Nuwad, proc_state, wait_for, write_config
+
+ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not ROOT, reason="ids, groups and capabilities change only as root "
+                                "(CI runs the tests as root)")
+MAGIC = b"NUWA-SNAPSHOT 1\n"
+
+
+def hostile(build: Path, extra: str = "") -> str:
+    return f"""
+[app hostile]
+library = {build}/app-hostile.so
+{extra}
+[app hostile-exec]
+library = {build}/app-hostile.so
+mode = exec
+{extra}
+"""
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A work dir other uids can search (pytest's is 0700 under root): the
+    control socket must be reachable, so that nuwad's own check is tested."""
+    path = Path(tempfile.mkdtemp(prefix="nuwa-contain-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def start(build: Path, open_dir: Path) -> Iterator[Callable[..., Nuwad]]:
+    started: list[Nuwad] = []
+
+    def go(**parts: str) -> Nuwad:
+        work = open_dir / f"n{len(started)}"
+        work.mkdir()
+        work.chmod(0o755)
+        conf = write_config(work / "nuwad.conf", build, **parts)
+        d = Nuwad(build, work, conf, LEAK_CHECK_ENV)
+        started.append(d)
+        d.wait_ready()
+        return d
+
+    yield go
+    for d in started:
+        d.stop()
+
+
+def call(d: Nuwad, pid: int, request: str) -> str:
+    return str(d.call("call", str(pid), request)["reply"])
+
+
+def launch(d: Nuwad, app: str) -> int:
+    return int(d.call("launch", app)["pid"])  # type: ignore[arg-type]
+
+
+# ---- identity -------------------------------------------------------------
+
+@needs_root
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_app_without_uid_runs_with_a_uid_of_the_range_and_no_capabilities(
+        start: Callable[..., Nuwad], build: Path, app: str) -> None:
+    d = start(apps=hostile(build))
+    pid = launch(d, app)
+    status = dict(kv.split("=", 1) for kv in call(d, pid, "status").split())
+    assert 61000 <= int(status["uid"]) <= 61999, status
+    for cap in ("capeff", "capprm", "capbnd", "capinh", "capamb"):
+        assert int(status[cap], 16) == 0, (cap, status)
+    record = (d.state / "app-uids").read_text()
+    assert f"{app} {status['uid']}\n" in record, record
+
+
+@needs_root
+def test_assigned_uid_is_stable_across_restarts(start: Callable[..., Nuwad], build: Path,
+                                                open_dir: Path) -> None:
+    d = start(apps=hostile(build))
+    uid = call(d, launch(d, "hostile"), "status").split()[0]
+    d.stop()
+    conf = write_config(open_dir / "again.conf", build, apps=hostile(build))
+    again = Nuwad(build, d.sock.parent, conf, LEAK_CHECK_ENV)
+    try:
+        again.wait_ready()
+        assert call(again, launch(again, "hostile"), "status").split()[0] == uid
+    finally:
+        again.stop()
+
+
+@needs_root
+def test_app_without_uid_and_no_range_is_refused(start: Callable[..., Nuwad], build: Path) -> None:
+    d = start(apps=hostile(build), app_uids="")
+    for app in ("hostile", "hostile-exec", "echo"):
+        res = d.ctl("launch", app, check=False)
+        assert res.returncode != 0 and "refusing to run it as root" in res.stderr, res.stderr
+    assert d.call("list") == []
+    assert d.call("ping")["pong"] is True
+
+
+@pytest.mark.parametrize("bad", ["app_uids = 10000", "app_uids = 0-100", "app_uids = 20-10",
+                                 "app_uids = a-b", "control_group = no such group!",
+                                 "control_group = nosuchgroupxyz", "status_group = "])
+def test_bad_identity_keys_are_a_file_line_error(build: Path, tmp_path: Path, bad: str) -> None:
+    conf = write_config(tmp_path / "bad.conf", build, daemon=bad)
+    res = subprocess.run([str(build / "nuwad"), "--config", str(conf), "--socket",
+                          str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
+                         check=False, capture_output=True, text=True, timeout=30,
+                         env={**os.environ, **LEAK_CHECK_ENV})
+    assert res.returncode != 0
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and f"{conf}:" in lines[0], res.stderr
+
+
+@pytest.mark.parametrize("bad", ["net = connect", "net = connect:", "net = connect:0",
+                                 "net = connect:70000", "net = listen:80", "net = none connect:443",
+                                 "net = connect:443,x", "groups = nosuchgroupxyz"])
+def test_bad_app_net_and_groups_are_a_file_line_error(build: Path, tmp_path: Path, bad: str) -> None:
+    conf = write_config(tmp_path / "bad.conf", build, apps=f"[app x]\nlibrary = /x.so\n{bad}\n")
+    res = subprocess.run([str(build / "nuwad"), "--config", str(conf), "--socket",
+                          str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
+                         check=False, capture_output=True, text=True, timeout=30,
+                         env={**os.environ, **LEAK_CHECK_ENV})
+    assert res.returncode != 0
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and f"{conf}:" in lines[0], res.stderr
+    assert "net" in lines[0] or "group" in lines[0], res.stderr
+
+
+# ---- the control socket ---------------------------------------------------
+
+@needs_root
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_app_on_the_control_socket_is_refused_and_logged(start: Callable[..., Nuwad], build: Path,
+                                                        app: str) -> None:
+    """Even in the socket's group and in control_group, an app is refused:
+    nuwad knows its pid (and its group's)."""
+    d = start(daemon="socket_group = nogroup\ncontrol_group = nogroup",
+              apps=hostile(build, "groups = 65534"))
+    victim = launch(d, "echo")
+    pid = launch(d, app)
+    for req in ("launch echo", f"kill {victim}", "list", "ping"):
+        reply = call(d, pid, f"probe control {d.sock} {req}")
+        assert reply == "answer=1 permission denied", (req, reply)
+    wait_for(lambda: f"pid {pid} uid" in d.log.read_text(), 10, "the refusal in nuwad's log")
+    assert d.log.read_text().count(f"permission denied for 'launch' to pid {pid}") == 1
+    assert proc_state(victim) not in ("gone", "Z")
+    assert d.call("ping")["pong"] is True
+    assert sorted(a["app"] for a in d.call("list")) == sorted(["echo", app])  # type: ignore[union-attr]
+
+
+@needs_root
+def test_peer_credentials_decide_what_a_user_may_do(start: Callable[..., Nuwad], build: Path) -> None:
+    d = start(daemon="socket_group = nogroup\nstatus_group = nogroup")
+    ctl = [str(build / "nuwactl"), "--socket", str(d.sock)]
+
+    def as_user(groups: list[int], *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*ctl, *args], check=False, capture_output=True, text=True, timeout=30,
+                              user=65533, group=65533, extra_groups=groups,
+                              env={**os.environ, **LEAK_CHECK_ENV})
+
+    assert as_user([65534], "list").returncode == 0
+    assert as_user([65534], "ping").returncode == 0
+    res = as_user([65534], "launch", "echo")
+    assert res.returncode != 0 and "permission denied" in res.stderr, res.stderr
+    assert d.call("list") == []
+    # Outside status_group: not even read-only commands.
+    res = as_user([], "ping")
+    assert res.returncode != 0 and ("permission denied" in res.stderr or "ermission" in res.stderr)
+    assert "uid 65533" in d.log.read_text()
+    assert d.call("ping")["pong"] is True
