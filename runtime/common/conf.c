@@ -373,6 +373,19 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 			return fail(p, "landlock must be 'required' or 'best-effort', not '%s'", v);
 		return 0;
 	}
+	if (!strcmp(k, "fallback")) {
+		if (!strcmp(v, "exec"))
+			c->fallback_exec = 1;
+		else if (!strcmp(v, "wait"))
+			c->fallback_exec = 0;
+		else
+			return fail(p, "fallback must be 'exec' or 'wait', not '%s'", v);
+		return 0;
+	}
+	if (!strcmp(k, "core_dir"))
+		return set_str(p, &c->core_dir, v, 1);
+	if (!strcmp(k, "crash_records"))
+		return set_int(p, &c->crash_records_max, v, 1, 10000);
 	if (!strcmp(k, "include")) {
 		char **ni = realloc(p->includes, (size_t)(p->nincludes + 1) * sizeof *ni);
 		if (!ni)
@@ -387,6 +400,32 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 	return fail(p, "unknown key '%s' in [daemon]", k);
 }
 
+/* fd_allow: fd numbers or absolute paths; one that names nothing (neither,
+ * or a path that does not exist) is an error here, not at freeze. */
+static int set_fd_allow(struct parser *p, const char *v)
+{
+	struct nuwa_conf *c = p->c;
+	int i;
+	struct stat st;
+	if (set_words(p, &c->nfd_allow, &c->fd_allow, v, 0) < 0)
+		return -1;
+	for (i = 0; i < c->nfd_allow; i++) {
+		const char *e = c->fd_allow[i];
+		char *end;
+		long n;
+		errno = 0;
+		n = strtol(e, &end, 10);
+		if (*end == 0 && errno == 0 && n >= 3 && n < 1048576)
+			continue;
+		if (e[0] == '/' && stat(e, &st) == 0)
+			continue;
+		if (e[0] == '/')
+			return fail(p, "fd_allow entry '%s' names nothing: %s", e, strerror(errno));
+		return fail(p, "fd_allow entry '%s' names nothing (want an fd number above 2 or an absolute path)", e);
+	}
+	return 0;
+}
+
 static int framework_key(struct parser *p, const char *k, const char *v)
 {
 	struct nuwa_conf *c = p->c;
@@ -399,7 +438,20 @@ static int framework_key(struct parser *p, const char *k, const char *v)
 	if (!strcmp(k, "args"))
 		return set_words(p, &c->fw_argc, &c->fw_argv, v, 0);
 	if (!strcmp(k, "skip_threads"))
-		return set_words(p, &c->nskip_threads, &c->skip_threads, v, 0);
+		return fail(p, "skip_threads was removed: a library thread is stopped and restarted "
+			    "by hooks it registers (nuwa_thread_register, docs/runtime.md)");
+	if (!strcmp(k, "fd_allow"))
+		return set_fd_allow(p, v);
+	if (!strcmp(k, "fd_readonly_prefixes")) {
+		int i;
+		if (set_words(p, &c->nfd_ro_prefixes, &c->fd_ro_prefixes, v, 0) < 0)
+			return -1;
+		for (i = 0; i < c->nfd_ro_prefixes; i++)
+			if (c->fd_ro_prefixes[i][0] != '/')
+				return fail(p, "fd_readonly_prefixes: '%s' is not an absolute path",
+					    c->fd_ro_prefixes[i]);
+		return 0;
+	}
 	if (!strcmp(k, "sandbox_read"))
 		return set_words(p, &c->nsandbox_read, &c->sandbox_read, v, 1);
 	return fail(p, "unknown key '%s' in [framework]", k);
@@ -652,6 +704,8 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->snapshot_quota_kb = 64 * 1024;
 	c->snapshot_timeout_ms = 10000;
 	c->control_gid = c->status_gid = -1;
+	c->fallback_exec = 1;
+	c->crash_records_max = 32;
 	c->path = abs_path(path);
 	if (!c->path) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -682,7 +736,9 @@ void nuwa_conf_free(struct nuwa_conf *c)
 	free(c->fw_library);
 	free(c->fw_init);
 	free_words(c->fw_argc, c->fw_argv);
-	free_words(c->nskip_threads, c->skip_threads);
+	free_words(c->nfd_allow, c->fd_allow);
+	free_words(c->nfd_ro_prefixes, c->fd_ro_prefixes);
+	free(c->core_dir);
 	for (i = 0; i < c->napps; i++) {
 		free(c->apps[i].library);
 		free(c->apps[i].entry);

@@ -60,6 +60,9 @@ struct nuwa_conf {
 	int snapshot_timeout_ms;
 	int snapshot_tmpfs;       /* mount a tmpfs of the quota's size on the dir */
 	int landlock_required;    /* 0: apps run without Landlock on kernels lacking it */
+	int fallback_exec;        /* 1 (default): launches run in exec mode while the template is not ready */
+	char *core_dir;           /* NULL: no core dumps of crashing apps */
+	int crash_records_max;    /* crash records kept in the state dir */
 	/* [framework] */
 	int npreload;
 	char **preload;
@@ -67,8 +70,10 @@ struct nuwa_conf {
 	char *fw_init;
 	int fw_argc;
 	char **fw_argv;
-	int nskip_threads;
-	char **skip_threads;
+	int nfd_allow;            /* fd inventory: fd numbers or paths shared as is */
+	char **fd_allow;
+	int nfd_ro_prefixes;      /* read-only files reopened per child; 0: defaults */
+	char **fd_ro_prefixes;
 	int nsandbox_read;        /* paths every sandboxed app may read */
 	char **sandbox_read;
 	/* [app NAME] */

@@ -93,8 +93,17 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 	}
 	if (app_uids_load(&r->conf, err, errlen) < 0)
 		return -1;
-	for (i = 0; i < r->conf.nskip_threads; i++)
-		nuwa_thread_skip_by_name(r->conf.skip_threads[i]);
+	for (i = 0; i < r->conf.nfd_allow; i++)
+		if (nuwa_fd_allow(r->conf.fd_allow[i]) < 0) {
+			snprintf(err, errlen, "fd_allow %s: %s", r->conf.fd_allow[i], strerror(errno));
+			return -1;
+		}
+	for (i = 0; i < r->conf.nfd_ro_prefixes; i++)
+		if (nuwa_fd_readonly_prefix(r->conf.fd_ro_prefixes[i]) < 0) {
+			snprintf(err, errlen, "fd_readonly_prefixes %s: %s", r->conf.fd_ro_prefixes[i],
+				 strerror(errno));
+			return -1;
+		}
 	for (i = 0; i < r->conf.npreload; i++) {
 		/* PATH or PATH:SYMBOL, SYMBOL being an int (void) init entry. */
 		char *path = r->conf.preload[i], *colon = strrchr(path, ':');

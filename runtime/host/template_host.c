@@ -60,9 +60,11 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 	char *words[NUWA_MSG_MAX_PAYLOAD / 2 + 1];
 	int n;
 	if (len == 0) {
-		/* A spare: wait for nuwad to say which app to become. */
+		/* A spare: wait for nuwad to say which app to become. What the
+		 * rebuild freed goes back to the kernel before the wait. */
 		struct nuwa_msg_hdr h;
 		int rc;
+		nuwa_trim_heap();
 		do
 			rc = nuwa_msg_recv(app_ch, &h, buf, NUWA_MSG_MAX_PAYLOAD, NULL);
 		while (rc > 0 && h.type != NUWA_APP_MSG_SPECIALISE);
@@ -73,6 +75,13 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 			nuwa_logf("nuwa-spare", "specialise ack: %s", strerror(errno));
 		spec = buf;
 		len = h.len;
+	}
+	if (nuwa_child_error()) {
+		/* A library's thread could not be restarted: this child is not
+		 * fit to be an app; the template itself is fine. */
+		const char *why = nuwa_child_error();
+		nuwa_msg_send(app_ch, NUWA_APP_MSG_ERROR, 0, why, (uint32_t)strlen(why), -1);
+		_exit(1);
 	}
 	n = split_spec(spec, len, words, (int)(sizeof words / sizeof words[0]));
 	exit(runner_run_app(r, words[0], n - 1, words + 1, app_ch));
@@ -169,8 +178,8 @@ int main(int argc, char **argv)
 		send_text(ch, NUWA_T_FAILED, 0, err);
 		return 1;
 	}
-	snprintf(ready, sizeof ready, "init_ms=%.3f freeze_ms=%.3f", r.init_ms,
-		 (double)(nuwa_mono_us() - t0) / 1000.0);
+	snprintf(ready, sizeof ready, "init_ms=%.3f freeze_ms=%.3f trimmed_kb=%ld", r.init_ms,
+		 (double)(nuwa_mono_us() - t0) / 1000.0, nuwa_freeze_trimmed_bytes() / 1024);
 	send_text(ch, NUWA_T_READY, 0, ready);
 
 	for (;;) {

@@ -7,19 +7,26 @@
  *  - Threads. Every thread of the process is known: pthread_create() is
  *    interposed (libnuwa.so must come before libc in the lookup order, which
  *    linking the host executable with -lnuwa gives), so threads started by
- *    third-party libraries are seen too. Each thread is either
+ *    third-party libraries are seen too. The template is single-threaded at
+ *    every fork: each thread is either
  *      * a WORKER: created with nuwa_worker_create(); its state lives in
  *        ordinary memory that fork() preserves; at freeze the worker returns
  *        from its run function at a safe point (holding no locks) and in every
  *        child a fresh thread calls the same run function on the same state;
- *      * SKIPPED: marked with nuwa_thread_skip*(); it keeps running in the
- *        template and does not exist in children;
- *    or UNMARKED, which makes nuwa_freeze() fail and name the thread (its
- *    name and the symbol of its start routine).
+ *      * REGISTERED with a stop/restart pair (nuwa_thread_register*(), for a
+ *        library's own threads): STOP runs at freeze and returns once the
+ *        thread is joined; RESTART runs in every child and re-creates it;
+ *    or UNREGISTERED, which makes nuwa_freeze() fail and name the thread (its
+ *    name and the symbol of its start routine). Threads the C library makes
+ *    itself (a SIGEV_THREAD timer) cannot be either: they must be gone by
+ *    the freeze (use timerfd or SIGEV_THREAD_ID), else the freeze fails and
+ *    says so.
  *
- *  - Freeze. nuwa_freeze() is an explicit call (never a timer). It asks every
- *    worker to stop, waits until every thread is frozen, skipped or gone, and
- *    gives up after a watchdog timeout naming the stragglers.
+ *  - Freeze. nuwa_freeze() is an explicit call (never a timer). It runs the
+ *    stop hooks, asks every worker to stop, waits until no other thread is
+ *    left, checks every open fd (the fd inventory below), trims the heap
+ *    (malloc_trim) and gives up after a watchdog timeout naming the
+ *    stragglers (or the stop hook that did not return).
  *
  *  - Fork. nuwa_fork() forks the frozen template. In the child, in this order:
  *    libnuwa's own locks are re-made; fds marked private are closed; fds
@@ -28,7 +35,10 @@
  *    (a new kernel object at the same fd number, same registrations); the
  *    runtime seed and random()/rand() are reseeded from getrandom();
  *    NUWA_HOOK_CHILD_BEFORE_THREADS hooks run; workers are recreated;
- *    NUWA_HOOK_CHILD_AFTER_THREADS hooks run; nuwa_fork() returns 0.
+ *    registered threads' RESTART hooks run; NUWA_HOOK_CHILD_AFTER_THREADS
+ *    hooks run; nuwa_fork() returns 0 (a RESTART failure is kept for
+ *    nuwa_child_error()). libnuwa's own locks are safe across any fork()
+ *    (pthread_atfork), and close()/dup2()/dup3()/close_range() take no lock.
  *
  * Worker wait rule: a worker must block only in the nuwa_worker_* wait
  * functions below (or poll its nuwa_worker_should_stop() often). They behave
@@ -92,7 +102,10 @@ unsigned nuwa_worker_generation(const nuwa_worker *w);
  * nuwa_worker_poll / nuwa_worker_epoll_wait / nuwa_worker_read: as poll(),
  *   epoll_wait(), read() (read waits for readability first, then reads);
  *   -1/ECANCELED on stop.
- * nuwa_worker_sleep: 0 after MS milliseconds, -1/ECANCELED on stop. */
+ * nuwa_worker_sleep: 0 after MS milliseconds, -1/ECANCELED on stop.
+ * Timeouts run on CLOCK_MONOTONIC (setting the clock does not move them); on
+ * C libraries without pthread_cond_clockwait (glibc < 2.30, musl) COND must
+ * be made with pthread_condattr_setclock(CLOCK_MONOTONIC). */
 int nuwa_worker_cond_wait(nuwa_worker *w, pthread_cond_t *cond,
 			  pthread_mutex_t *mutex, int timeout_ms);
 int nuwa_worker_poll(nuwa_worker *w, struct pollfd *fds, nfds_t nfds, int timeout_ms);
@@ -102,15 +115,31 @@ ssize_t nuwa_worker_read(nuwa_worker *w, int fd, void *buf, size_t len, int time
 int nuwa_worker_sleep(nuwa_worker *w, int ms);
 
 /* ------------------------------------------------------------------ */
-/* Other threads: mark them skipped (not wanted in children).          */
+/* Other threads: a stop/restart contract.                             */
 
-int nuwa_thread_skip(pthread_t thread);
-int nuwa_thread_skip_self(void);
-/* Rules applied at freeze time to threads not otherwise marked: skip every
- * thread whose name (comm) equals NAME / whose start routine's symbol equals
- * SYMBOL. */
-int nuwa_thread_skip_by_name(const char *name);
-int nuwa_thread_skip_by_start(const char *symbol);
+/* STOP(ARG) is called in the template at freeze, before the workers stop;
+ * it must make the thread(s) exit and return only once they are joined (0,
+ * or -1 when it could not). RESTART(ARG, ERR, ERRLEN) is called in every
+ * child after the workers are back, to re-create them; 0, or -1 with a
+ * message in ERR (the launch then fails with it). After a failed freeze the
+ * template calls RESTART too. One registration may cover several threads
+ * (a pool): its STOP is called once. NAME says what it is in messages. */
+typedef int (*nuwa_thread_stop_fn)(void *arg);
+typedef int (*nuwa_thread_restart_fn)(void *arg, char *err, size_t errlen);
+/* Cover THREAD. 0, or -1/ESRCH (not a live thread made through
+ * pthread_create), EINVAL, ENOMEM. */
+int nuwa_thread_register(pthread_t thread, const char *name, nuwa_thread_stop_fn stop,
+			 nuwa_thread_restart_fn restart, void *arg);
+/* Cover every thread (present and future, in this process and children)
+ * whose start routine is START. Under a sanitizer whose pthread_create
+ * interceptor wraps the start routine (ASan) START is never seen: use
+ * nuwa_thread_register() there. */
+int nuwa_thread_register_start(void *(*start)(void *), const char *name,
+			       nuwa_thread_stop_fn stop, nuwa_thread_restart_fn restart,
+			       void *arg);
+
+/* In a child: NULL, or the first RESTART failure's message. */
+const char *nuwa_child_error(void);
 
 /* ------------------------------------------------------------------ */
 /* Freeze and fork.                                                    */
@@ -121,6 +150,13 @@ int nuwa_thread_skip_by_start(const char *symbol);
  * stopped are restarted. Only the main thread may call it; only once. */
 int nuwa_freeze(int timeout_ms, char *err, size_t errlen);
 int nuwa_is_frozen(void);
+
+/* malloc_trim(0) (where the C library has it): gives freed heap back to the
+ * kernel. nuwa_freeze() calls it last; the template host's spare calls it
+ * before it waits. Returns the bytes the allocator stopped holding free. */
+long nuwa_trim_heap(void);
+/* What the freeze's trim released (bytes). */
+long nuwa_freeze_trimmed_bytes(void);
 
 /* fork() the frozen process and rebuild per-child state in the child (see
  * above). Returns like fork(). -1/EINVAL when not frozen. */
@@ -144,9 +180,25 @@ int nuwa_socketpair(int domain, int type, int protocol, int sv[2]);
 /* Drop any mark on FD (close() does this too). */
 int nuwa_fd_forget(int fd);
 
+/* The fd inventory at freeze: every open fd must be marked above, an epoll
+ * instance, a dup of one of those (it follows its source), or allowed:
+ *  - fds 0-2 (shared: they are the log);
+ *  - by kind: /dev/null, /dev/zero, /dev/full, /dev/urandom, /dev/random
+ *    (shared: no per-open state), and regular files open read-only under a
+ *    read-only prefix (default /usr/ /lib/ /etc/): reopened in every child
+ *    at the template's offset, so apps never move each other's offset;
+ *  - by nuwa_fd_allow(): shared as they are.
+ * Anything else fails the freeze, naming the fd and its target.
+ * ENTRY: an fd number or an absolute path (the fd's readlink target). */
+int nuwa_fd_allow(const char *entry);
+/* Add a read-only prefix (the first call replaces the defaults). */
+int nuwa_fd_readonly_prefix(const char *prefix);
+
 /* epoll: every epoll instance made with epoll_create()/epoll_create1() while
  * libnuwa is loaded is tracked, with its epoll_ctl() registrations, and is
- * rebuilt in each child. Nothing to call. */
+ * rebuilt in each child. Nothing to call: a registration whose fd was
+ * closed (or now holds another file) is dropped, EPOLL_CTL_DEL is not
+ * needed. */
 
 /* ------------------------------------------------------------------ */
 /* Hooks.                                                              */

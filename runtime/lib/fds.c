@@ -1,42 +1,101 @@
 /*
- * fd marks (private, per-child pairs) and epoll tracking.
+ * fd marks (private, per-child pairs), epoll tracking, the fd inventory at
+ * freeze and the per-child rebuild.
  *
- * epoll_create/epoll_create1/epoll_ctl/close are interposed so that every
- * epoll instance and its registrations are known; in a child each instance
- * is rebuilt as a new kernel object at the same fd number. An inherited
- * epoll fd would be the template's own instance, shared by every app.
+ * epoll_create/epoll_create1/epoll_ctl/close/dup2/dup3/close_range are
+ * interposed so that every epoll instance and its registrations are known;
+ * in a child each instance is rebuilt as a new kernel object at the same fd
+ * number. An inherited epoll fd would be the template's own instance, shared
+ * by every app.
+ *
+ * Fork and signal safety: close() and the dup/close_range wrappers take no
+ * lock. The table is a fixed array of chunk pointers; chunks are allocated
+ * once and never freed, so a reader needs only atomic loads, and forgetting
+ * an fd is one atomic store of its mark. Whatever it owned (epoll
+ * registrations) is freed later under fd_lock when the slot is reused. The
+ * calls that do take fd_lock (marking, epoll_create, epoll_ctl) are made safe
+ * across any fork() by pthread_atfork handlers (nuwa_fds_atfork_*).
+ *
+ * Identity: every mark and every epoll registration records the (dev, ino)
+ * of the open file it was made on. At freeze and again in the child a mark
+ * whose fd now holds another file (closed behind our back by close_range or
+ * a raw syscall, replaced with dup2, the number reused) is dropped, and so is
+ * a registration whose fd no longer holds the registered file, so frameworks
+ * need not EPOLL_CTL_DEL before closing.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-enum mark { MARK_NONE = 0, MARK_PRIVATE, MARK_PAIR, MARK_EPOLL };
+enum mark {
+	MARK_NONE = 0,
+	MARK_PRIVATE,  /* closed in every child */
+	MARK_PAIR,     /* one end of a per-child pipe/socketpair */
+	MARK_EPOLL,    /* rebuilt in every child */
+	MARK_ALIAS,    /* another number for a marked fd (dup): follows it */
+	MARK_REOPEN,   /* allowed read-only file: reopened in every child */
+	MARK_SHARED,   /* allowed by kind or fd_allow: inherited as is */
+};
 
 struct epoll_reg {
 	int fd;
+	dev_t dev;
+	ino_t ino;
 	struct epoll_event ev;
 };
 
 struct fd_info {
-	enum mark mark;
-	int peer;                  /* MARK_PAIR: the other end */
+	atomic_int mark;           /* enum mark; cleared without a lock */
+	int peer;                  /* MARK_PAIR: the other end; MARK_ALIAS: the source */
 	int ep_flags;              /* MARK_EPOLL: epoll_create1 flags */
+	dev_t dev;                 /* identity when marked */
+	ino_t ino;
 	struct epoll_reg *regs;    /* MARK_EPOLL */
 	int nregs, capregs;
+	char *path;                /* MARK_REOPEN */
 };
 
+#define CHUNK_SHIFT 10
+#define CHUNK_LEN (1 << CHUNK_SHIFT)
+#define NCHUNKS 1024 /* fds below 1M are tracked */
+
+static _Atomic(struct fd_info *) chunks[NCHUNKS];
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fd_info *table;
-static int table_len;
+
+/* What the freeze inventory lets through besides marked fds. */
+struct allow {
+	char *entry;               /* absolute path, or NULL */
+	int fd;                    /* fd number, or -1 */
+	struct allow *next;
+};
+static struct allow *allowed;
+static char **ro_prefixes;
+static int nro_prefixes = -1; /* -1: the defaults */
+static const char *const default_ro_prefixes[] = { "/usr/", "/lib/", "/etc/", NULL };
+/* Character devices without per-open state that matters: shared. */
+static const char *const shared_devices[] = {
+	"/dev/null", "/dev/zero", "/dev/full", "/dev/urandom", "/dev/random", NULL
+};
 
 typedef int (*close_fn)(int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*dup3_fn)(int, int, int);
 typedef int (*epoll_create_fn)(int);
 typedef int (*epoll_ctl_fn)(int, int, int, struct epoll_event *);
 
@@ -50,15 +109,30 @@ static void *next_sym(const char *name)
 	return p;
 }
 
-static close_fn real_close_p;
-static epoll_create_fn real_epoll_create_p, real_epoll_create1_p;
-static epoll_ctl_fn real_epoll_ctl_p;
+static _Atomic(close_fn) real_close_p;
+static _Atomic(dup2_fn) real_dup2_p;
+static _Atomic(dup3_fn) real_dup3_p;
+static _Atomic(epoll_create_fn) real_epoll_create_p, real_epoll_create1_p;
+static _Atomic(epoll_ctl_fn) real_epoll_ctl_p;
+
+#define REAL(var, name, type)                                           \
+	({                                                              \
+		type fn_ = atomic_load(&var);                           \
+		if (!fn_) {                                             \
+			fn_ = (type)next_sym(name);                     \
+			atomic_store(&var, fn_);                        \
+		}                                                       \
+		fn_;                                                    \
+	})
 
 int nuwa_real_close(int fd)
 {
-	if (!real_close_p)
-		real_close_p = (close_fn)next_sym("close");
-	return real_close_p(fd);
+	return REAL(real_close_p, "close", close_fn)(fd);
+}
+
+static int real_dup3(int a, int b, int flags)
+{
+	return REAL(real_dup3_p, "dup3", dup3_fn)(a, b, flags);
 }
 
 void nuwa_fds_lock(void)
@@ -71,55 +145,106 @@ void nuwa_fds_unlock(void)
 	pthread_mutex_unlock(&fd_lock);
 }
 
-/* Caller holds fd_lock. */
-static struct fd_info *slot(int fd)
+void nuwa_fds_atfork_child(void)
 {
-	if (fd < 0)
-		return NULL;
-	if (fd >= table_len) {
-		int n = table_len ? table_len : 64;
-		struct fd_info *t;
-		while (n <= fd)
-			n *= 2;
-		t = realloc(table, (size_t)n * sizeof *t);
-		if (!t)
-			return NULL;
-		memset(t + table_len, 0, (size_t)(n - table_len) * sizeof *t);
-		table = t;
-		table_len = n;
-	}
-	return &table[fd];
+	/* Only the forking thread exists: whoever held the lock is gone. */
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	memcpy(&fd_lock, &fresh, sizeof fresh);
 }
 
-/* Caller holds fd_lock. */
-static void clear(int fd)
+/* Lock-free: the slot of FD if its chunk exists, else NULL. */
+static struct fd_info *peek(int fd)
 {
-	struct fd_info *i;
-	if (fd < 0 || fd >= table_len)
-		return;
-	i = &table[fd];
-	if (i->mark == MARK_PAIR && i->peer >= 0 && i->peer < table_len &&
-	    table[i->peer].mark == MARK_PAIR && table[i->peer].peer == fd)
-		table[i->peer].peer = -1;
+	struct fd_info *c;
+	if (fd < 0 || fd >= NCHUNKS * CHUNK_LEN)
+		return NULL;
+	c = atomic_load_explicit(&chunks[fd >> CHUNK_SHIFT], memory_order_acquire);
+	return c ? &c[fd & (CHUNK_LEN - 1)] : NULL;
+}
+
+/* Caller holds fd_lock: the slot of FD, its chunk made if needed. */
+static struct fd_info *slot(int fd)
+{
+	struct fd_info *c;
+	if (fd < 0 || fd >= NCHUNKS * CHUNK_LEN)
+		return NULL;
+	c = atomic_load(&chunks[fd >> CHUNK_SHIFT]);
+	if (!c) {
+		c = calloc(CHUNK_LEN, sizeof *c);
+		if (!c)
+			return NULL;
+		atomic_store_explicit(&chunks[fd >> CHUNK_SHIFT], c, memory_order_release);
+	}
+	return &c[fd & (CHUNK_LEN - 1)];
+}
+
+static int get_mark(int fd)
+{
+	struct fd_info *i = peek(fd);
+	return i ? atomic_load(&i->mark) : MARK_NONE;
+}
+
+/* Async-signal-safe: forget FD's mark (its number is about to be closed or
+ * replaced). What the slot owns is freed when it is next reused. */
+static void forget_fast(int fd)
+{
+	struct fd_info *i = peek(fd);
+	if (i && atomic_load_explicit(&i->mark, memory_order_relaxed) != MARK_NONE)
+		atomic_store(&i->mark, MARK_NONE);
+}
+
+/* Caller holds fd_lock. Reset slot I for a new mark. */
+static void reset(struct fd_info *i)
+{
 	free(i->regs);
-	memset(i, 0, sizeof *i);
+	free(i->path);
+	i->regs = NULL;
+	i->path = NULL;
+	i->nregs = i->capregs = 0;
+	i->peer = -1;
+	i->ep_flags = 0;
+	i->dev = 0;
+	i->ino = 0;
+	atomic_store(&i->mark, MARK_NONE);
+}
+
+static int identity(int fd, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* Nonzero when FD still holds the open file I was marked on. */
+static int same_file(int fd, dev_t dev, ino_t ino)
+{
+	dev_t d;
+	ino_t n;
+	return identity(fd, &d, &n) == 0 && d == dev && n == ino;
 }
 
 static int set_mark(int fd, enum mark m, int peer)
 {
 	struct fd_info *i;
-	if (fcntl(fd, F_GETFD) < 0)
+	dev_t dev;
+	ino_t ino;
+	if (identity(fd, &dev, &ino) < 0)
 		return -1; /* EBADF */
 	pthread_mutex_lock(&fd_lock);
 	i = slot(fd);
 	if (!i) {
 		pthread_mutex_unlock(&fd_lock);
-		errno = ENOMEM;
+		errno = fd < 0 ? EBADF : ENOMEM;
 		return -1;
 	}
-	clear(fd);
-	i->mark = m;
+	reset(i);
 	i->peer = peer;
+	i->dev = dev;
+	i->ino = ino;
+	atomic_store(&i->mark, m);
 	pthread_mutex_unlock(&fd_lock);
 	return 0;
 }
@@ -177,8 +302,70 @@ int nuwa_socketpair(int domain, int type, int protocol, int sv[2])
 
 int nuwa_fd_forget(int fd)
 {
+	forget_fast(fd);
+	return 0;
+}
+
+/* ---- what the inventory allows ------------------------------------ */
+
+int nuwa_fd_allow(const char *entry)
+{
+	struct allow *a;
+	char *end;
+	long n;
+
+	if (!entry || !*entry) {
+		errno = EINVAL;
+		return -1;
+	}
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return -1;
+	a->fd = -1;
+	errno = 0;
+	n = strtol(entry, &end, 10);
+	if (*end == 0 && errno == 0 && n >= 0 && n < INT_MAX) {
+		a->fd = (int)n;
+	} else if (entry[0] == '/') {
+		a->entry = strdup(entry);
+		if (!a->entry) {
+			free(a);
+			return -1;
+		}
+	} else {
+		free(a);
+		errno = EINVAL; /* names nothing: neither an fd number nor a path */
+		return -1;
+	}
 	pthread_mutex_lock(&fd_lock);
-	clear(fd);
+	a->next = allowed;
+	allowed = a;
+	pthread_mutex_unlock(&fd_lock);
+	return 0;
+}
+
+int nuwa_fd_readonly_prefix(const char *prefix)
+{
+	char **p, *copy;
+	if (!prefix || prefix[0] != '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	copy = strdup(prefix);
+	if (!copy)
+		return -1;
+	pthread_mutex_lock(&fd_lock);
+	if (nro_prefixes < 0)
+		nro_prefixes = 0; /* the first explicit prefix replaces the defaults */
+	p = realloc(ro_prefixes, (size_t)(nro_prefixes + 1) * sizeof *p);
+	if (!p) {
+		pthread_mutex_unlock(&fd_lock);
+		free(copy);
+		errno = ENOMEM;
+		return -1;
+	}
+	ro_prefixes = p;
+	ro_prefixes[nro_prefixes++] = copy;
 	pthread_mutex_unlock(&fd_lock);
 	return 0;
 }
@@ -187,24 +374,74 @@ int nuwa_fd_forget(int fd)
 
 int close(int fd)
 {
-	pthread_mutex_lock(&fd_lock);
-	if (fd >= 0 && fd < table_len && table[fd].mark != MARK_NONE)
-		clear(fd);
-	pthread_mutex_unlock(&fd_lock);
+	forget_fast(fd);
 	return nuwa_real_close(fd);
+}
+
+int dup2(int oldfd, int newfd)
+{
+	int rc;
+	if (oldfd != newfd)
+		forget_fast(newfd);
+	rc = REAL(real_dup2_p, "dup2", dup2_fn)(oldfd, newfd);
+	return rc;
+}
+
+int dup3(int oldfd, int newfd, int flags)
+{
+	if (oldfd != newfd)
+		forget_fast(newfd);
+	return real_dup3(oldfd, newfd, flags);
+}
+
+/* close_range() is a system call on every libc that has it; libnuwa makes
+ * it directly so it also exists where the C library lacks a wrapper. */
+int close_range(unsigned int first, unsigned int last, int flags);
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+#ifdef SYS_close_range
+	long rc;
+	/* CLOSE_RANGE_CLOEXEC (4) only sets flags: marks stay. */
+	if (!(flags & 4)) {
+		unsigned int fd, top = last;
+		if (top >= (unsigned)(NCHUNKS * CHUNK_LEN))
+			top = NCHUNKS * CHUNK_LEN - 1;
+		for (fd = first; fd <= top; fd++) {
+			if ((fd & (CHUNK_LEN - 1)) == 0 && !peek((int)fd)) {
+				fd += CHUNK_LEN - 1; /* a whole empty chunk */
+				continue;
+			}
+			forget_fast((int)fd);
+		}
+	}
+	rc = syscall(SYS_close_range, first, last, flags);
+	return (int)rc;
+#else
+	(void)first;
+	(void)last;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 static int track_epoll(int fd, int flags)
 {
 	struct fd_info *i;
+	dev_t dev = 0;
+	ino_t ino = 0;
 	if (fd < 0)
 		return fd;
+	if (identity(fd, &dev, &ino) < 0)
+		nuwa_log("epoll fd %d: fstat: %s", fd, strerror(errno));
 	pthread_mutex_lock(&fd_lock);
 	i = slot(fd);
 	if (i) {
-		clear(fd);
-		i->mark = MARK_EPOLL;
+		reset(i);
 		i->ep_flags = flags;
+		i->dev = dev;
+		i->ino = ino;
+		atomic_store(&i->mark, MARK_EPOLL);
 	} else {
 		nuwa_log("epoll fd %d not tracked: out of memory", fd);
 	}
@@ -214,44 +451,48 @@ static int track_epoll(int fd, int flags)
 
 int epoll_create(int size)
 {
-	if (!real_epoll_create_p)
-		real_epoll_create_p = (epoll_create_fn)next_sym("epoll_create");
-	return track_epoll(real_epoll_create_p(size), 0);
+	return track_epoll(REAL(real_epoll_create_p, "epoll_create", epoll_create_fn)(size), 0);
 }
 
 int epoll_create1(int flags)
 {
-	if (!real_epoll_create1_p)
-		real_epoll_create1_p = (epoll_create_fn)next_sym("epoll_create1");
-	return track_epoll(real_epoll_create1_p(flags), flags);
+	return track_epoll(REAL(real_epoll_create1_p, "epoll_create1", epoll_create_fn)(flags),
+			   flags);
 }
 
 static int real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	if (!real_epoll_ctl_p)
-		real_epoll_ctl_p = (epoll_ctl_fn)next_sym("epoll_ctl");
-	return real_epoll_ctl_p(epfd, op, fd, ev);
+	return REAL(real_epoll_ctl_p, "epoll_ctl", epoll_ctl_fn)(epfd, op, fd, ev);
 }
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	int rc = real_epoll_ctl(epfd, op, fd, ev);
 	struct fd_info *i;
+	dev_t dev = 0;
+	ino_t ino = 0;
 	int k;
 
-	if (rc != 0)
+	if (rc != 0 || get_mark(epfd) != MARK_EPOLL)
 		return rc;
+	if (op == EPOLL_CTL_ADD && identity(fd, &dev, &ino) < 0)
+		return rc; /* closed already: nothing to rebuild */
 	pthread_mutex_lock(&fd_lock);
-	if (epfd >= 0 && epfd < table_len && table[epfd].mark == MARK_EPOLL) {
-		i = &table[epfd];
+	i = peek(epfd);
+	if (i && atomic_load(&i->mark) == MARK_EPOLL) {
 		for (k = 0; k < i->nregs && i->regs[k].fd != fd; k++)
 			;
 		if (op == EPOLL_CTL_DEL) {
 			if (k < i->nregs)
 				i->regs[k] = i->regs[--i->nregs];
 		} else if (k < i->nregs) {
+			/* MOD, or ADD over a stale registration of a closed fd. */
 			i->regs[k].ev = *ev;
-		} else {
+			if (op == EPOLL_CTL_ADD) {
+				i->regs[k].dev = dev;
+				i->regs[k].ino = ino;
+			}
+		} else if (op == EPOLL_CTL_ADD) {
 			if (i->nregs == i->capregs) {
 				int n = i->capregs ? i->capregs * 2 : 8;
 				struct epoll_reg *r = realloc(i->regs, (size_t)n * sizeof *r);
@@ -263,13 +504,242 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 				i->regs = r;
 				i->capregs = n;
 			}
-			i->regs[i->nregs].fd = fd;
-			i->regs[i->nregs].ev = *ev;
+			i->regs[i->nregs] = (struct epoll_reg){ fd, dev, ino, *ev };
 			i->nregs++;
 		}
 	}
 	pthread_mutex_unlock(&fd_lock);
 	return rc;
+}
+
+/* ---- the inventory at freeze ---------------------------------------- */
+
+static void append(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+	if (used + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, cap - used, fmt, ap);
+	va_end(ap);
+}
+
+static void fd_target(int fd, char *out, size_t cap)
+{
+	char link[64];
+	ssize_t n;
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	n = readlink(link, out, cap - 1);
+	if (n < 0)
+		n = snprintf(out, cap, "?");
+	else
+		out[n] = 0;
+}
+
+/* "socket:[ino], unix stream, peer /path" and the like. */
+static void describe_socket(int fd, char *out, size_t cap)
+{
+	int dom = -1, type = -1;
+	socklen_t l = sizeof dom;
+	struct sockaddr_storage ss;
+	const char *dn, *tn;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0)
+		return;
+	l = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
+		return;
+	dn = dom == AF_UNIX ? "unix" : dom == AF_INET ? "inet" : dom == AF_INET6 ? "inet6" :
+	     dom == AF_NETLINK ? "netlink" : "other-domain";
+	tn = type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" :
+	     type == SOCK_SEQPACKET ? "seqpacket" : type == SOCK_RAW ? "raw" : "other-type";
+	append(out, cap, ", %s %s", dn, tn);
+	memset(&ss, 0, sizeof ss);
+	l = sizeof ss;
+	if (getpeername(fd, (struct sockaddr *)&ss, &l) < 0) {
+		append(out, cap, ", no peer");
+		return;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		struct sockaddr_un *u = (struct sockaddr_un *)&ss;
+		size_t plen = l > offsetof(struct sockaddr_un, sun_path) ?
+			      l - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (plen == 0)
+			append(out, cap, ", peer unnamed");
+		else if (u->sun_path[0] == 0)
+			append(out, cap, ", peer @%.*s", (int)plen - 1, u->sun_path + 1);
+		else
+			append(out, cap, ", peer %.*s", (int)strnlen(u->sun_path, plen), u->sun_path);
+	} else if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
+		append(out, cap, ", peer %s:%u", a, ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
+		append(out, cap, ", peer [%s]:%u", a, ntohs(in6->sin6_port));
+	}
+}
+
+static int under_prefix(const char *path)
+{
+	int k;
+	if (nro_prefixes < 0) {
+		for (k = 0; default_ro_prefixes[k]; k++)
+			if (!strncmp(path, default_ro_prefixes[k], strlen(default_ro_prefixes[k])))
+				return 1;
+		return 0;
+	}
+	for (k = 0; k < nro_prefixes; k++)
+		if (!strncmp(path, ro_prefixes[k], strlen(ro_prefixes[k])))
+			return 1;
+	return 0;
+}
+
+static int in_fd_allow(int fd, const char *target)
+{
+	struct allow *a;
+	for (a = allowed; a; a = a->next) {
+		if (a->fd == fd)
+			return 1;
+		if (a->entry && !strcmp(a->entry, target))
+			return 1;
+	}
+	return 0;
+}
+
+/* Caller holds fd_lock. Drop marks whose fd no longer holds the file they
+ * were made on, and epoll registrations likewise. */
+static void drop_stale(void)
+{
+	int c, k, r;
+	for (c = 0; c < NCHUNKS; c++) {
+		struct fd_info *chunk = atomic_load(&chunks[c]);
+		if (!chunk)
+			continue;
+		for (k = 0; k < CHUNK_LEN; k++) {
+			struct fd_info *i = &chunk[k];
+			int fd = (c << CHUNK_SHIFT) | k;
+			int m = atomic_load(&i->mark);
+			if (m == MARK_NONE)
+				continue;
+			if (!same_file(fd, i->dev, i->ino)) {
+				reset(i);
+				continue;
+			}
+			if (m != MARK_EPOLL)
+				continue;
+			for (r = 0; r < i->nregs; r++) {
+				if (!same_file(i->regs[r].fd, i->regs[r].dev, i->regs[r].ino))
+					i->regs[r--] = i->regs[--i->nregs];
+			}
+		}
+	}
+}
+
+/* Caller holds fd_lock. A marked fd (other than FD) holding the same open
+ * file as FD, or -1. */
+static int marked_twin(int fd, dev_t dev, ino_t ino)
+{
+	int c, k, acc = fcntl(fd, F_GETFL) & O_ACCMODE;
+	for (c = 0; c < NCHUNKS; c++) {
+		struct fd_info *chunk = atomic_load(&chunks[c]);
+		if (!chunk)
+			continue;
+		for (k = 0; k < CHUNK_LEN; k++) {
+			int m = atomic_load(&chunk[k].mark), n = (c << CHUNK_SHIFT) | k;
+			if (n != fd && m != MARK_NONE && m != MARK_ALIAS && m != MARK_SHARED &&
+			    m != MARK_REOPEN && chunk[k].dev == dev && chunk[k].ino == ino &&
+			    (fcntl(n, F_GETFL) & O_ACCMODE) == acc)
+				return n; /* same access mode: not the other end of a pipe */
+		}
+	}
+	return -1;
+}
+
+int nuwa_fds_freeze_check(char *err, size_t cap)
+{
+	DIR *d;
+	struct dirent *de;
+	int bad = 0;
+
+	pthread_mutex_lock(&fd_lock);
+	drop_stale();
+	d = opendir("/proc/self/fd");
+	if (!d) {
+		pthread_mutex_unlock(&fd_lock);
+		append(err, cap, "; fd inventory: /proc/self/fd: %s", strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d))) {
+		char *end, target[512];
+		long n = strtol(de->d_name, &end, 10);
+		int fd = (int)n, m, twin, acc;
+		struct stat st;
+		struct fd_info *i;
+
+		if (de->d_name[0] == '.' || *end || fd == dirfd(d))
+			continue;
+		m = get_mark(fd);
+		if (m != MARK_NONE && m != MARK_SHARED && m != MARK_REOPEN)
+			continue;
+		if (fstat(fd, &st) < 0)
+			continue; /* closed meanwhile */
+		fd_target(fd, target, sizeof target);
+		twin = marked_twin(fd, st.st_dev, st.st_ino);
+		i = slot(fd);
+		if (!i) {
+			append(err, cap, "; fd %d (%s): cannot track it: out of memory", fd, target);
+			bad++;
+			continue;
+		}
+		reset(i);
+		i->dev = st.st_dev;
+		i->ino = st.st_ino;
+		if (twin >= 0) {
+			/* dup() or F_DUPFD of a marked fd: follows it in the child. */
+			i->peer = twin;
+			atomic_store(&i->mark, MARK_ALIAS);
+			continue;
+		}
+		if (fd <= 2 || in_fd_allow(fd, target)) {
+			atomic_store(&i->mark, MARK_SHARED);
+			continue;
+		}
+		if (S_ISCHR(st.st_mode)) {
+			int k, ok = 0;
+			for (k = 0; shared_devices[k] && !ok; k++)
+				ok = !strcmp(target, shared_devices[k]);
+			if (ok) {
+				atomic_store(&i->mark, MARK_SHARED);
+				continue;
+			}
+		}
+		acc = fcntl(fd, F_GETFL);
+		if (S_ISREG(st.st_mode) && acc >= 0 && (acc & O_ACCMODE) == O_RDONLY &&
+		    target[0] == '/' && under_prefix(target)) {
+			i->path = strdup(target);
+			if (i->path) {
+				atomic_store(&i->mark, MARK_REOPEN);
+				continue;
+			}
+		}
+		append(err, cap, "; fd %d (%s", fd, target);
+		if (S_ISSOCK(st.st_mode))
+			describe_socket(fd, err, cap);
+		else if (S_ISREG(st.st_mode) && (acc & O_ACCMODE) != O_RDONLY)
+			append(err, cap, ", open for writing");
+		append(err, cap, ") is neither marked by libnuwa, nor an allowed kind, nor in [framework] fd_allow");
+		bad++;
+	}
+	closedir(d);
+	pthread_mutex_unlock(&fd_lock);
+	return bad;
 }
 
 /* ---- child side ---------------------------------------------------- */
@@ -288,7 +758,7 @@ static void place(int newfd, int at)
 	int fdflags = fcntl(at, F_GETFD);
 	int flflags = fcntl(at, F_GETFL);
 	must(fdflags >= 0 && flflags >= 0, "read flags", at);
-	must(dup3(newfd, at, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0, "dup3", at);
+	must(real_dup3(newfd, at, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0, "dup3", at);
 	must(fcntl(at, F_SETFL, flflags & (O_NONBLOCK | O_APPEND)) >= 0, "set flags", at);
 	nuwa_real_close(newfd);
 }
@@ -305,10 +775,10 @@ static void renew_pair(int a, int b)
 		must(pipe2(fresh, O_CLOEXEC) == 0, "pipe2", a);
 		if ((acc & O_ACCMODE) == O_WRONLY) {
 			place(fresh[1], a);
-			place(fresh[0], b);
+			b >= 0 ? place(fresh[0], b) : (void)nuwa_real_close(fresh[0]);
 		} else {
 			place(fresh[0], a);
-			place(fresh[1], b);
+			b >= 0 ? place(fresh[1], b) : (void)nuwa_real_close(fresh[1]);
 		}
 	} else {
 		int dom, type, proto;
@@ -320,22 +790,19 @@ static void renew_pair(int a, int b)
 		must(getsockopt(a, SOL_SOCKET, SO_PROTOCOL, &proto, &l) == 0, "SO_PROTOCOL", a);
 		must(socketpair(dom, type | SOCK_CLOEXEC, proto, fresh) == 0, "socketpair", a);
 		place(fresh[0], a);
-		place(fresh[1], b);
+		b >= 0 ? place(fresh[1], b) : (void)nuwa_real_close(fresh[1]);
 	}
 }
 
 static void renew_epoll(int epfd, struct fd_info *i)
 {
 	int k, fresh;
-	if (!real_epoll_create1_p)
-		real_epoll_create1_p = (epoll_create_fn)next_sym("epoll_create1");
-	fresh = real_epoll_create1_p(EPOLL_CLOEXEC);
+	fresh = REAL(real_epoll_create1_p, "epoll_create1", epoll_create_fn)(EPOLL_CLOEXEC);
 	must(fresh >= 0, "epoll_create1", epfd);
 	for (k = 0; k < i->nregs; k++) {
 		struct epoll_event ev = i->regs[k].ev;
 		if (real_epoll_ctl(fresh, EPOLL_CTL_ADD, i->regs[k].fd, &ev) < 0) {
-			/* The fd was closed by then (its registration went with it
-			 * in the template too): drop it. */
+			/* Gone meanwhile: its registration went with it. */
 			if (errno == EBADF || errno == ENOENT || errno == EPERM) {
 				i->regs[k--] = i->regs[--i->nregs];
 				continue;
@@ -346,25 +813,85 @@ static void renew_epoll(int epfd, struct fd_info *i)
 	place(fresh, epfd);
 }
 
+/* A read-only file allowed by kind: a file description of the child's own
+ * at the template's offset, so apps never move each other's offset. */
+static void reopen_file(int fd, struct fd_info *i)
+{
+	off_t at = lseek(fd, 0, SEEK_CUR);
+	int acc = fcntl(fd, F_GETFL), fresh;
+	must(acc >= 0, "F_GETFL", fd);
+	fresh = open(i->path, (acc & ~(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC);
+	must(fresh >= 0, i->path, fd);
+	must(same_file(fresh, i->dev, i->ino), "reopened file is another file", fd);
+	if (at > 0)
+		must(lseek(fresh, at, SEEK_SET) == at, "lseek", fd);
+	place(fresh, fd);
+}
+
+typedef void (*each_fn)(int fd, struct fd_info *i);
+
+static void each_marked(int want, each_fn fn)
+{
+	int c, k;
+	for (c = 0; c < NCHUNKS; c++) {
+		struct fd_info *chunk = atomic_load(&chunks[c]);
+		if (!chunk)
+			continue;
+		for (k = 0; k < CHUNK_LEN; k++)
+			if (atomic_load(&chunk[k].mark) == want)
+				fn((c << CHUNK_SHIFT) | k, &chunk[k]);
+	}
+}
+
+static void close_private(int fd, struct fd_info *i)
+{
+	nuwa_real_close(fd);
+	reset(i);
+}
+
+static void renew_marked_pair(int fd, struct fd_info *i)
+{
+	int peer = i->peer;
+	if (peer > fd && get_mark(peer) == MARK_PAIR && peek(peer)->peer == fd)
+		renew_pair(fd, peer);
+	else if (peer < 0 || get_mark(peer) != MARK_PAIR || peek(peer)->peer != fd)
+		renew_pair(fd, -1); /* the other end was closed in the template */
+}
+
+static void renew_marked_epoll(int fd, struct fd_info *i)
+{
+	renew_epoll(fd, i);
+}
+
+static void renew_alias(int fd, struct fd_info *i)
+{
+	int src = i->peer, m = get_mark(src);
+	int fdflags = fcntl(fd, F_GETFD);
+	must(fdflags >= 0, "read flags", fd);
+	if (m == MARK_NONE) {
+		/* The source was private (closed) or dropped: so is this. */
+		nuwa_real_close(fd);
+		reset(i);
+		return;
+	}
+	must(real_dup3(src, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0, "dup3 alias", fd);
+}
+
+static void reopen_marked(int fd, struct fd_info *i)
+{
+	reopen_file(fd, i);
+}
+
 void nuwa_fds_child_rebuild(void)
 {
-	int fd;
 	pthread_mutex_lock(&fd_lock);
-	for (fd = 0; fd < table_len; fd++) {
-		if (table[fd].mark == MARK_PRIVATE) {
-			nuwa_real_close(fd);
-			clear(fd);
-		}
-	}
-	for (fd = 0; fd < table_len; fd++) {
-		struct fd_info *i = &table[fd];
-		if (i->mark == MARK_PAIR && i->peer > fd && i->peer < table_len &&
-		    table[i->peer].mark == MARK_PAIR && table[i->peer].peer == fd)
-			renew_pair(fd, i->peer);
-	}
+	drop_stale();
+	each_marked(MARK_PRIVATE, close_private);
+	each_marked(MARK_PAIR, renew_marked_pair);
 	/* After the pairs, so registrations point at the fresh ends. */
-	for (fd = 0; fd < table_len; fd++)
-		if (table[fd].mark == MARK_EPOLL)
-			renew_epoll(fd, &table[fd]);
+	each_marked(MARK_EPOLL, renew_marked_epoll);
+	each_marked(MARK_REOPEN, reopen_marked);
+	/* Last: aliases follow their rebuilt sources. */
+	each_marked(MARK_ALIAS, renew_alias);
 	pthread_mutex_unlock(&fd_lock);
 }

@@ -1,5 +1,6 @@
 /* Hooks run at fixed points of freeze and fork. */
 #include <errno.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -41,6 +42,12 @@ void nuwa_hooks_lock(void)
 void nuwa_hooks_unlock(void)
 {
 	pthread_mutex_unlock(&hook_lock);
+}
+
+void nuwa_hooks_atfork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	memcpy(&hook_lock, &fresh, sizeof fresh);
 }
 
 void nuwa_hooks_run(enum nuwa_hook_point point)

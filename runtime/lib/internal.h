@@ -14,6 +14,11 @@ NUWA_HIDDEN void nuwa_fds_child_rebuild(void);
 /* fds.c: lock held across fork() so no thread is half-way through a change. */
 NUWA_HIDDEN void nuwa_fds_lock(void);
 NUWA_HIDDEN void nuwa_fds_unlock(void);
+/* fds.c: re-make the lock in a fork child (atfork). */
+NUWA_HIDDEN void nuwa_fds_atfork_child(void);
+/* fds.c: the inventory at freeze (single-threaded): count of fds that are
+ * not accounted for, each described in ERR ("; fd N (...) ..."). */
+NUWA_HIDDEN int nuwa_fds_freeze_check(char *err, size_t cap);
 /* fds.c: close() that bypasses our interposer. */
 NUWA_HIDDEN int nuwa_real_close(int fd);
 
@@ -25,6 +30,7 @@ NUWA_HIDDEN void nuwa_hooks_run(enum nuwa_hook_point point);
 /* hooks.c: held across fork() like the other registries. */
 NUWA_HIDDEN void nuwa_hooks_lock(void);
 NUWA_HIDDEN void nuwa_hooks_unlock(void);
+NUWA_HIDDEN void nuwa_hooks_atfork_child(void);
 
 /* Monotonic milliseconds. */
 NUWA_HIDDEN int64_t nuwa_now_ms(void);

@@ -3,12 +3,14 @@
  *
  * Mechanism (see docs/runtime.md): workers are stopped at a safe point (their
  * run function returns from a nuwa_worker_* wait holding no locks) and their
- * threads are joined, so the frozen template is single-threaded apart from
- * skipped threads. In a child a fresh thread calls the same run function on
+ * threads are joined; other threads are stopped by their registered stop
+ * hooks; so the frozen template is single-threaded at every fork. In a child a fresh thread calls the same run function on
  * the preserved state. Nothing depends on C-library internals: no saved
  * stacks or registers, no private symbols.
  */
 #include <dirent.h>
+#include <malloc.h>
+#include <poll.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +28,11 @@
 
 #include "internal.h"
 
-enum thread_kind { KIND_UNMARKED, KIND_WORKER, KIND_SKIPPED };
+enum thread_kind { KIND_UNMARKED, KIND_WORKER, KIND_INTERNAL };
 
 struct thread_rec {
 	pthread_t id;
+	int has_id;                /* id is valid (set by spawn or the thread) */
 	pid_t tid;                 /* 0 until the thread has started */
 	void *(*start)(void *);
 	void *arg;
@@ -55,10 +58,16 @@ struct nuwa_worker {
 	struct nuwa_worker *next;
 };
 
-struct skip_rule {
-	char *name;                /* thread name, or NULL */
-	char *symbol;              /* start symbol, or NULL */
-	struct skip_rule *next;
+/* A stop/restart contract covering one thread or a start routine. */
+struct contract {
+	char name[64];
+	pthread_t thread;          /* when !start */
+	void *(*start)(void *);    /* or every thread with this start routine */
+	nuwa_thread_stop_fn stop;
+	nuwa_thread_restart_fn restart;
+	void *arg;
+	int stopped;               /* stopped at this freeze: restart in children */
+	struct contract *next;
 };
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -67,12 +76,83 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
 static struct thread_rec *threads;
 static struct nuwa_worker *workers;
-static struct skip_rule *skip_rules;
+static struct contract *contracts;   /* newest first */
+static char child_error[512];
 static pthread_key_t rec_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static _Atomic(pthread_create_fn) real_create;
 static int frozen;
 static int is_child;
+static long trim_released;
+
+/* Timed waits run on CLOCK_MONOTONIC: setting the clock must not stall a
+ * worker. glibc (2.30+) has pthread_cond_clockwait for conds of any clock;
+ * elsewhere the cond must have been made with a monotonic condattr (the
+ * registry's own is, see lib_init). */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
+#define HAVE_CLOCKWAIT 1
+#endif
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static int mono_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts)
+{
+#ifdef HAVE_CLOCKWAIT
+	return pthread_cond_clockwait(c, m, CLOCK_MONOTONIC, ts);
+#else
+	return pthread_cond_timedwait(c, m, ts);
+#endif
+}
+
+static void prune_records(void);
+
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	nuwa_fds_lock();
+	nuwa_hooks_lock();
+}
+
+static void atfork_parent(void)
+{
+	nuwa_hooks_unlock();
+	nuwa_fds_unlock();
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void atfork_child(void)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	/* Only the forking thread exists in the child: the locks are re-made
+	 * rather than unlocked by a thread that may not own them. */
+	nuwa_hooks_atfork_child();
+	nuwa_fds_atfork_child();
+	memcpy(&reg_lock, &m, sizeof m);
+	prune_records();
+}
+
+__attribute__((constructor)) static void lib_init(void)
+{
+	pthread_condattr_t ca;
+	if (pthread_condattr_init(&ca) == 0) {
+		if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0)
+			pthread_cond_init(&reg_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0) {
+		nuwa_log("pthread_atfork failed: fork() would not be safe");
+		abort();
+	}
+}
 
 void nuwa_log(const char *fmt, ...)
 {
@@ -136,6 +216,7 @@ static void *trampoline(void *p)
 	struct thread_rec *rec = p;
 	pthread_mutex_lock(&reg_lock);
 	rec->id = pthread_self();
+	rec->has_id = 1;
 	rec->tid = my_tid();
 	pthread_cond_broadcast(&reg_cond);
 	pthread_mutex_unlock(&reg_lock);
@@ -164,7 +245,17 @@ static int spawn(pthread_t *out, const pthread_attr_t *attr, void *(*start)(void
 	threads = rec;
 	pthread_mutex_unlock(&reg_lock);
 	rc = create(out, attr, trampoline, rec);
-	if (rc != 0) {
+	if (rc == 0) {
+		pthread_mutex_lock(&reg_lock);
+		/* The thread may have ended already and freed REC. */
+		for (pp = &threads; *pp && *pp != rec; pp = &(*pp)->next)
+			;
+		if (*pp) {
+			rec->id = *out;
+			rec->has_id = 1;
+		}
+		pthread_mutex_unlock(&reg_lock);
+	} else {
 		pthread_mutex_lock(&reg_lock);
 		for (pp = &threads; *pp; pp = &(*pp)->next) {
 			if (*pp == rec) {
@@ -315,13 +406,8 @@ int nuwa_worker_stop(nuwa_worker *w)
 		pthread_mutex_lock(&reg_lock);
 		if (w->in_run) {
 			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 5 * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&reg_cond, &reg_lock, &ts);
+			deadline_in(&ts, 5);
+			mono_timedwait(&reg_cond, &reg_lock, &ts);
 		}
 	}
 	for (pp = &workers; *pp; pp = &(*pp)->next) {
@@ -383,14 +469,8 @@ int nuwa_worker_cond_wait(nuwa_worker *w, pthread_cond_t *cond,
 		rc = pthread_cond_wait(cond, mutex);
 	} else {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += timeout_ms / 1000;
-		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		rc = pthread_cond_timedwait(cond, mutex, &ts);
+		deadline_in(&ts, timeout_ms);
+		rc = mono_timedwait(cond, mutex, &ts);
 	}
 	atomic_store(&w->wait_cond, NULL);
 	atomic_store(&w->wait_mutex, NULL);
@@ -488,80 +568,73 @@ int nuwa_worker_sleep(nuwa_worker *w, int ms)
 }
 
 /* ---------------------------------------------------------------- */
-/* Marking other threads.                                             */
+/* The stop/restart contract for other threads.                       */
 
-int nuwa_thread_skip(pthread_t thread)
+static int add_contract(pthread_t thread, void *(*start)(void *), const char *name,
+			nuwa_thread_stop_fn stop, nuwa_thread_restart_fn restart, void *arg)
+{
+	struct contract *c;
+	if (!stop || !restart || !name) {
+		errno = EINVAL;
+		return -1;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return -1;
+	snprintf(c->name, sizeof c->name, "%s", name);
+	c->thread = thread;
+	c->start = start;
+	c->stop = stop;
+	c->restart = restart;
+	c->arg = arg;
+	pthread_mutex_lock(&reg_lock);
+	c->next = contracts;
+	contracts = c;
+	pthread_mutex_unlock(&reg_lock);
+	return 0;
+}
+
+int nuwa_thread_register(pthread_t thread, const char *name, nuwa_thread_stop_fn stop,
+			 nuwa_thread_restart_fn restart, void *arg)
 {
 	struct thread_rec *r;
 	int found = 0;
 	pthread_mutex_lock(&reg_lock);
-	for (r = threads; r; r = r->next) {
-		if (r->tid && pthread_equal(r->id, thread) && r->kind != KIND_WORKER) {
-			r->kind = KIND_SKIPPED;
-			found = 1;
-		}
-	}
+	for (r = threads; r && !found; r = r->next)
+		found = r->has_id && pthread_equal(r->id, thread) && r->kind == KIND_UNMARKED;
 	pthread_mutex_unlock(&reg_lock);
 	if (!found) {
 		errno = ESRCH;
 		return -1;
 	}
-	return 0;
+	return add_contract(thread, NULL, name, stop, restart, arg);
 }
 
-int nuwa_thread_skip_self(void)
+int nuwa_thread_register_start(void *(*start)(void *), const char *name,
+			       nuwa_thread_stop_fn stop, nuwa_thread_restart_fn restart,
+			       void *arg)
 {
-	struct thread_rec *r;
-	pthread_once(&key_once, make_key);
-	r = pthread_getspecific(rec_key);
-	if (!r) {
-		errno = ESRCH; /* main thread or untracked */
-		return -1;
-	}
-	pthread_mutex_lock(&reg_lock);
-	if (r->kind != KIND_WORKER)
-		r->kind = KIND_SKIPPED;
-	pthread_mutex_unlock(&reg_lock);
-	return 0;
-}
-
-static int add_rule(const char *name, const char *symbol)
-{
-	struct skip_rule *r = calloc(1, sizeof *r);
-	if (!r)
-		return -1;
-	r->name = name ? strdup(name) : NULL;
-	r->symbol = symbol ? strdup(symbol) : NULL;
-	if ((name && !r->name) || (symbol && !r->symbol)) {
-		free(r->name);
-		free(r->symbol);
-		free(r);
-		errno = ENOMEM;
-		return -1;
-	}
-	pthread_mutex_lock(&reg_lock);
-	r->next = skip_rules;
-	skip_rules = r;
-	pthread_mutex_unlock(&reg_lock);
-	return 0;
-}
-
-int nuwa_thread_skip_by_name(const char *name)
-{
-	if (!name || !*name) {
+	if (!start) {
 		errno = EINVAL;
 		return -1;
 	}
-	return add_rule(name, NULL);
+	return add_contract(pthread_self(), start, name, stop, restart, arg);
 }
 
-int nuwa_thread_skip_by_start(const char *symbol)
+const char *nuwa_child_error(void)
 {
-	if (!symbol || !*symbol) {
-		errno = EINVAL;
-		return -1;
+	return child_error[0] ? child_error : NULL;
+}
+
+/* Caller holds reg_lock. The contract covering REC, or NULL. */
+static struct contract *covering(const struct thread_rec *rec)
+{
+	struct contract *c;
+	for (c = contracts; c; c = c->next) {
+		if (c->start ? c->start == rec->start : rec->has_id && pthread_equal(c->thread, rec->id))
+			return c;
 	}
-	return add_rule(NULL, symbol);
+	return NULL;
 }
 
 static void thread_comm(pid_t tid, char *out, size_t cap)
@@ -589,27 +662,6 @@ static void start_symbol(void *(*start)(void *), char *out, size_t cap)
 		snprintf(out, cap, "%p in %s", addr, info.dli_fname);
 	else
 		snprintf(out, cap, "%p", addr);
-}
-
-/* Caller holds reg_lock. Nonzero when a skip rule covers REC. */
-static int rule_skips(struct thread_rec *rec)
-{
-	struct skip_rule *r;
-	char comm[32], sym[512];
-	if (!skip_rules || !rec->tid)
-		return 0;
-	thread_comm(rec->tid, comm, sizeof comm);
-	start_symbol(rec->start, sym, sizeof sym);
-	for (r = skip_rules; r; r = r->next) {
-		if (r->name && strcmp(r->name, comm) == 0)
-			return 1;
-		if (r->symbol) {
-			size_t n = strlen(r->symbol);
-			if (strncmp(sym, r->symbol, n) == 0 && sym[n] == ' ')
-				return 1;
-		}
-	}
-	return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -646,14 +698,11 @@ static int stragglers(char *err, size_t cap)
 		}
 	}
 	for (r = threads; r; r = r->next) {
+		struct contract *c;
 		if (r->kind != KIND_UNMARKED)
 			continue;
 		if (!r->tid) {
 			n++; /* still starting */
-			continue;
-		}
-		if (rule_skips(r)) {
-			r->kind = KIND_SKIPPED;
 			continue;
 		}
 		n++;
@@ -661,11 +710,17 @@ static int stragglers(char *err, size_t cap)
 			char comm[32], sym[512];
 			thread_comm(r->tid, comm, sizeof comm);
 			start_symbol(r->start, sym, sizeof sym);
-			append(err, cap, "; thread '%s' (tid %d, start %s) is neither a worker nor skipped",
-			       comm, (int)r->tid, sym);
+			c = covering(r);
+			if (c)
+				append(err, cap, "; thread '%s' (tid %d, start %s) still runs after the stop hook of '%s' returned",
+				       comm, (int)r->tid, sym, c->name);
+			else
+				append(err, cap, "; thread '%s' (tid %d, start %s) is neither a worker nor registered with stop/restart hooks (nuwa_thread_register)",
+				       comm, (int)r->tid, sym);
 		}
 	}
-	/* Threads made behind our back (raw clone, libc-internal helpers). */
+	/* Threads made behind our back: the C library's own helpers (a
+	 * SIGEV_THREAD timer's, aio's) or a raw clone. */
 	d = opendir("/proc/self/task");
 	if (d) {
 		while ((de = readdir(d))) {
@@ -681,8 +736,10 @@ static int stragglers(char *err, size_t cap)
 			if (err) {
 				char comm[32];
 				thread_comm(tid, comm, sizeof comm);
-				append(err, cap, "; thread '%s' (tid %d) was not created through pthread_create",
-				       comm, (int)tid);
+				append(err, cap, "; thread '%s' (tid %d) was not created through pthread_create: "
+				       "the C library made it (a SIGEV_THREAD timer, aio) or a raw clone did; "
+				       "use timerfd or SIGEV_THREAD_ID instead of SIGEV_THREAD, or stop it before the freeze "
+				       "(docs/runtime.md)", comm, (int)tid);
 			}
 		}
 		closedir(d);
@@ -697,6 +754,145 @@ static int frozen_worker_threads_gone(void)
 		if (r->kind == KIND_WORKER)
 			return 0;
 	return 1;
+}
+
+/* A stop hook runs on a helper thread so that one that never returns is
+ * named by the watchdog instead of hanging the template. */
+struct stop_call {
+	struct contract *c;
+	int rc;
+	int done_fd;
+};
+
+static void *stop_helper(void *p)
+{
+	struct stop_call *sc = p;
+	char one = 1;
+	sc->rc = sc->c->stop(sc->c->arg);
+	if (write(sc->done_fd, &one, 1) < 0)
+		nuwa_log("stop hook '%s': %s", sc->c->name, strerror(errno));
+	return NULL;
+}
+
+/* Caller holds reg_lock (released while the hook runs). 0, or -1 with ERR. */
+static int run_stop(struct contract *c, int64_t deadline, char *err, size_t errlen)
+{
+	struct stop_call *sc = calloc(1, sizeof *sc);
+	int pfd[2], rc;
+	pthread_t t;
+	struct pollfd p;
+
+	if (!sc || pipe2(pfd, O_CLOEXEC) < 0) {
+		free(sc);
+		snprintf(err, errlen, "stop hook '%s': %s", c->name, strerror(errno));
+		return -1;
+	}
+	sc->c = c;
+	sc->done_fd = pfd[1];
+	pthread_mutex_unlock(&reg_lock);
+	rc = get_real_create()(&t, NULL, stop_helper, sc);
+	if (rc != 0) {
+		pthread_mutex_lock(&reg_lock);
+		nuwa_real_close(pfd[0]);
+		nuwa_real_close(pfd[1]);
+		free(sc);
+		snprintf(err, errlen, "stop hook '%s': cannot start it: %s", c->name, strerror(rc));
+		return -1;
+	}
+	p.fd = pfd[0];
+	p.events = POLLIN;
+	do {
+		int left = remaining(deadline);
+		rc = poll(&p, 1, left);
+	} while (rc < 0 && errno == EINTR);
+	if (rc <= 0) {
+		/* The helper is left blocked in the hook; the freeze has failed
+		 * and the template exits. */
+		pthread_detach(t);
+		pthread_mutex_lock(&reg_lock);
+		snprintf(err, errlen, "stop hook of '%s' did not return within the freeze timeout", c->name);
+		return -1;
+	}
+	pthread_join(t, NULL);
+	nuwa_real_close(pfd[0]);
+	nuwa_real_close(pfd[1]);
+	rc = sc->rc;
+	free(sc);
+	pthread_mutex_lock(&reg_lock);
+	if (rc != 0) {
+		snprintf(err, errlen, "stop hook of '%s' failed", c->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Caller holds reg_lock. Contracts covering a live thread get their stop
+ * hook, newest registration first. */
+static int stop_contracts(int64_t deadline, char *err, size_t errlen)
+{
+	struct contract *c;
+	struct thread_rec *r;
+	for (c = contracts; c; c = c->next) {
+		int live = 0;
+		for (r = threads; r && !live; r = r->next)
+			live = r->kind == KIND_UNMARKED && covering(r) == c; /* started or starting */
+		if (!live)
+			continue;
+		if (run_stop(c, deadline, err, errlen) < 0)
+			return -1;
+		c->stopped = 1;
+	}
+	return 0;
+}
+
+/* Run the restart hooks of stopped contracts, oldest first. Caller holds no
+ * lock. Returns 0 or -1 with the first failure in ERR. */
+static int restart_contracts(char *err, size_t errlen)
+{
+	struct contract *c, *list[64];
+	int n = 0, i, rc = 0;
+	pthread_mutex_lock(&reg_lock);
+	for (c = contracts; c && n < 64; c = c->next)
+		if (c->stopped)
+			list[n++] = c;
+	pthread_mutex_unlock(&reg_lock);
+	for (i = n - 1; i >= 0; i--) {
+		char why[400] = "";
+		if (list[i]->restart(list[i]->arg, why, sizeof why) != 0 && rc == 0) {
+			snprintf(err, errlen, "restart hook of '%s' failed: %s", list[i]->name,
+				 why[0] ? why : "no reason given");
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* Caller holds reg_lock. Put back what a failed freeze had stopped. */
+static void unfreeze(void)
+{
+	struct nuwa_worker *w;
+	struct contract *c;
+	char why[512];
+	for (w = workers; w; w = w->next) {
+		if (!w->alive || w->in_run)
+			continue;
+		pthread_mutex_unlock(&reg_lock);
+		if (!w->joined)
+			pthread_join(w->thread, NULL);
+		pthread_mutex_lock(&reg_lock);
+		worker_clear_wake(w);
+		worker_start(w);
+		w->generation--; /* same process, same generation */
+	}
+	for (w = workers; w; w = w->next)
+		if (w->in_run)
+			atomic_store(&w->stop, STOP_NONE);
+	pthread_mutex_unlock(&reg_lock);
+	if (restart_contracts(why, sizeof why) < 0)
+		nuwa_log("after a failed freeze: %s", why);
+	pthread_mutex_lock(&reg_lock);
+	for (c = contracts; c; c = c->next)
+		c->stopped = 0;
 }
 
 int nuwa_freeze(int timeout_ms, char *err, size_t errlen)
@@ -729,6 +925,16 @@ int nuwa_freeze(int timeout_ms, char *err, size_t errlen)
 	nuwa_hooks_run(NUWA_HOOK_BEFORE_FREEZE);
 	deadline = nuwa_now_ms() + timeout_ms;
 	pthread_mutex_lock(&reg_lock);
+	{
+		char why[1024] = "";
+		if (stop_contracts(deadline, why, sizeof why) < 0) {
+			snprintf(err, errlen, "freeze failed: %s", why);
+			unfreeze();
+			pthread_mutex_unlock(&reg_lock);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
 	for (w = workers; w; w = w->next)
 		if (w->in_run)
 			atomic_store(&w->stop, STOP_FREEZE);
@@ -740,20 +946,7 @@ int nuwa_freeze(int timeout_ms, char *err, size_t errlen)
 			char why[3072] = "";
 			stragglers(why, sizeof why);
 			snprintf(err, errlen, "freeze failed after %d ms%s", timeout_ms, why);
-			/* Give the process back its workers. */
-			for (w = workers; w; w = w->next) {
-				if (!w->alive || w->in_run)
-					continue;
-				pthread_mutex_unlock(&reg_lock);
-				pthread_join(w->thread, NULL);
-				pthread_mutex_lock(&reg_lock);
-				worker_clear_wake(w);
-				worker_start(w);
-				w->generation--; /* same process, same generation */
-			}
-			for (w = workers; w; w = w->next)
-				if (w->in_run)
-					atomic_store(&w->stop, STOP_NONE);
+			unfreeze();
 			pthread_mutex_unlock(&reg_lock);
 			errno = ETIMEDOUT;
 			return -1;
@@ -763,16 +956,11 @@ int nuwa_freeze(int timeout_ms, char *err, size_t errlen)
 			if (atomic_load(&w->stop) == STOP_FREEZE)
 				worker_kick(w);
 		pthread_mutex_lock(&reg_lock);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 2 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&reg_cond, &reg_lock, &ts);
+		deadline_in(&ts, 2);
+		mono_timedwait(&reg_cond, &reg_lock, &ts);
 	}
-	/* Every worker has returned: join the threads so nothing but skipped
-	 * threads runs beside us. */
+	/* Every worker has returned: join the threads so nothing runs beside
+	 * us. */
 	for (w = workers; w; w = w->next) {
 		if (!w->joined) {
 			pthread_t t = w->thread;
@@ -784,9 +972,41 @@ int nuwa_freeze(int timeout_ms, char *err, size_t errlen)
 	}
 	while (!frozen_worker_threads_gone())
 		pthread_cond_wait(&reg_cond, &reg_lock);
+	{
+		/* Single-threaded now: every fd must be accounted for. */
+		char why[3072] = "";
+		if (nuwa_fds_freeze_check(why, sizeof why) > 0) {
+			snprintf(err, errlen, "freeze failed: fd inventory%s", why);
+			unfreeze();
+			pthread_mutex_unlock(&reg_lock);
+			errno = EBADF;
+			return -1;
+		}
+	}
+	/* Give freed heap back before the children share it (Android saw
+	 * 40-128 KiB of private dirty memory per process saved this way). */
+	trim_released = nuwa_trim_heap();
 	frozen = 1;
 	pthread_mutex_unlock(&reg_lock);
 	return 0;
+}
+
+long nuwa_trim_heap(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+	struct mallinfo2 before = mallinfo2(), after;
+	malloc_trim(0);
+	after = mallinfo2();
+	/* Free bytes kept by the allocator before and after: what went back. */
+	return before.fordblks > after.fordblks ? (long)(before.fordblks - after.fordblks) : 0;
+#else
+	return 0; /* no malloc_trim in this C library */
+#endif
+}
+
+long nuwa_freeze_trimmed_bytes(void)
+{
+	return trim_released;
 }
 
 int nuwa_is_frozen(void)
@@ -806,18 +1026,29 @@ int nuwa_is_child(void)
 /* ---------------------------------------------------------------- */
 /* Fork.                                                              */
 
+/* In a fork child (atfork): only the forking thread survived; forget the
+ * records of the others. */
+static void prune_records(void)
+{
+	struct thread_rec **pp = &threads, *r;
+	pthread_t self = pthread_self();
+	while ((r = *pp)) {
+		if (r->tid && pthread_equal(r->id, self)) {
+			r->tid = my_tid();
+			pp = &r->next;
+		} else {
+			*pp = r->next;
+			free(r);
+		}
+	}
+}
+
 static void child_rebuild(void)
 {
-	struct thread_rec *r, *next;
 	struct nuwa_worker *w;
 
 	is_child = 1;
-	/* Only this thread survived fork(): forget the rest. */
-	for (r = threads; r; r = next) {
-		next = r->next;
-		free(r);
-	}
-	threads = NULL;
+	child_error[0] = 0;
 	nuwa_fds_child_rebuild();
 	nuwa_seed_child();
 	nuwa_hooks_run(NUWA_HOOK_CHILD_BEFORE_THREADS);
@@ -840,6 +1071,8 @@ static void child_rebuild(void)
 		}
 	}
 	pthread_mutex_unlock(&reg_lock);
+	if (restart_contracts(child_error, sizeof child_error) < 0)
+		nuwa_log("%s", child_error);
 	nuwa_hooks_run(NUWA_HOOK_CHILD_AFTER_THREADS);
 }
 
@@ -853,22 +1086,13 @@ pid_t nuwa_fork(void)
 		errno = EINVAL;
 		return -1;
 	}
-	/* Hold our locks across fork() so skipped threads cannot leave them
-	 * half-changed in the child. */
-	nuwa_fds_lock();
-	nuwa_hooks_lock();
+	pthread_mutex_unlock(&reg_lock);
+	/* libnuwa's locks are taken across fork() by the atfork handlers. */
 	pid = fork();
 	if (pid == 0) {
-		/* This thread owns the locks in the child too. */
-		nuwa_hooks_unlock();
-		nuwa_fds_unlock();
-		pthread_mutex_unlock(&reg_lock);
 		child_rebuild();
 		return 0;
 	}
-	nuwa_hooks_unlock();
-	nuwa_fds_unlock();
-	pthread_mutex_unlock(&reg_lock);
 	if (pid > 0)
 		nuwa_hooks_run(NUWA_HOOK_PARENT_AFTER_FORK);
 	return pid;

@@ -19,6 +19,33 @@ def test_libnuwa_api(build: Path) -> None:
     assert "FAIL" not in res.stdout
 
 
+def run_check(build: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(build / "nuwa-libcheck"), *args], check=False, capture_output=True,
+                          text=True, timeout=timeout, env=LEAK_CHECK_ENV)
+
+
+def test_plain_fork_against_a_thread_closing_fds_never_hangs_the_child(build: Path) -> None:
+    """close() takes no lock a fork child could find held (3000 plain fork()s)."""
+    res = run_check(build, "fork-close", "3000", timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "ok 3000 forks" in res.stdout
+
+
+def test_close_from_a_signal_handler_under_heavy_close_traffic(build: Path) -> None:
+    """Handlers interrupting close() call close(): no deadlock (alarm(20) would kill it)."""
+    res = run_check(build, "signal-close", "200000")
+    assert res.returncode == 0, f"rc {res.returncode}: " + res.stdout + res.stderr
+    assert "handlers closed meanwhile" in res.stdout
+
+
+def test_fd_identity_dup2_over_epoll_reused_number_dup_and_readonly_reopen(build: Path) -> None:
+    """dup2 over a tracked epoll fd, a registered fd closed and its number reused, an
+    F_DUPFD of an epoll fd and an allowed read-only file (reopened: offsets not shared)."""
+    res = run_check(build, "fd-identity")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.strip().endswith("all ok")
+
+
 RUNTIME_FILES = ["nuwad", "nuwactl", "nuwa-template", "nuwa-exec-host", "nuwa-bench-native",
                  "libnuwa.so", "libnuwa-minifw.so", "app-echo.so"]
 
