@@ -12,10 +12,11 @@ all: image
 deps:
 	@host-tools/deps.sh
 
-# Native runtime builds used by the tests: plain and sanitizer (ASan+UBSan).
+# Native runtime builds used by the tests: plain, sanitizer (ASan+UBSan) and musl.
 runtime: deps
 	$(MAKE) -C runtime
 	$(MAKE) -C runtime sanitize
+	$(MAKE) -C runtime CC=musl-gcc
 
 # IMAGE_ARGS: e.g. --offline (cache only) or --mirror URL.
 IMAGE_ARGS ?=

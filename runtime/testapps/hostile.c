@@ -157,7 +157,12 @@ static const char *ename(int e)
 	case ENOENT: return "ENOENT";
 	case EROFS: return "EROFS";
 	case ESRCH: return "ESRCH";
-	default: return strerrorname_np(e) ? strerrorname_np(e) : "E?";
+	default: {
+		/* strerrorname_np is glibc's only: the number, on every C library. */
+		static __thread char other[24];
+		snprintf(other, sizeof other, "errno %d", e);
+		return other;
+	}
 	}
 }
 

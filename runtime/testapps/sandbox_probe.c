@@ -39,7 +39,12 @@ static const char *ename(int e)
 	case ENOSYS: return "ENOSYS";
 	case EROFS: return "EROFS";
 	case EXDEV: return "EXDEV";
-	default: return strerrorname_np(e) ? strerrorname_np(e) : "E?";
+	default: {
+		/* strerrorname_np is glibc's only: the number, on every C library. */
+		static __thread char other[24];
+		snprintf(other, sizeof other, "errno %d", e);
+		return other;
+	}
 	}
 }
 

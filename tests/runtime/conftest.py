@@ -1,5 +1,5 @@
 """Fixtures for the native runtime tests: one private nuwad per test, on
-every available build (plain and ASan+UBSan)."""
+every available build (plain, ASan+UBSan and musl)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from nuwad_harness import BUILDS, LEAK_CHECK_ENV, Nuwad, write_config
 def build(request: pytest.FixtureRequest) -> Path:
     path = BUILDS[request.param]
     if not (path / "nuwad").exists() or not (path / "libnuwa-minifw.so").exists():
-        pytest.skip(f"runtime build '{request.param}' missing (make -C runtime; make -C runtime sanitize)")
+        pytest.skip(f"runtime build '{request.param}' missing (make -C runtime; make -C runtime sanitize; make -C runtime CC=musl-gcc)")
     return path
 
 

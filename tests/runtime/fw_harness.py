@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from nuwad_harness import BUILDS, TOP, Nuwad
+from nuwad_harness import FRAMEWORK_BUILDS, TOP, Nuwad
 
 APPS_D = TOP / "rootfs-overlay" / "etc" / "nuwa" / "apps.d"
 APPS = ["clock", "messages", "settings", "music", "gallery", "notes"]
@@ -40,7 +40,7 @@ def write_fw_config(tmp: Path, build: Path, data_dir: Path | None = None,
 
 
 def fw_build(name: str) -> Path:
-    path = BUILDS[name]
+    path = FRAMEWORK_BUILDS[name]
     if not (path / "libnuwafw.so").exists() or not (path / "nuwad").exists():
         pytest.skip(f"runtime build '{name}' missing (make -C runtime; make -C runtime sanitize)")
     return path

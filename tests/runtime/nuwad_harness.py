@@ -2,7 +2,7 @@
 
 Used by the runtime tests; every test config is written by the test itself so
 the daemon, the template and the apps are the real binaries of one build
-(`host` or `asan`), never mocks.
+(`host`, `asan` or `musl`), never mocks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
-BUILDS = {"host": TOP / "runtime" / "build" / "host", "asan": TOP / "runtime" / "build" / "asan"}
+_BUILD_DIR = TOP / "runtime" / "build"
+# Every runtime build: libnuwa, minifw, nuwad, nuwactl and the test apps.
+BUILDS = {name: _BUILD_DIR / name for name in ("host", "asan", "musl")}
+# The builds with the app framework and the sample apps: glibc's (make -C runtime
+# CC=musl-gcc leaves the framework out, docs/runtime.md).
+FRAMEWORK_BUILDS = {name: BUILDS[name] for name in ("host", "asan")}
 SANITIZER_ENV = {
     # Memory errors and UB abort. Leak checking is off by default: apps end
     # by signal, and sandboxed processes forbid the ptrace LeakSanitizer needs.

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 from fw_harness import APPS, MODES, fw_build, fw_daemon, write_fw_config
-from nuwad_harness import BUILDS, SANITIZER_ENV, TOP, Nuwad, wait_for
+from nuwad_harness import FRAMEWORK_BUILDS, SANITIZER_ENV, TOP, Nuwad, wait_for
 
 
-@pytest.fixture(scope="module", params=sorted(BUILDS))
+@pytest.fixture(scope="module", params=sorted(FRAMEWORK_BUILDS))
 def daemon(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nuwad]:
     """One nuwad per build (plain, ASan+UBSan) running the sample apps."""
@@ -144,7 +144,7 @@ def test_framework_start_failure_is_one_clear_error(tmp_path: Path, theme: str) 
         d.stop()
 
 
-@pytest.mark.parametrize("name", sorted(BUILDS))
+@pytest.mark.parametrize("name", sorted(FRAMEWORK_BUILDS))
 def test_start_up_profile_tool(name: str, tmp_path: Path) -> None:
     build = fw_build(name)
     env = {**os.environ, **SANITIZER_ENV}

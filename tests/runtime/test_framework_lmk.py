@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from fw_harness import fw_build, write_fw_config
-from nuwad_harness import BUILDS, Nuwad, wait_for
+from nuwad_harness import FRAMEWORK_BUILDS, Nuwad, wait_for
 
 THRESHOLD_KB = 50000
 
@@ -28,7 +28,7 @@ def set_available(path: Path, kb: int) -> None:
     tmp.replace(path)
 
 
-@pytest.fixture(params=sorted(BUILDS))
+@pytest.fixture(params=sorted(FRAMEWORK_BUILDS))
 def lmk_daemon(request: pytest.FixtureRequest, tmp_path: Path,
                monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Nuwad, Path]]:
     build = fw_build(request.param)

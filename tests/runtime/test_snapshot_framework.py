@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from fw_harness import MODES, fw_daemon
-from nuwad_harness import BUILDS, Nuwad
+from nuwad_harness import FRAMEWORK_BUILDS, Nuwad
 
 
-@pytest.fixture(scope="module", params=sorted(BUILDS))
+@pytest.fixture(scope="module", params=sorted(FRAMEWORK_BUILDS))
 def daemon(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nuwad]:
     with fw_daemon(request.param, tmp_path_factory.mktemp(f"fw-snap-{request.param}")) as d:
