@@ -7,6 +7,8 @@ under board/ gets this smoke test, one guest per board, powered off at the end.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -31,9 +33,8 @@ def ctl(guest: Any, args: str, timeout: float = 120) -> Any:
 
 
 @pytest.fixture(scope="module", params=OTHER_BOARDS)
-def other(request: pytest.FixtureRequest) -> Iterator[tuple[boards.Board, Any]]:
-    """(board, console) of a booted guest of another board; its image is built if missing
-    (`make test` builds every board's first)."""
+def other_board(request: pytest.FixtureRequest) -> boards.Board:
+    """Another board with its image built (`make test` builds every board's first)."""
     b = boards.load(request.param)
     out = paths.board_out(b.name)
     if not all((out / a).is_file() for a in ("vmlinuz", "initrd.img", "rootfs.img")):
@@ -41,7 +42,14 @@ def other(request: pytest.FixtureRequest) -> Iterator[tuple[boards.Board, Any]]:
             ImageBuilder(b).build()
         except NuwaError as e:
             pytest.fail(f"no image for {b.name} and building it failed: {e}")
-    vm = Qemu(b, image_dir=out)
+    return b
+
+
+@pytest.fixture(scope="module")
+def other(other_board: boards.Board) -> Iterator[tuple[boards.Board, Any]]:
+    """(board, console) of a booted guest of another board, powered off at the end."""
+    b = other_board
+    vm = Qemu(b, image_dir=paths.board_out(b.name))
     try:
         vm.boot(timeout=180)
     except NuwaError as e:
@@ -52,6 +60,14 @@ def other(request: pytest.FixtureRequest) -> Iterator[tuple[boards.Board, Any]]:
         if vm.child is not None and not vm.poweroff(timeout=60):
             print(f"{b.name} guest did not power off cleanly; console log {vm.log}")
         vm.kill()
+
+
+def test_nuwa_exec_runs_on_the_board(other_board: boards.Board) -> None:
+    p = subprocess.run([sys.executable, "-m", "nuwa.cli", "exec", "--board", other_board.name,
+                        "--", "sh", "-c", "uname -m; exit 3"],
+                       check=False, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 3, p.stderr
+    assert p.stdout.strip() == uname_machine(other_board.arch)
 
 
 def test_boots_as_its_architecture(other: tuple[boards.Board, Any]) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from nuwa import board, hostdeps
 from nuwa.errors import NuwaError
+from nuwa.image import runtime
 
 TOP = Path(__file__).resolve().parents[2]
 REAL = TOP / "board" / "qemu-arm-virt" / "board.toml"
@@ -123,3 +124,14 @@ def test_folder_and_name_must_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("NUWA_TOP", str(tmp_path))
     with pytest.raises(NuwaError, match="folder is 'other'"):
         board.load("other")
+
+
+def test_missing_cross_compiler_names_the_package(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no compiler at all
+    for name in board.available():
+        gnu = board.load(name).gnu
+        with pytest.raises(NuwaError, match=rf"no cross compiler for {gnu.debian}: "
+                           rf"{gnu.cross_prefix}gcc .*install the Debian package "
+                           rf"{gnu.cross_gcc_package}"):
+            runtime.check_cross_compiler(gnu)
