@@ -704,7 +704,7 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->snapshot_quota_kb = 64 * 1024;
 	c->snapshot_timeout_ms = 10000;
 	c->control_gid = c->status_gid = -1;
-	c->fallback_exec = 1;
+	c->fallback_exec = 0; /* wait; the device config says exec */
 	c->crash_records_max = 32;
 	c->path = abs_path(path);
 	if (!c->path) {

@@ -4,6 +4,8 @@
  * carries the app channel, fds and timers. Framework args:
  *   waiters      start the five test workers (tests/runtime)
  *   heap=KB      build KB of start-up heap (stands in for warm caches)
+ *   template_init_delay_ms=MS  the template's init takes MS longer (exec
+ *                mode does not wait: tests hold a template in "starting")
  * Requests starting with "fw:" are answered by the framework itself.
  */
 #include <errno.h>
@@ -253,6 +255,10 @@ int nuwa_framework_init(const struct nuwa_framework_env *env, struct nuwa_framew
 		if (!strcmp(env->argv[i], "waiters")) {
 			if (waiters_start() < 0)
 				return -1;
+		} else if (!strncmp(env->argv[i], "template_init_delay_ms=", 23)) {
+			long ms = strtol(env->argv[i] + 23, NULL, 10);
+			if (env->mode == NUWA_MODE_TEMPLATE && ms > 0)
+				usleep((useconds_t)ms * 1000);
 		} else if (!strncmp(env->argv[i], "heap=", 5)) {
 			size_t kb = strtoul(env->argv[i] + 5, NULL, 10), k;
 			L.heap = malloc(kb * 1024);

@@ -13,6 +13,7 @@
 #include "nuwa_app.h"
 #include "nuwad.h"
 #include "snapshots.h"
+#include "supervision.h"
 #include "procmem.h"
 #include "launch_exec.h"
 #include "util.h"
@@ -200,6 +201,7 @@ static void reply_launched(struct nuwad *d, struct app *a)
 	out_str(&o, "mode", a->exec_mode ? "exec" : "template");
 	out_num(&o, "launch_ms", a->launch_ms);
 	out_bool(&o, "spare", a->via_spare);
+	out_str(&o, "fallback", a->fallback[0] ? a->fallback : NULL);
 	/* Through the spare the launch never waits for a fork (the spare's
 	 * refill fork came earlier): it reports the specialise latency. */
 	if (!a->exec_mode && a->via_spare) {
@@ -267,11 +269,48 @@ static void start_exec(struct nuwad *d, struct app *a)
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;
 }
 
+/* [daemon] fallback = exec: why a template launch cannot be served by the
+ * template right now, or NULL (ready, or fallback = wait). */
+static const char *fallback_reason(struct nuwad *d, char *buf, size_t cap)
+{
+	const char *what;
+	if (!d->conf.fallback_exec || d->conf.template_off || d->t.state == T_READY)
+		return NULL;
+	if (d->t.ever_ready)
+		what = "template restarting";
+	else if (d->t.state == T_STARTING)
+		what = "template starting";
+	else
+		what = "template down";
+	if (d->t.last_error[0])
+		snprintf(buf, cap, "%s: %.200s", what, d->t.last_error);
+	else
+		snprintf(buf, cap, "%s", what);
+	return buf;
+}
+
+/* Serve A (a template launch) in exec mode at once, saying why. */
+static void fall_back(struct nuwad *d, struct app *a, const char *why)
+{
+	close_chan(a);
+	a->exec_mode = 1;
+	a->pid = 0;
+	a->fork_id = 0;
+	snprintf(a->fallback, sizeof a->fallback, "%s", why);
+	d->fallback_launches++;
+	nuwad_log("launch %s: exec fallback (%s)", a->name, why);
+	start_exec(d, a);
+}
+
 static void start_fork(struct nuwad *d, struct app *a)
 {
 	if (tmpl_fork(d, a) < 0) {
 		char why[256];
 		snprintf(why, sizeof why, "fork request: %s", strerror(errno));
+		if (d->conf.fallback_exec) {
+			fall_back(d, a, why);
+			return;
+		}
 		launch_failed(d, a, why);
 		app_free(d, a);
 		return;
@@ -339,7 +378,8 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	}
 	/* A template still starting up (e.g. at boot) is waited for; one that
 	 * has only ever failed is reported at once. */
-	if (!mode && d->t.state != T_READY && !d->t.ever_ready && d->t.last_error[0]) {
+	if (!mode && d->t.state != T_READY && !d->t.ever_ready && d->t.last_error[0] &&
+	    !d->conf.fallback_exec) {
 		control_reply_err(d, cid, "template not ready%s%s",
 				  d->t.last_error[0] ? ": " : "", d->t.last_error);
 		return;
@@ -354,6 +394,14 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	a->waiter = cid;
 	a->waiter_text = text;
 	set_args(a, nargs, args);
+	if (!mode) {
+		char buf[256];
+		const char *why = fallback_reason(d, buf, sizeof buf);
+		if (why) {
+			fall_back(d, a, why);
+			return;
+		}
+	}
 	if (mode) {
 		start_exec(d, a);
 	} else if (d->t.state == T_READY) {
@@ -382,7 +430,9 @@ void apps_template_lost(struct nuwad *d)
 	/* Fork requests in flight will never be answered. */
 	for (a = d->apps; a; a = next) {
 		next = a->next;
-		if (a->state == APP_FORKING) {
+		if (a->state == APP_FORKING && d->conf.fallback_exec) {
+			fall_back(d, a, "the template died during the fork");
+		} else if (a->state == APP_FORKING) {
 			launch_failed(d, a, "the template died");
 			app_free(d, a);
 		} else if (a->state == APP_SPARE_FORKING) {
@@ -406,6 +456,12 @@ void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, double fork_ms, const 
 			nuwad_log("spare: %s", error ? error : "bad pid");
 			app_free(d, a);
 			schedule_refill(d, 1000);
+			return;
+		}
+		if (d->conf.fallback_exec) {
+			char why[300];
+			snprintf(why, sizeof why, "fork failed: %s", error ? error : "bad pid");
+			fall_back(d, a, why);
 			return;
 		}
 		launch_failed(d, a, error ? error : "template sent a bad pid");
@@ -743,6 +799,7 @@ void apps_list(struct nuwad *d, struct out *o)
 		out_str(o, "state", app_state_name(a->state));
 		out_num(o, "launch_ms", a->launch_ms);
 		out_bool(o, "spare", a->via_spare);
+		out_str(o, "fallback", a->fallback[0] ? a->fallback : NULL);
 		out_int(o, "seq", (long long)a->seq);
 		out_mem(o, a->pid);
 		out_obj_end(o);
@@ -786,6 +843,8 @@ void apps_stats(struct nuwad *d, struct out *o)
 	out_arr_end(o);
 	out_int(o, "lmk_kills", d->lmk_kills);
 	out_int(o, "clients", d->nclients);
+	out_int(o, "fallback_launches", d->fallback_launches);
+	supervision_stats(d, o);
 	out_obj_end(o);
 }
 

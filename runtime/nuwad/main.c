@@ -1,4 +1,5 @@
 /* nuwad: arguments, set-up and the main loop. */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,12 +10,14 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "nuwad.h"
 #include "snapshots.h"
 #include "app_uids.h"
+#include "supervision.h"
 #include "util.h"
 
 void nuwad_log(const char *fmt, ...)
@@ -189,6 +192,31 @@ static void loop(struct nuwad *d)
 	free(kind);
 }
 
+/* Whatever started us may have leaked fds (a pipe at 251, a socket): none
+ * of them may reach the template and from there every app. */
+static void close_inherited_fds(void)
+{
+	DIR *dir;
+	struct dirent *de;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0) == 0)
+		return;
+#endif
+	dir = opendir("/proc/self/fd");
+	if (!dir) {
+		int fd;
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		int fd = atoi(de->d_name);
+		if (fd > 2 && fd != dirfd(dir))
+			close(fd);
+	}
+	closedir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	static struct nuwad d;
@@ -197,6 +225,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int i;
 
+	close_inherited_fds();
 	d.socket_path = "/run/nuwa/nuwad.sock";
 	d.state_dir = "/run/nuwa";
 	for (i = 1; i < argc; i++) {
@@ -251,6 +280,7 @@ int main(int argc, char **argv)
 	/* Without a snapshot directory nuwad still runs; "snapshot" says why. */
 	if (snapshots_init(&d, err, sizeof err) < 0)
 		nuwad_log("snapshots unavailable: %s", err);
+	supervision_start(&d);
 	if (control_listen(&d) < 0)
 		return 1;
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);

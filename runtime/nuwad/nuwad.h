@@ -55,6 +55,7 @@ struct app {
 	enum app_state state;
 	int chan;                   /* nuwad's end of the app channel, or -1 */
 	int via_spare;
+	char fallback[256];         /* why a template launch ran in exec mode, or "" */
 	uint32_t fork_id;
 	int64_t t_request_us;       /* launch request arrival */
 	double launch_ms;           /* request -> ready */
@@ -103,6 +104,13 @@ struct nuwad {
 	int64_t next_tick_us;
 	unsigned lmk_kills;         /* for the low-memory killer */
 	int quit;
+	/* supervision.c */
+	int supervised;             /* started by nuwa-supervise */
+	unsigned restarts;          /* nuwad restarts by the supervisor */
+	char restart_cause[160];    /* how the previous nuwad ended */
+	int survivors_ended;        /* processes of the previous nuwad ended at start */
+	/* fallback (apps.c) */
+	unsigned fallback_launches;
 };
 
 /* ---- hook for the low-memory killer (nuwad/lmk*.c) ---------------------

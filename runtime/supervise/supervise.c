@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,6 +129,8 @@ int main(int argc, char **argv)
 		logmsg("signalfd: %s", strerror(errno));
 		return 1;
 	}
+	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+		logmsg("state dir %s: %s", state_dir, strerror(errno));
 	write_state();
 	child = start(cmd, &old);
 	started = now_ms();
