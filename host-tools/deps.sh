@@ -14,6 +14,8 @@ common_packages=(
   musl-tools               # the runtime's musl build (musl-gcc) and its tests
   smem                     # cross-check of our USS/PSS figures
   pkg-config libssl-dev libsqlite3-dev libxml2-dev libicu-dev  # app framework, native build
+  rsync file bc python3-magic flake8 shellcheck  # Buildroot: local-site extract, check-package
+  g++ patch perl unzip bzip2 wget  # Buildroot's host checks (support/dependencies)
 )
 
 # Installs the missing ones of "$@" (as root), or prints the command and fails.

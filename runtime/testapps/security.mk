@@ -6,7 +6,7 @@ $(BUILD)/nuwa-sandbox-probe: $(BUILD)/obj/testapps/sandbox_probe.o $(LIBNUWA)
 	$(CC) $(LDFLAGS) $(RUNPATH) -o $@ $(filter %.o,$^) -L$(BUILD) -lnuwa -lpthread $(LDLIBS)
 
 ALL_TARGETS += $(BUILD)/nuwa-sandbox-probe
-INSTALL_LIBEXEC += $(BUILD)/nuwa-sandbox-probe
+TEST_LIBEXEC += $(BUILD)/nuwa-sandbox-probe
 
 $(BUILD)/nuwa-grants-test: $(BUILD)/obj/testapps/grants_test.o $(BUILD)/obj/nuwad/grants.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -17,4 +17,4 @@ $(BUILD)/app-hostile.so: $(BUILD)/obj/testapps/hostile.o $(LIBNUWA)
 	$(CC) $(LDFLAGS) $(SO_LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD) -lnuwa
 
 ALL_TARGETS += $(BUILD)/app-hostile.so
-INSTALL_LIB += $(BUILD)/app-hostile.so
+TEST_LIB += $(BUILD)/app-hostile.so

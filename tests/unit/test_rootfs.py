@@ -52,3 +52,13 @@ def test_shipped_overlay_has_init_and_marker() -> None:
     assert f'echo "{BOOT_MARKER}"' in text
     assert "/etc/init.d/S??*" in text
     assert "::sysinit:/etc/init.d/rcS" in (overlay / "etc/inittab").read_text()
+
+
+def test_init_script_of_the_buildroot_package_is_installed_executable(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "buildroot/package/nuwa/S50nuwad"
+    root = tmp_path / "root"
+    debs.make_root(root)
+    rootfs.install_init_script(script, root)
+    dest = root / "etc/init.d/S50nuwad"
+    assert dest.read_text() == script.read_text()
+    assert dest.stat().st_mode & 0o777 == 0o755

@@ -132,6 +132,7 @@ class ImageBuilder:
         overlay = paths.top() / "rootfs-overlay"
         if overlay.is_dir():
             rootfs.copy_tree(overlay, root)
+        rootfs.install_init_script(paths.top() / "buildroot/package/nuwa/S50nuwad", root)
         _, pub = sshkey.ensure_key()
         rootfs.add_generated(root, self.board, pub)
         has_runtime = self.with_runtime and runtime.build_runtime(

@@ -55,6 +55,16 @@ def copy_tree(src: Path, dest: Path) -> None:
                 shutil.copy2(s, d)
 
 
+def install_init_script(script: Path, root: Path) -> None:
+    """The Buildroot package's init script (buildroot/package/nuwa/), the same on both."""
+    if not script.is_file():
+        raise NuwaError(f"init script {script} is missing")
+    dest = root / "etc/init.d" / script.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(script, dest)
+    dest.chmod(0o755)
+
+
 def add_generated(root: Path, board: Board, pubkey: str) -> None:
     for m in MOUNT_POINTS:
         (root / m).mkdir(exist_ok=True)

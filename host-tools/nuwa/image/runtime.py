@@ -28,8 +28,10 @@ def build_runtime(runtime: Path, arch: Arch, sysroot: Path, staging: Path, log: 
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    # install-tests: the system tests and benchmarks use the test programs in the guest.
     cmd = ["make", "-C", str(runtime), f"CROSS_COMPILE={arch.cross_prefix}",
-           f"MULTIARCH={arch.multiarch}", f"SYSROOT={sysroot}", f"DESTDIR={staging}", "install"]
+           f"MULTIARCH={arch.multiarch}", f"SYSROOT={sysroot}", f"DESTDIR={staging}",
+           "install-tests"]
     print("nuwa: building the runtime: " + " ".join(cmd), file=sys.stderr)
     with log.open("w") as f:
         p = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
