@@ -114,7 +114,7 @@ def test_sandboxed_app_cannot_create_or_write_files(private: Any, app: str) -> N
 
 def test_sandboxed_app_cannot_reach_other_processes(private: Any, hostile: int) -> None:
     other = int(ctl(private, "launch echo")["pid"])
-    device_nuwad = int(private.check("cat /run/nuwa/nuwad.pid").strip())
+    device_nuwad = int(private.check("cat /var/run/nuwad.pid").strip())
     nuwad_pid = int(private.check(f"cat {DIR}/pid").strip())
     template = int(ctl(private, "template-status")["pid"])
     try:
