@@ -15,6 +15,7 @@ from nuwa.bench.results import MODES, ModeResult
 from nuwa.bench.runner import ModeRunner
 from nuwa.commands import add_board_arg, add_mem_arg
 from nuwa.errors import NuwaError
+from nuwa.target.url import TARGET_FORMS
 
 INCLUDED = re.compile(r"\.d/[^/]+:\d+$")  # defined_at "DIR.d/NAME.conf:LINE"
 
@@ -32,8 +33,8 @@ def register(sub: Any) -> None:
     p.add_argument("--quick", action="store_true", help="smaller run for demos and CI")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="report directory (default: out/bench/<UTC stamp>/)")
-    p.add_argument("--target", metavar="ssh://root@HOST:PORT",
-                   help="measure a running board over SSH instead of booting QEMU")
+    p.add_argument("--target", metavar="URL",
+                   help=f"measure a running board instead of booting QEMU: {TARGET_FORMS}")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--apps", metavar="A,B,…",
                    help="apps to use (default: the platform's apps, from the include directories)")

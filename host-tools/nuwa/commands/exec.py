@@ -9,6 +9,7 @@ import sys
 from .. import board
 from ..errors import NuwaError
 from ..target import Qemu, target_from_url
+from ..target.url import TARGET_FORMS
 from . import add_board_arg, add_mem_arg
 
 
@@ -16,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("exec", help="boot, run one command in the guest, power off")
     add_board_arg(p)
     add_mem_arg(p)
-    p.add_argument("--target", metavar="ssh://USER@HOST:PORT",
-                   help="run on this running system instead of booting a guest")
+    p.add_argument("--target", metavar="URL",
+                   help=f"run there instead of booting a guest: {TARGET_FORMS}")
     p.add_argument("--timeout", type=float, default=300, help="seconds CMD may take")
     p.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
     p.set_defaults(func=run)

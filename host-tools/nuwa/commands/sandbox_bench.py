@@ -10,6 +10,7 @@ import sys
 from .. import board
 from ..sandbox_bench import SandboxBench, render
 from ..target import Qemu, Target, target_from_url
+from ..target.url import TARGET_FORMS
 from . import add_board_arg, add_mem_arg
 
 
@@ -18,8 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     add_board_arg(p)
     add_mem_arg(p)
-    p.add_argument("--target", metavar="ssh://USER@HOST:PORT",
-                   help="a running system; default: boot a fresh guest")
+    p.add_argument("--target", metavar="URL",
+                   help=f"a running system ({TARGET_FORMS}); default: boot a fresh guest")
     p.add_argument("--runs", type=int, default=15, help="launches per mode and variant")
     p.set_defaults(func=run)
 

@@ -16,6 +16,7 @@ from .. import board
 from ..errors import NuwaError
 from ..snapshot import fetch
 from ..target import Qemu, Target, target_from_url
+from ..target.url import TARGET_FORMS
 from . import add_board_arg, add_mem_arg
 
 
@@ -24,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     p.add_argument("app", help="app name or pid on the target")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it")
-    p.add_argument("--target", metavar="ssh://USER@HOST:PORT",
-                   help="a running system; default: boot a fresh guest")
+    p.add_argument("--target", metavar="URL",
+                   help=f"a running system ({TARGET_FORMS}); default: boot a fresh guest")
     p.add_argument("--mode", choices=["template", "exec"],
                    help="fresh guest only: launch mode of APP (default: the app's)")
     p.add_argument("--via", choices=["console", "ssh"], default="console",

@@ -27,6 +27,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def kernel_append(board: Board) -> str:
+    """The kernel command line of the board's image."""
+    return (f"console={board.console} root=/dev/vda rootfstype={board.rootfs_type} ro "
+            f"{board.kernel_cmdline}").strip()
+
+
+def device_args(board: Board, image_dir: Path, ssh_port: int) -> list[str]:
+    """QEMU arguments past machine, CPU, memory and kernel: initrd, the read-only root
+    disk, user networking with SSH on 127.0.0.1:ssh_port, the board's extra devices."""
+    q = board.qemu
+    return ["-no-reboot", "-initrd", str(image_dir / "initrd.img"),
+            "-drive", f"file={image_dir / 'rootfs.img'},if=none,format=raw,id=root,readonly=on",
+            "-device", f"{q.block_device},drive=root",
+            "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{ssh_port}-:22",
+            "-device", f"{q.net_device},netdev=net0", *q.extra_args]
+
+
 class Qemu:
     """One guest of `board` booted from its built image."""
 
@@ -53,15 +70,9 @@ class Qemu:
 
     def command(self, interactive: bool = False) -> list[str]:
         b, q, d = self.board, self.board.qemu, self.image_dir
-        append = (f"console={b.console} root=/dev/vda rootfstype={b.rootfs_type} ro "
-                  f"{b.kernel_cmdline}").strip()
         cmd = [q.binary, "-M", q.machine, "-cpu", q.cpu, "-m", str(self.mem),
-               "-no-reboot", "-kernel", str(d / "vmlinuz"), "-initrd", str(d / "initrd.img"),
-               "-append", append,
-               "-drive", f"file={d / 'rootfs.img'},if=none,format=raw,id=root,readonly=on",
-               "-device", f"{q.block_device},drive=root",
-               "-netdev", f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
-               "-device", f"{q.net_device},netdev=net0", *q.extra_args]
+               "-kernel", str(d / "vmlinuz"), "-append", kernel_append(b),
+               *device_args(b, d, self.ssh_port)]
         if interactive:
             # Serial and monitor on the terminal (Ctrl-A X quits, Ctrl-A C the
             # monitor), Ctrl-C to the guest, the console copied to the log.
