@@ -25,7 +25,7 @@ def dry_run(tmp_path: Path, target: str, *args: str, env: dict[str, str] | None 
     p = subprocess.run(["make", "-n", "-C", str(RUNTIME), f"BUILD={tmp_path}", *args,
                         str(tmp_path / target)], check=False, capture_output=True, text=True, env=e)
     assert p.returncode == 0, p.stderr
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("gcc ")]
+    lines = [ln for ln in p.stdout.splitlines() if ln.split(" ", 1)[0] in ("gcc", "musl-gcc")]
     assert lines, p.stdout
     return lines[-1]
 
@@ -78,3 +78,9 @@ def test_install_leaves_out_test_programs_and_install_tests_adds_them(tmp_path: 
     for rel in TEST_PROGRAMS:
         assert not (product / rel).exists(), f"install put the test program {rel} in"
         assert (tests / rel).is_file(), f"install-tests did not install {rel}"
+
+
+def test_additions_after_the_callers_flags_survive(tmp_path: Path) -> None:
+    """The musl build adds its kernel-header directory after CFLAGS is fixed (override)."""
+    cmd = dry_run(tmp_path, "obj/lib/fds.o", "CC=musl-gcc", "CFLAGS=-O1").split()
+    assert "-isystem" in cmd and "-O1" in cmd and "-std=gnu11" in cmd
