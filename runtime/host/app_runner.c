@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app_runner.h"
@@ -157,6 +158,12 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 			 r->conf.fw_library, r->fw.abi_version, NUWA_APP_ABI_VERSION);
 		return -1;
 	}
+	/* The crash handler's stack and a warm unwinder, made before the
+	 * freeze so every app has them without allocating in a handler. */
+	if (nuwa_crash_prepare() < 0) {
+		snprintf(err, errlen, "crash handler: %s", strerror(errno));
+		return -1;
+	}
 	r->init_ms = (double)(nuwa_mono_us() - t0) / 1000.0;
 	if (mode == NUWA_MODE_EXEC && r->conf.exec_mergeable && mark_mergeable(err, errlen) < 0)
 		return -1;
@@ -213,6 +220,23 @@ static int sandbox_app(const struct runner *r, const struct nuwa_app_conf *ac, c
 	return rc;
 }
 
+/* [daemon] core_dir: setresuid() made the app non-dumpable; core dumps
+ * need it dumpable again and a core size limit (nuwad points the kernel's
+ * core_pattern at core_dir). */
+static void enable_core_dumps(const char *app)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	if (setrlimit(RLIMIT_CORE, &rl) < 0) {
+		rl.rlim_cur = rl.rlim_max = 0;
+		if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_CORE, &rl);
+		}
+	}
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		nuwa_logf(app, "PR_SET_DUMPABLE: %s", strerror(errno));
+}
+
 int runner_run_app(struct runner *r, const char *name, int nextra, char **extra, int channel)
 {
 	const struct nuwa_app_conf *ac = nuwa_conf_app(&r->conf, name);
@@ -231,11 +255,16 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 		nuwa_logf(ac->name, "oom_score_adj %d: %s", ac->oom_score_adj, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	/* Crash records: a dying app reports on its channel (lib/crash.c). */
+	if (nuwa_crash_arm(channel) < 0)
+		nuwa_logf(ac->name, "crash handler: %s", strerror(errno));
 	if (ac->sandbox) {
 		char why[400];
 		if (sandbox_app(r, ac, why, sizeof why) < 0)
 			return app_error(channel, "sandbox: %s%s", why, "");
 	}
+	if (r->conf.core_dir)
+		enable_core_dumps(ac->name);
 	h = dlopen(ac->library, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return app_error(channel, "app library: %s%s", dlerror(), "");

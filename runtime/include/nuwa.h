@@ -244,6 +244,18 @@ int nuwa_msg_send(int sock, uint16_t type, uint32_t id, const void *payload,
 int nuwa_msg_recv(int sock, struct nuwa_msg_hdr *hdr, void *payload, size_t cap,
 		  int *recv_fd);
 
+/* ------------------------------------------------------------------ */
+/* Crash reports.                                                      */
+
+/* Map the crash handler's alternate stack and load and warm the unwinder
+ * (call it in the template, before the freeze). 0 or -1/errno. */
+int nuwa_crash_prepare(void);
+/* Install the async-signal-safe crash handler (SIGSEGV, SIGBUS, SIGILL,
+ * SIGFPE, SIGABRT, SIGTRAP, SIGSYS) on the alternate stack; it sends one
+ * NUWA_APP_MSG_CRASH message (signal, code, fault address, pc, frames with
+ * symbol names) on FD and lets the signal end the process. 0 or -1/errno. */
+int nuwa_crash_arm(int fd);
+
 #ifdef __cplusplus
 }
 #endif

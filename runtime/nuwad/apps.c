@@ -14,6 +14,7 @@
 #include "nuwad.h"
 #include "snapshots.h"
 #include "supervision.h"
+#include "crashes.h"
 #include "procmem.h"
 #include "launch_exec.h"
 #include "util.h"
@@ -151,6 +152,7 @@ static void app_free(struct nuwad *d, struct app *a)
 		}
 	}
 	close_chan(a);
+	free(a->crash_report);
 	fail_pending(d, a, "app is gone");
 	snapshots_app_gone(d, a);
 	free(a);
@@ -583,6 +585,9 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 		case NUWA_APP_MSG_REPLY:
 			answer_pending(d, a, &h, buf);
 			break;
+		case NUWA_APP_MSG_CRASH:
+			crashes_on_report(a, buf, h.len);
+			break;
 		default:
 			if (h.type >= NUWA_APP_MSG_GRANT_FIRST && h.type <= NUWA_APP_MSG_GRANT_LAST) {
 				snapshots_on_app_msg(d, a, &h, buf);
@@ -611,6 +616,7 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 		snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(status));
 	if (!is_spare(a))
 		nuwad_log("app %s (pid %d) %s", a->name, (int)pid, why);
+	crashes_on_death(d, a, status);
 	if (a->state == APP_STARTING || a->state == APP_FORKING)
 		launch_failed(d, a, why);
 	/* Also after a launch that used the spare and failed before ready

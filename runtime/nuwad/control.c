@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nuwad.h"
+#include "crashes.h"
 #include "snapshots.h"
 #include "proto.h"
 #include "util.h"
@@ -46,7 +47,7 @@ struct client {
 
 /* Commands that change nothing; everything else needs PEER_CONTROL. */
 static const char *const read_only_commands[] = {
-	"ping", "apps", "list", "stats", "template-status", "logs", NULL
+	"ping", "apps", "list", "stats", "template-status", "logs", "crashes", NULL
 };
 
 static int read_only(const char *cmd)
@@ -417,6 +418,9 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 	} else if (!strcmp(cmd, "list")) {
 		ARGS(0, 0, "list");
 		apps_list(d, &o);
+	} else if (!strcmp(cmd, "crashes")) {
+		ARGS(0, 0, "crashes");
+		crashes_list(d, &o);
 	} else if (!strcmp(cmd, "stats")) {
 		ARGS(0, 0, "stats");
 		apps_stats(d, &o);

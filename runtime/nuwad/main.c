@@ -18,6 +18,7 @@
 #include "snapshots.h"
 #include "app_uids.h"
 #include "supervision.h"
+#include "crashes.h"
 #include "util.h"
 
 void nuwad_log(const char *fmt, ...)
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
 	if (snapshots_init(&d, err, sizeof err) < 0)
 		nuwad_log("snapshots unavailable: %s", err);
 	supervision_start(&d);
+	crashes_init(&d);
 	if (control_listen(&d) < 0)
 		return 1;
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);

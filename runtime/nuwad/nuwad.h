@@ -56,6 +56,7 @@ struct app {
 	int chan;                   /* nuwad's end of the app channel, or -1 */
 	int via_spare;
 	char fallback[256];         /* why a template launch ran in exec mode, or "" */
+	char *crash_report;         /* what its crash handler sent, or NULL */
 	uint32_t fork_id;
 	int64_t t_request_us;       /* launch request arrival */
 	double launch_ms;           /* request -> ready */

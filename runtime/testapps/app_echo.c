@@ -5,6 +5,7 @@
  *   args          -> argv, space-separated
  *   hostile       -> first floods nuwad with junk on the channel (tests)
  *   exit N        -> quits with status N
+ *   crash null    -> dereferences NULL in nuwa_echo_crash_null() (crash records)
  * Args: --fail (entry fails), --ready-after=MS (ready from a timer).
  */
 #include <fcntl.h>
@@ -41,6 +42,13 @@ static int hostile(struct nuwa_app *app, char *reply, size_t cap)
 	return snprintf(reply, cap, "sent %d", sent);
 }
 
+int nuwa_echo_crash_null(void);
+__attribute__((noinline)) int nuwa_echo_crash_null(void)
+{
+	volatile int *nowhere = NULL;
+	return *nowhere;
+}
+
 static int on_request(struct nuwa_app *app, const char *req, size_t len, char *reply,
 		      size_t cap, void *arg)
 {
@@ -59,6 +67,8 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 	if (!strcmp(req, "whoami"))
 		return snprintf(reply, cap, "%s %s %d", app->name,
 				app->mode == NUWA_MODE_TEMPLATE ? "template" : "exec", (int)getpid());
+	if (!strcmp(req, "crash null"))
+		return snprintf(reply, cap, "%d", nuwa_echo_crash_null());
 	if (!strncmp(req, "exit ", 5)) {
 		app->svc->quit(app, atoi(req + 5));
 		return snprintf(reply, cap, "bye");

@@ -52,6 +52,7 @@ static void hook(enum nuwa_hook_point p, void *arg)
 
 /* A "library" thread under the stop/restart contract. */
 static atomic_int lib_stop, lib_runs;
+static int runs_at_freeze;
 static pthread_t lib_thread;
 
 static void *lib_main(void *arg)
@@ -426,6 +427,9 @@ int main(int argc, char **argv)
 	CHECK(nuwa_worker_create("late", counting, &runs) == NULL && errno == EBUSY,
 	      "no new workers while frozen");
 
+	/* Stable now: every thread but this one is stopped. */
+	runs_at_freeze = atomic_load(&lib_runs);
+	CHECK(runs_at_freeze == 3, "each failed freeze restarted the registered thread");
 	pid = nuwa_fork();
 	if (pid == 0) {
 		struct epoll_event got;
@@ -435,10 +439,10 @@ int main(int argc, char **argv)
 			_exit(10);
 		if (strcmp(order, "0f2b3a") != 0)
 			_exit(11);
-		for (int i = 0; i < 500 && atomic_load(&lib_runs) < 3; i++)
+		for (int i = 0; i < 500 && atomic_load(&lib_runs) < runs_at_freeze + 1; i++)
 			usleep(10000);
-		/* 1, +1 after the failed freeze, +1 restarted in this child. */
-		if (atomic_load(&lib_runs) != 3 || nuwa_child_error())
+		/* Restarted once in this child. */
+		if (atomic_load(&lib_runs) != runs_at_freeze + 1 || nuwa_child_error())
 			_exit(16);
 		if (fcntl(priv[0], F_GETFD) != -1 || errno != EBADF)
 			_exit(12);
