@@ -13,14 +13,17 @@ from nuwa.errors import NuwaError
 from nuwa.target.base import Result
 
 SMAPS = (Path(__file__).parent / "data" / "smaps_app.txt").read_text()
-PLAN = Plan(launches=4, launches_no_spare=2, drift_seconds=0, fill_limit=10, settle_seconds=0,
-            lmk_wait_seconds=0)
+PLAN = Plan(launches=4, launches_no_spare=4, drift_seconds=0, fill_limit=10, settle_seconds=0,
+            lmk_wait_seconds=0, drift_checkpoints=(0.0,), raw_forks=3)
+KSM_COUNTERS = "12\n340\n56\n3\n"
+KSMD_STAT = "31 (ksmd) S 2 0 0 0 -1 2129984 0 0 0 0 250 50 0 0 25 5 1 0 40 0 0 429"
 
 
 class ScriptedNuwad:
     """Answers the nuwactl commands the runner sends; the killer fires at the 4th app."""
 
-    def __init__(self, kill_at: int = 4) -> None:
+    def __init__(self, kill_at: int = 4, template: bool = True) -> None:
+        self.template = template  # False: a nuwad with template = off
         self.apps: dict[int, str] = {}
         self.next_pid = 100
         self.kills = 0
@@ -32,6 +35,8 @@ class ScriptedNuwad:
     def answer(self, argv: list[str]) -> object:
         cmd = argv[1]
         if cmd == "template-status":
+            if not self.template:
+                return {"state": "off", "pid": None, "spare_pid": None, "spare_enabled": False}
             return {"state": "ready", "pid": 2, "spare_pid": 3, "spare_enabled": True}
         if cmd == "launch":
             if self.fail_launches_after is not None and self.next_pid >= self.fail_launches_after:
@@ -42,8 +47,14 @@ class ScriptedNuwad:
             if len(self.apps) >= self.kill_at:
                 del self.apps[min(self.apps)]
                 self.kills += 1
-            return {"app": argv[2], "pid": pid, "mode": argv[4],
-                    "launch_ms": 12.5 if "--no-spare" not in argv else 30.0, "fork_ms": 1.5}
+            if argv[4] == "exec":
+                return {"app": argv[2], "pid": pid, "mode": "exec", "launch_ms": 200.0,
+                        "spare": False}
+            if "--no-spare" in argv:
+                return {"app": argv[2], "pid": pid, "mode": "template", "launch_ms": 30.0,
+                        "spare": False, "fork_ms": 1.5, "fork_rtt_ms": 2.0}
+            return {"app": argv[2], "pid": pid, "mode": "template", "launch_ms": 12.5,
+                    "spare": True, "specialise_ms": 0.5}
         if cmd == "apps":
             return [{"name": "clock", "mode": "template",
                      "defined_at": "/etc/nuwa/apps.d/clock.conf:5"},
@@ -56,13 +67,15 @@ class ScriptedNuwad:
             return {"ok": True}
         mem = {"uss_kb": 600, "pss_kb": 900, "rss_kb": 3000}
         if cmd == "list":
-            spare = {"app": "", "pid": 3, "mode": "template", "state": "spare", "launch_ms": 0,
-                     **mem}
-            return [spare] + [{"app": a, "pid": p, "mode": "template", "state": "running",
+            spare = [{"app": "", "pid": 3, "mode": "template", "state": "spare", "launch_ms": 0,
+                      **mem}] if self.template else []
+            return spare + [{"app": a, "pid": p, "mode": "template", "state": "running",
                                "launch_ms": 1, **mem} for p, a in self.apps.items()]
         if cmd == "stats":
+            fixed = ({"template": {"pid": 2, **mem}, "spare": {"pid": 3, **mem}}
+                     if self.template else {"template": None, "spare": None})
             return {"mem_total_kb": 120000, "mem_available_kb": 80000 - 1000 * len(self.apps),
-                    "template": {"pid": 2, **mem}, "spare": {"pid": 3, **mem},
+                    **fixed,
                     "nuwad": {"pid": 1, **mem}, "lmk_kills": self.kills,
                     "apps": [{"app": "", "pid": 3, **mem}]
                     + [{"app": a, "pid": p, **mem} for p, a in self.apps.items()]}
@@ -70,6 +83,18 @@ class ScriptedNuwad:
 
     def run(self, command: str, timeout: float = 60) -> Result:
         self.commands.append(command)
+        if "/sys/kernel/mm/ksm" in command:
+            if command.startswith("test -d"):
+                return Result(command, "", 0)
+            if "@@" in command:
+                return Result(command, KSM_COUNTERS + "@@\n" + KSMD_STAT + "\n", 0)
+            if "pages_to_scan" in command and "echo" not in command:
+                return Result(command, "1\n100\n20\n", 0)
+            return Result(command, "", 0)
+        if command.startswith("/usr/libexec/nuwa/nuwa-raw-fork"):
+            rss = int(command.split()[1])
+            return Result(command, json.dumps({"rss_kb": rss + 4, "fork_ms": [4.0, 5.0, 6.0]}),
+                          0)
         if "launch" in command and self.fail_launches_after is not None \
                 and self.next_pid >= self.fail_launches_after:
             return Result(command, "", 1, "nuwactl: launch failed: no ready message")
@@ -98,18 +123,74 @@ def test_runner_phases() -> None:
     result = runner.run(["clock", "notes"])
     assert [a.app for a in result.apps] == ["clock", "notes"]
     assert result.apps[0].breakdown["by_category"]["lib_written"]["uss_kb"] == 72
+    # the balanced plan: both pools launch both apps equally often (4 each: 2 per app)
     assert len(result.launches) == 4 and all(s.spare for s in result.launches)
-    assert [s.launch_ms for s in result.launches_no_spare] == [30.0, 30.0]
-    assert result.launches[0].fork_ms == 1.5
+    assert sorted(s.app for s in result.launches) == ["clock", "clock", "notes", "notes"]
+    assert sorted(s.app for s in result.launches_no_spare) == ["clock", "clock", "notes",
+                                                               "notes"]
+    assert [s.launch_ms for s in result.launches_no_spare] == [30.0] * 4
+    # through the spare: specialise latency, no fork; without: the template's fork timing
+    assert result.launches[0].specialise_ms == 0.5 and result.launches[0].fork_ms is None
+    assert result.launches_no_spare[0].fork_ms == 1.5
+    assert result.launches_no_spare[0].fork_rtt_ms == 2.0
+    assert result.raw_fork == {"target_rss_kb": 3000, "rss_kb": 3004,
+                               "fork_ms": [4.0, 5.0, 6.0]}
     # the 4th launch made the killer fire: 3 apps ran without a kill
     assert result.apps_until_lmk == 3 and result.lmk_reached
     assert [p.lmk_kills for p in result.fill] == [0, 0, 0, 1]
     assert result.overhead["template"].uss_kb == 600
     assert len(result.drift) == 2 and result.drift[0].uss_before_kb == 600
     assert nuwad.apps == {}  # everything killed at the end
-    # fill apps are frozen once measured (not the one that made the killer fire)
-    assert sum("-STOP" in c for c in nuwad.signals) == 3
+    # fill apps are frozen once they ran their drift period (here 0 s: all four)
+    stopped = [p for c in nuwad.signals if "-STOP" in c for p in c.split()[2:-2]]
+    assert len(stopped) == 4
     assert result.errors == []
+
+
+def test_any_exception_in_a_phase_is_recorded_and_the_rest_runs() -> None:
+    """Not only NuwaError: a bad JSON key (KeyError), a parse error (SmapsError, ValueError)
+    used to abort the run without a report."""
+    nuwad = ScriptedNuwad(kill_at=1000)
+    runner = ModeRunner(Guest(nuwad), "template", PLAN, Progress(quiet=True))
+
+    def broken_idle() -> None:
+        raise KeyError("mem_total_kb")
+
+    runner.idle = broken_idle  # type: ignore[method-assign]
+    result = runner.run(["clock"])
+    assert result.errors[0] == "idle: KeyError: 'mem_total_kb'"
+    assert len(result.apps) == 1 and result.fill  # the later phases still ran
+
+
+def test_exec_guest_with_a_template_is_an_error() -> None:
+    """The fair baseline runs no template: a guest that does is reported, not measured
+    quietly (the old exec guest carried template and spare)."""
+    result = ModeRunner(Guest(ScriptedNuwad(kill_at=1000)), "exec", PLAN,
+                        Progress(quiet=True)).run(["clock"])
+    assert result.errors and result.errors[0].startswith("idle: this exec guest runs")
+
+
+def test_exec_ksm_samples_ksm_at_every_checkpoint() -> None:
+    plan = Plan(launches=2, launches_no_spare=2, drift_seconds=0, fill_limit=3,
+                settle_seconds=0, lmk_wait_seconds=0, drift_checkpoints=(60.0, 300.0))
+    slept: list[float] = []
+    now = [0.0]
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    runner = ModeRunner(Guest(ScriptedNuwad(kill_at=1000, template=False)), "exec+ksm", plan,
+                        Progress(quiet=True), clock=lambda: now[0], sleep=sleep)
+    result = runner.run(["clock", "notes"])
+    assert result.errors == []
+    assert [k.seconds for k in result.ksm_series] == [0.0, 60.0, 300.0]
+    k = result.ksm_series[-1]
+    assert (k.pages_shared, k.pages_sharing, k.full_scans) == (12, 340, 3)
+    assert k.ksmd_cpu_s == 3.0  # (250 + 50) ticks at USER_HZ 100
+    assert sorted({p.seconds for p in result.drift_series}) == [0.0, 60.0, 300.0]
+    assert result.drift_seconds == 300.0
+    assert all(s.pool == "exec" for s in result.launches) and not result.launches_no_spare
 
 
 def test_a_failing_phase_is_reported_and_the_rest_runs() -> None:
@@ -123,12 +204,51 @@ def test_a_failing_phase_is_reported_and_the_rest_runs() -> None:
 
 
 def test_no_kill_within_limit_is_a_lower_bound() -> None:
-    runner = ModeRunner(Guest(ScriptedNuwad(kill_at=1000)), "exec", PLAN, Progress(quiet=True))
+    runner = ModeRunner(Guest(ScriptedNuwad(kill_at=1000, template=False)), "exec", PLAN,
+                        Progress(quiet=True))
     result = runner.run(["clock"])
+    assert result.errors == []
     assert result.apps_until_lmk == PLAN.fill_limit and not result.lmk_reached
     assert any("lower bound" in n for n in result.notes)
     assert result.launches_no_spare == []
-    assert any("also ran nuwad's template and spare (1800 KiB PSS" in n for n in result.notes)
+    assert result.overhead["template"] is None and result.ran["processes_at_idle"] == ["nuwad"]
+
+
+def test_honest_fill_lets_each_app_drift_before_freezing_it() -> None:
+    """Each fill app runs drift_seconds before SIGSTOP; near the threshold the bench waits
+    until the youngest app has drifted before it asks whether the killer fired."""
+    plan = Plan(launches=1, launches_no_spare=1, drift_seconds=30, fill_limit=6,
+                settle_seconds=0, lmk_wait_seconds=1.5, drift_checkpoints=())
+    now = [0.0]
+    nuwad = ScriptedNuwad(kill_at=5)
+    runner = ModeRunner(Guest(nuwad), "template", plan, Progress(quiet=True),
+                        clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    launched_at: dict[int, float] = {}
+    frozen_at: dict[int, float] = {}
+    real_launch = runner.launch
+
+    def launch(app: str, spare: bool = True) -> dict:
+        answer = real_launch(app, spare)
+        launched_at[int(answer["pid"])] = now[0]
+        now[0] += 2.0  # a launch takes time
+        return answer
+
+    real_sh = runner.guest.sh
+
+    def sh(command: str, timeout: float | None = None) -> str:
+        if command.startswith("kill -STOP"):
+            for pid in command.split()[2:-2]:
+                frozen_at[int(pid)] = now[0]
+        return real_sh(command, timeout)
+
+    runner.launch = launch  # type: ignore[method-assign]
+    runner.guest.sh = sh  # type: ignore[method-assign]
+    runner.result.lmk_threshold_kb = 0  # the killer's state is checked after every launch
+    runner.fill(["clock", "notes"])
+    assert runner.result.apps_until_lmk == 4 and runner.result.fill_drift_seconds == 30
+    assert frozen_at, "fill apps are frozen"
+    for pid, t in frozen_at.items():
+        assert t - launched_at[pid] >= 30  # never frozen before its drift period
 
 
 def test_failed_guest_command_is_an_error() -> None:
@@ -155,25 +275,35 @@ def test_bench_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from nuwa import cli
     from nuwa.bench import plan, sessions
 
+    order: list[str] = []
+
     @contextmanager
     def scripted_session(board: str, mode: str, url: str | None, mem: int | None = None,
-                         lmk_threshold_kb: int | None = None):
-        yield sessions.Session(Guest(ScriptedNuwad()), 12345, "test")
+                         lmk_threshold_kb: int | None = None, **_: object):
+        order.append(mode)
+        ran = {"mode": mode, "template": "ready" if mode == "template" else "off"}
+        yield sessions.Session(Guest(ScriptedNuwad(template=mode == "template")), 12345,
+                               "test", ran)
 
     monkeypatch.setattr(sessions, "mode_session", scripted_session)
     monkeypatch.setattr(sessions, "describe_target", lambda b, u, m: {"description": "scripted"})
     monkeypatch.setattr(plan, "QUICK", PLAN)
     monkeypatch.setattr("nuwa.commands.bench.QUICK", PLAN)
     out = tmp_path / "report"
-    assert cli.main(["bench", "--quick", "--json", "--out", str(out)]) == 0
+    assert cli.main(["bench", "--quick", "--json", "--repeat", "2", "--out", str(out)]) == 0
     summary = json.loads(capsys.readouterr().out)
+    # the order alternates: template first, then last
+    assert order == ["template", "exec", "exec+ksm", "exec+ksm", "exec", "template"]
+    assert summary["repeats"] == 2 and summary["spread"]["uss_ratio"]["n"] == 2
     for key in ("uss_ratio", "pss_ratio", "launch_ratio", "apps_until_lmk", "template_uss_kb",
                 "break_even_apps"):
         assert key in summary
-    assert summary["apps_until_lmk"] == {"template": 3, "exec": 3}
+    assert summary["apps_until_lmk"] == {"template": 3, "exec": 3, "exec+ksm": 3}
     assert summary["uss_ratio"] == 1.0  # the scripted guest has the same memory in both modes
+    assert summary["vs_ksm"]["launch_ratio"] == 12.5 / 200.0
     saved = json.loads((out / "report.json").read_text())
-    assert saved["summary"] == summary and saved["command"] == "nuwa bench --quick"
+    assert saved["summary"] == summary and saved["command"] == "nuwa bench --quick --repeat 2"
+    assert [r["order"][0] for r in saved["repeats"]] == ["template", "exec+ksm"]
     assert saved["modes"]["exec"]["lmk_threshold_kb"] == 12345
     # the runtime's test app from the main config is left out
     assert {a["app"] for a in saved["modes"]["template"]["apps"]} == {"clock", "notes"}
@@ -184,11 +314,50 @@ def test_bench_command_reports_a_dead_target(tmp_path: Path, monkeypatch: pytest
                                              capsys: pytest.CaptureFixture[str]) -> None:
     from nuwa import cli
 
+    monkeypatch.setenv("NUWA_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "report"
-    rc = cli.main(["bench", "--target", "ssh://root@127.0.0.1:1", "--out", str(out)])
+    rc = cli.main(["bench", "--target", "ssh://root@127.0.0.1:1", "--out", str(out),
+                   "--modes", "template,exec"])
     assert rc == 1
-    assert "nuwa: error: cannot connect" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "nuwa: error: the bench is incomplete" in err and "cannot connect" in err
+    # errors never lose data: the report says what happened
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["errors"] and all("cannot connect" in e for e in saved["errors"])
+    assert "## Errors: this run is incomplete" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--repeat", "0"], "--repeat: must be at least 1"),
+    (["--repeat", "x"], "--repeat: not a number"),
+    (["--modes", "template,exec,fast"], "unknown mode 'fast'"),
+    (["--modes", "exec"], "template and exec are needed"),
+])
+def test_bench_bad_input_is_one_clear_error(argv: list[str], message: str, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from nuwa import cli
+
+    out = tmp_path / "report"
+    try:
+        rc = cli.main(["bench", "--out", str(out), *argv])
+    except SystemExit as e:  # argparse: usage and exit 2
+        rc = int(e.code or 0)
+    assert rc != 0
+    assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_ksm_absent_is_a_clear_error() -> None:
+    from nuwa.bench import ksm
+
+    class NoKsm(ScriptedNuwad):
+        def run(self, command: str, timeout: float = 60) -> Result:
+            if command.startswith("test -d /sys/kernel/mm/ksm"):
+                return Result(command, "", 1)
+            return super().run(command, timeout)
+
+    with pytest.raises(NuwaError, match="KSM absent: /sys/kernel/mm/ksm does not exist"):
+        ksm.enable(Guest(NoKsm()))
 
 
 def test_template_ready() -> None:

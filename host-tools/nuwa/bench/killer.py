@@ -45,8 +45,13 @@ def daemon_threshold(conf: str) -> int:
     return value
 
 
-def with_threshold(conf: str, threshold_kb: int) -> str:
-    """conf with [daemon] lmk_threshold_kb set to threshold_kb and nothing else changed."""
+def with_daemon_keys(conf: str, keys: dict[str, str]) -> str:
+    """conf with these [daemon] keys set (each replacing any earlier value), nothing else
+    changed."""
+    if not keys:
+        return conf if conf.endswith("\n") else conf + "\n"
+    patterns = {k: re.compile(rf"^\s*{re.escape(k)}\s*=") for k in keys}
+    added = [f"{k} = {v}" for k, v in keys.items()]
     out: list[str] = []
     section, placed = "", False
     for line in conf.splitlines():
@@ -55,27 +60,39 @@ def with_threshold(conf: str, threshold_kb: int) -> str:
             section = m[1].strip()
             out.append(line)
             if section == "daemon" and not placed:
-                out.append(f"{KEY} = {threshold_kb}")
+                out += added
                 placed = True
             continue
-        if section == "daemon" and _KEY.match(line):
+        if section == "daemon" and any(p.match(line) for p in patterns.values()):
             continue
         out.append(line)
     if not placed:
-        out = ["[daemon]", f"{KEY} = {threshold_kb}", *out]
+        out = ["[daemon]", *added, *out]
     return "\n".join(out) + "\n"
 
 
-def ensure_killer(guest: Guest, threshold_kb: int | None, mem_total_kb: int) -> tuple[int, str]:
-    """Threshold in force and where it came from; restarts nuwad when it has to be changed."""
+def with_threshold(conf: str, threshold_kb: int) -> str:
+    """conf with [daemon] lmk_threshold_kb set to threshold_kb and nothing else changed."""
+    return with_daemon_keys(conf, {KEY: str(threshold_kb)})
+
+
+def ensure_killer(guest: Guest, threshold_kb: int | None, mem_total_kb: int,
+                  extra_keys: dict[str, str] | None = None) -> tuple[int, str]:
+    """Threshold in force and where it came from; restarts nuwad with a bench config when
+    the threshold has to be changed or extra_keys (e.g. `template = off`) are given."""
     conf = guest.sh(f"cat {DEVICE_CONFIG}")
     device = daemon_threshold(conf)
+    keys = dict(extra_keys or {})
     if threshold_kb is None and device > 0:
-        return device, f"device config ({DEVICE_CONFIG})"
-    wanted = threshold_kb if threshold_kb is not None else mem_total_kb // DEFAULT_FRACTION
-    restart_nuwad(guest, with_threshold(conf, wanted))
-    why = "given with --lmk-threshold-kb" if threshold_kb is not None else (
-        f"MemTotal / {DEFAULT_FRACTION}: the device config leaves the killer off")
+        wanted, why = device, f"device config ({DEVICE_CONFIG})"
+    else:
+        wanted = threshold_kb if threshold_kb is not None else mem_total_kb // DEFAULT_FRACTION
+        keys[KEY] = str(wanted)
+        why = "given with --lmk-threshold-kb" if threshold_kb is not None else (
+            f"MemTotal / {DEFAULT_FRACTION}: the device config leaves the killer off")
+    if not keys:
+        return wanted, why
+    restart_nuwad(guest, with_daemon_keys(conf, keys))
     return wanted, f"{why}; nuwad restarted with {BENCH_CONFIG}"
 
 

@@ -13,6 +13,7 @@ from nuwa.bench.results import ModeResult  # noqa: E402
 
 MEMORY_PLOT = "memory_vs_apps.png"
 LATENCY_PLOT = "launch_latency.png"
+DRIFT_PLOT = "uss_over_time.png"
 
 
 def memory_vs_apps(results: dict[str, ModeResult], path: Path) -> None:
@@ -64,7 +65,30 @@ def launch_latency(results: dict[str, ModeResult], path: Path) -> None:
     plt.close(fig)
 
 
+def uss_over_time(results: dict[str, ModeResult], path: Path) -> None:
+    """Mean per-app USS of the one-of-each apps at each drift checkpoint, per mode."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for mode, r in results.items():
+        by_t: dict[float, list[int]] = {}
+        for p in r.drift_series:
+            by_t.setdefault(p.seconds, []).append(p.uss_kb)
+        if by_t:
+            ts = sorted(by_t)
+            ax.plot([t / 60 for t in ts], [sum(by_t[t]) / len(by_t[t]) / 1024 for t in ts],
+                    marker="o", label=f"{mode} mode")
+    ax.set(title="per-app USS while the apps run (mean over the apps)",
+           xlabel="minutes after the first measurement", ylabel="MiB")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def write_plots(results: dict[str, ModeResult], directory: Path) -> list[str]:
     memory_vs_apps(results, directory / MEMORY_PLOT)
     launch_latency(results, directory / LATENCY_PLOT)
-    return [MEMORY_PLOT, LATENCY_PLOT]
+    uss_over_time(results, directory / DRIFT_PLOT)
+    return [MEMORY_PLOT, LATENCY_PLOT, DRIFT_PLOT]

@@ -4,7 +4,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MODES = ("template", "exec")
+TEMPLATE, EXEC, EXEC_KSM = "template", "exec", "exec+ksm"
+MODES = (TEMPLATE, EXEC, EXEC_KSM)  # every mode the bench knows, in report order
+DEFAULT_MODES = (TEMPLATE, EXEC, EXEC_KSM)
+
+
+def launch_mode(mode: str) -> str:
+    """The nuwactl launch mode of a bench mode (exec+ksm launches in exec mode)."""
+    return TEMPLATE if mode == TEMPLATE else EXEC
 
 
 @dataclass
@@ -46,7 +53,10 @@ class LaunchSample:
     app: str
     launch_ms: float
     spare: bool
-    fork_ms: float | None = None
+    fork_ms: float | None = None          # the template's own timing of fork()
+    fork_rtt_ms: float | None = None      # nuwad: fork request -> the template's answer
+    specialise_ms: float | None = None    # through the spare: request -> the spare's ack
+    pool: str = ""                        # spare, no_spare or exec (plan.POOLS)
 
 
 @dataclass
@@ -76,6 +86,30 @@ class DriftSample:
 
 
 @dataclass
+class DriftPoint:
+    """One app of the one-of-each phase, measured `seconds` after the first measurement."""
+
+    seconds: float
+    app: str
+    pid: int
+    uss_kb: int
+    pss_kb: int
+    category_uss_kb: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class KsmPoint:
+    """/sys/kernel/mm/ksm and ksmd's CPU time, `seconds` after the apps were measured."""
+
+    seconds: float
+    pages_shared: int
+    pages_sharing: int
+    pages_unshared: int
+    full_scans: int
+    ksmd_cpu_s: float
+
+
+@dataclass
 class ModeResult:
     """Everything measured on one fresh guest in one launch mode."""
 
@@ -95,6 +129,12 @@ class ModeResult:
     lmk_threshold_kb: int = 0
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # what ran in this guest: template/spare state, nuwad config keys, KSM settings
+    ran: dict[str, Any] = field(default_factory=dict)
+    raw_fork: dict[str, Any] = field(default_factory=dict)  # {rss_kb, fork_ms: [...]}
+    drift_series: list[DriftPoint] = field(default_factory=list)
+    ksm_series: list[KsmPoint] = field(default_factory=list)
+    fill_drift_seconds: float = 0.0  # each fill app ran this long before it was frozen
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,4 +162,9 @@ class ModeResult:
             lmk_threshold_kb=obj.get("lmk_threshold_kb", 0),
             notes=list(obj.get("notes", [])),
             errors=list(obj.get("errors", [])),
+            ran=dict(obj.get("ran", {})),
+            raw_fork=dict(obj.get("raw_fork", {})),
+            drift_series=[DriftPoint(**d) for d in obj.get("drift_series", [])],
+            ksm_series=[KsmPoint(**k) for k in obj.get("ksm_series", [])],
+            fill_drift_seconds=obj.get("fill_drift_seconds", 0.0),
         )

@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
-from nuwa.bench import smaps
-from nuwa.bench.guest import Guest
-from nuwa.bench.plan import Plan
+from nuwa.bench import ksm, smaps
+from nuwa.bench.guest import Guest, parse_json
+from nuwa.bench.plan import NO_SPARE, SPARE, Plan, launch_plan, pools_for
 from nuwa.bench.progress import Progress
 from nuwa.bench.results import (
+    EXEC_KSM,
+    TEMPLATE,
     AppSample,
+    DriftPoint,
     DriftSample,
     FillPoint,
     LaunchSample,
     ModeResult,
     ProcessMemory,
+    launch_mode,
 )
 from nuwa.errors import NuwaError
+
+RAW_FORK = "/usr/libexec/nuwa/nuwa-raw-fork"
 
 
 def _memory(entry: dict[str, Any] | None) -> ProcessMemory | None:
@@ -40,27 +47,35 @@ def is_app(entry: dict[str, Any]) -> bool:
     return bool(entry.get("app")) and entry.get("state") not in SPARE_STATES
 
 
-def _fork_ms(answer: dict[str, Any]) -> float | None:
-    value = answer.get("fork_ms")
+def _ms(answer: dict[str, Any], key: str) -> float | None:
+    value = answer.get(key)
     return None if value is None else float(value)
 
 
 class ModeRunner:
-    """Runs every phase for one launch mode; the guest was booted for this mode alone."""
+    """Runs every phase for one bench mode; the guest was booted for this mode alone."""
 
-    def __init__(self, guest: Guest, mode: str, plan: Plan, progress: Progress) -> None:
+    def __init__(self, guest: Guest, mode: str, plan: Plan, progress: Progress,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep,
+                 raw_fork_cmd: str = RAW_FORK) -> None:
         self.guest = guest
         self.mode = mode
+        self.launch_mode = launch_mode(mode)
         self.plan = plan
         self.progress = progress
-        self.result = ModeResult(mode=mode, drift_seconds=plan.drift_seconds)
+        self.clock = clock
+        self.sleep = sleep
+        self.raw_fork_cmd = raw_fork_cmd
+        self.result = ModeResult(mode=mode, drift_seconds=max(plan.drift_checkpoints,
+                                                              default=plan.drift_seconds))
 
     def say(self, message: str) -> None:
         self.progress(f"{self.mode}: {message}")
 
     # -- helpers ---------------------------------------------------------------------------
     def launch(self, app: str, spare: bool = True) -> dict[str, Any]:
-        answer = self.guest.nuwactl(*_launch_args(app, self.mode, spare))
+        answer = self.guest.nuwactl(*_launch_args(app, self.launch_mode, spare))
         if not isinstance(answer, dict) or "pid" not in answer or "launch_ms" not in answer:
             raise NuwaError(f"launch {app}: unexpected answer {answer!r}")
         return answer
@@ -76,9 +91,9 @@ class ModeRunner:
         if not pids:
             return
         self.guest.sh(f"kill -KILL {' '.join(map(str, pids))} 2>/dev/null; true")
-        deadline = time.monotonic() + self.guest.timeout
-        while (left := self._app_pids()) and time.monotonic() < deadline:
-            time.sleep(0.5)
+        deadline = self.clock() + self.guest.timeout
+        while (left := self._app_pids()) and self.clock() < deadline:
+            self.sleep(0.5)
         if left:
             raise NuwaError(f"apps still running after SIGKILL: {left}")
 
@@ -86,7 +101,7 @@ class ModeRunner:
         return [int(a["pid"]) for a in self.guest.nuwactl("list") if is_app(a)]
 
     def wait_spare(self) -> None:
-        if self.mode == "template":
+        if self.mode == TEMPLATE:
             self.guest.wait_ready(timeout=30, need_template=True)
 
     # -- phases ----------------------------------------------------------------------------
@@ -102,41 +117,71 @@ class ModeRunner:
         }
         self.say(f"idle: MemAvailable {self.result.idle_mem_available_kb} KiB")
         held = [k for k in ("template", "spare") if self.result.overhead.get(k)]
-        if self.mode == "exec" and held:
-            pss = sum(self.result.overhead[k].pss_kb for k in held)  # type: ignore[union-attr]
-            self.result.notes.append(
-                f"this guest also ran nuwad's {' and '.join(held)} ({pss} KiB PSS at idle): "
-                "nuwad has no switch to run without them, so exec mode had that much less "
-                "memory for apps than a system without Nuwa")
+        self.result.ran["processes_at_idle"] = ["nuwad", *held]
+        if self.mode != TEMPLATE and held:
+            raise NuwaError(f"this {self.mode} guest runs nuwad's {' and '.join(held)} "
+                            "although its nuwad was started with template = off")
+
+    def raw_fork(self) -> None:
+        """fork() of a process as large as the template is now (RSS), in this guest."""
+        tpl = self.result.overhead.get("template")
+        if tpl is None:
+            raise NuwaError("no template running: its RSS is unknown")
+        out = self.guest.sh(f"{self.raw_fork_cmd} {tpl.rss_kb} {self.plan.raw_forks}")
+        answer = parse_json(out, self.raw_fork_cmd)
+        self.result.raw_fork = {"target_rss_kb": tpl.rss_kb, "rss_kb": int(answer["rss_kb"]),
+                                "fork_ms": [float(v) for v in answer["fork_ms"]]}
 
     def apps_and_drift(self, apps: list[str]) -> None:
-        """Each app once: USS/PSS/RSS and smaps breakdown; again after drift_seconds."""
+        """Each app once: USS/PSS/RSS and smaps breakdown; again at every drift checkpoint
+        (the apps keep running their periodic work); KSM's counters in exec+ksm mode."""
         launched: list[tuple[str, dict[str, Any]]] = []
         for i, app in enumerate(apps, 1):
             self.wait_spare()
             launched.append((app, self.launch(app)))
             self.progress.step(f"{self.mode}: one of each app", i, len(apps))
-        time.sleep(self.plan.settle_seconds)
+        self.sleep(self.plan.settle_seconds)
         before = self._measure_apps(launched)
-        self.say(f"apps running; drift measured after {self.plan.drift_seconds:.0f} s")
-        time.sleep(self.plan.drift_seconds)
-        after = self._measure_apps(launched)
+        start = self.clock()
+        names = {int(a["pid"]): app for app, a in launched}
+        self._drift_point(0.0, names, before)
         for app, answer in launched:
             pid = int(answer["pid"])
-            if pid not in before or pid not in after:
+            if pid not in before:
                 self.result.notes.append(f"{app} (pid {pid}) was gone before it was measured")
                 continue
             b, b_break = before[pid]
             self.result.apps.append(AppSample(app, pid, float(answer["launch_ms"]), b.uss_kb,
                                               b.pss_kb, b.rss_kb, b_break.to_dict()))
-            a, a_break = after[pid]
+        after = before
+        for checkpoint in self.plan.drift_checkpoints:
+            self.say(f"apps running; measured again {checkpoint:.0f} s after the first time")
+            self.sleep(max(0.0, start + checkpoint - self.clock()))
+            after = self._measure_apps(launched)
+            self._drift_point(checkpoint, names, after)
+        last = max(self.plan.drift_checkpoints, default=0.0)
+        for app, answer in launched:
+            pid = int(answer["pid"])
+            if pid not in before or pid not in after:
+                continue
+            (b, b_break), (a, a_break) = before[pid], after[pid]
             delta = {
                 cat: a_break.by_category[cat].uss_kb - b_break.by_category[cat].uss_kb
                 for cat in smaps.CATEGORIES
             }
             self.result.drift.append(DriftSample(app, pid, b.uss_kb, a.uss_kb, b.pss_kb,
                                                  a.pss_kb, delta))
+        self.result.drift_seconds = last
         self.kill_all()
+
+    def _drift_point(self, seconds: float, names: dict[int, str],
+                     measured: dict[int, tuple[ProcessMemory, smaps.Breakdown]]) -> None:
+        for pid, (mem, breakdown) in measured.items():
+            self.result.drift_series.append(DriftPoint(
+                seconds, names.get(pid, ""), pid, mem.uss_kb, mem.pss_kb,
+                {c: breakdown.by_category[c].uss_kb for c in smaps.CATEGORIES}))
+        if self.mode == EXEC_KSM:
+            self.result.ksm_series.append(ksm.sample(self.guest, seconds))
 
     def _measure_apps(
         self, launched: list[tuple[str, dict[str, Any]]]
@@ -150,53 +195,73 @@ class ModeRunner:
             if pid in listed and pid in breakdowns
         }
 
-    def timed_launches(self, apps: list[str], with_spare: int, without: int) -> None:
-        """Launch and kill, round-robin; with the spare, wait for its refill each time.
+    def timed_launches(self, apps: list[str]) -> None:
+        """The balanced plan: every pool of this mode launches every app equally often.
 
-        Launches without the spare are spread among the others, so that both see the same
-        load on the host (a shared build machine's load drifts over minutes).
+        Each launched app is killed right after; a launch through the spare first waits for
+        the spare's refill, so it never measures a launch that found no spare.
         """
-        total = with_spare + without
-        every = total / without if without else 0.0
-        plan = [bool(without) and int(i / every) != int((i + 1) / every) for i in range(total)]
-        plan = [not p for p in plan]  # True: with the spare
-        for i, spare in enumerate(plan):
-            app = apps[i % len(apps)]
-            if spare:
+        plan = launch_plan(apps, pools_for(self.launch_mode), self.plan.launches)
+        for i, (app, pool) in enumerate(plan, 1):
+            if pool == SPARE:
                 self.wait_spare()
-            answer = self.launch(app, spare=spare)
-            sample = LaunchSample(app, float(answer["launch_ms"]), spare, _fork_ms(answer))
-            (self.result.launches if spare else self.result.launches_no_spare).append(sample)
+            answer = self.launch(app, spare=pool != NO_SPARE)
+            sample = LaunchSample(app, float(answer["launch_ms"]), bool(answer.get("spare")),
+                                  _ms(answer, "fork_ms"), _ms(answer, "fork_rtt_ms"),
+                                  _ms(answer, "specialise_ms"), pool)
+            if pool == SPARE and not sample.spare:
+                raise NuwaError(f"launch {i} of {app} was planned through the spare but "
+                                "nuwad forked the template")
+            (self.result.launches_no_spare if pool == NO_SPARE
+             else self.result.launches).append(sample)
             self.guest.nuwactl("kill", str(answer["pid"]))
-            self.progress.step(f"{self.mode}: timed launches", i + 1, total)
+            self.progress.step(f"{self.mode}: timed launches", i, len(plan))
 
     def fill(self, apps: list[str]) -> None:
         """Launch round-robin until the low-memory killer first fires.
 
-        Each app is frozen (SIGSTOP) once measured, as a cached-app freezer would: dozens of
-        apps doing periodic work would otherwise saturate the emulated CPU and make every
-        later launch slow, while freezing changes no page of their memory. The killer only
-        acts below its threshold, so the wait for its tick is only needed once MemAvailable
-        comes within two launches' worth of it.
+        Honest fill: each app runs its periodic work for the drift period (plan.drift_seconds)
+        before it is frozen with SIGSTOP, so it carries its copy-on-write growth (template
+        mode) or its merging by ksmd (exec+ksm) as a cached app would. Freezing later keeps
+        dozens of apps from saturating the emulated CPU; it changes none of their pages.
+        Before the killer is consulted near its threshold (within two launches' worth of
+        MemAvailable), every app still young is given the rest of its drift period, so a
+        kill is judged on apps that all carry their drift.
         """
+        drift = self.plan.drift_seconds
+        self.result.fill_drift_seconds = drift
         stats = self.guest.nuwactl("stats")
         kills_at_start = int(stats.get("lmk_kills", 0))
         last_available = int(stats["mem_available_kb"])
         largest_drop = 0
+        young: list[tuple[int, float]] = []  # (pid, launched at) of apps not frozen yet
+
+        def freeze_aged() -> None:
+            now = self.clock()
+            aged = [pid for pid, t in young if now - t >= drift]
+            if aged:
+                self.guest.sh(f"kill -STOP {' '.join(map(str, aged))} 2>/dev/null; true")
+                young[:] = [(p, t) for p, t in young if p not in aged]
+
         for n in range(1, self.plan.fill_limit + 1):
             app = apps[(n - 1) % len(apps)]
+            freeze_aged()
             try:
                 pid = int(self.launch(app)["pid"])
             except NuwaError as e:
                 self.result.notes.append(f"fill: launch {n} ({app}) failed: {e}")
                 self.result.apps_until_lmk = n - 1
                 break
+            young.append((pid, self.clock()))
             stats = self.guest.nuwactl("stats")
             available = int(stats["mem_available_kb"])
             threshold = self.result.lmk_threshold_kb
             if threshold <= 0 or available - 2 * largest_drop <= threshold \
                     or int(stats.get("lmk_kills", 0)) > kills_at_start:
-                time.sleep(self.plan.lmk_wait_seconds)
+                if young:
+                    self.sleep(max(0.0, young[-1][1] + drift - self.clock()))
+                    freeze_aged()
+                self.sleep(self.plan.lmk_wait_seconds)
                 stats = self.guest.nuwactl("stats")
                 available = int(stats["mem_available_kb"])
             largest_drop = max(largest_drop, last_available - available)
@@ -219,7 +284,6 @@ class ModeRunner:
                 self.result.lmk_reached = True
                 self.say(f"first low-memory kill at app {n}")
                 break
-            self.guest.sh(f"kill -STOP {pid} 2>/dev/null; true")
         else:
             self.result.apps_until_lmk = self.plan.fill_limit
             self.result.notes.append(
@@ -227,27 +291,32 @@ class ModeRunner:
         self.kill_all()
 
     def _template_pss(self, stats: dict[str, Any]) -> int:
-        if self.mode != "template":
+        if self.mode != TEMPLATE:
             return 0
         return sum(int(stats[k]["pss_kb"]) for k in ("template", "spare") if stats.get(k))
 
+    def phases(self, apps: list[str]) -> list[tuple[str, Callable[[], None]]]:
+        out: list[tuple[str, Callable[[], None]]] = [("idle", self.idle)]
+        if self.mode == TEMPLATE:
+            out.append(("raw fork", self.raw_fork))
+        out += [("apps and drift", lambda: self.apps_and_drift(apps)),
+                ("launches", lambda: self.timed_launches(apps)),
+                ("fill", lambda: self.fill(apps))]
+        return out
+
     def run(self, apps: list[str]) -> ModeResult:
-        """Every phase; a phase that fails is noted in errors and the next one still runs
-        (a dead guest makes the rest fail quickly), so what was measured is reported."""
-        phases = [("idle", self.idle), ("apps and drift", lambda: self.apps_and_drift(apps)),
-                  ("launches", lambda: self._launches(apps)), ("fill", lambda: self.fill(apps))]
-        for name, phase in phases:
+        """Every phase; a phase that fails — whatever the exception — is recorded in errors
+        and the next one still runs (a dead guest makes the rest fail quickly), so what was
+        measured is reported."""
+        for name, phase in self.phases(apps):
             try:
                 phase()
-            except NuwaError as e:
-                self.result.errors.append(f"{name}: {e}")
+            except Exception as e:  # noqa: BLE001 - any failure is data, not a crash
+                self.result.errors.append(f"{name}: {type(e).__name__}: {e}"
+                                          if not isinstance(e, NuwaError) else f"{name}: {e}")
                 self.say(f"{name} failed: {e}")
                 try:
                     self.kill_all()
-                except NuwaError:
+                except Exception:  # noqa: BLE001
                     pass  # reported above; the next phase will say if the guest is gone
         return self.result
-
-    def _launches(self, apps: list[str]) -> None:
-        without = self.plan.launches_no_spare if self.mode == "template" else 0
-        self.timed_launches(apps, self.plan.launches, without)

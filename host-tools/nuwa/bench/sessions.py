@@ -1,14 +1,23 @@
-"""A ready guest for one bench mode: a freshly booted QEMU guest, or a board over SSH."""
+"""A ready guest for one bench mode: a freshly booted QEMU guest, or a board over SSH.
+
+Each mode runs with its own nuwad configuration, written to the report as `ran`:
+
+- template: the device's config (plus the killer threshold when the device has none);
+- exec: `template = off` — no template and no spare, the fair baseline;
+- exec+ksm: `template = off`, `exec_mergeable = on`, and KSM switched on.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nuwa import board as boards
-from nuwa.bench import killer
+from nuwa.bench import killer, ksm
 from nuwa.bench.guest import Guest
+from nuwa.bench.results import EXEC_KSM, TEMPLATE
 from nuwa.target import Qemu, target_from_url
 
 BOOT_TIMEOUT = 300.0   # TCG on a busy 2-core host boots slowly
@@ -17,7 +26,7 @@ READY_TIMEOUT = 180.0  # nuwad up, template frozen, spare forked
 
 def describe_target(board: str, url: str | None, mem: int | None = None) -> dict[str, Any]:
     if url:
-        return {"description": f"{url} (both modes on the same running board)", "url": url}
+        return {"description": f"{url} (every mode on the same running board)", "url": url}
     b = boards.load(board)
     mib = mem or b.memory_mib
     return {"description": f"QEMU {b.name}, {mib} MiB, a fresh guest per mode",
@@ -29,32 +38,68 @@ class Session:
     guest: Guest
     lmk_threshold_kb: int
     lmk_source: str
+    ran: dict[str, Any] = field(default_factory=dict)
+
+
+def mode_keys(mode: str) -> dict[str, str]:
+    """The [daemon] keys a mode's nuwad runs with on top of the device config."""
+    if mode == TEMPLATE:
+        return {}
+    keys = {"template": "off", "spare": "0"}
+    if mode == EXEC_KSM:
+        keys["exec_mergeable"] = "on"
+    return keys
 
 
 def prepare(guest: Guest, mode: str, lmk_threshold_kb: int | None) -> Session:
-    """nuwad answering, its killer on, the template and spare ready.
-
-    The template runs in the exec-mode guest too (nuwad always starts it): waiting for it in
-    both modes makes the idle figures comparable."""
+    """nuwad answering with this mode's config, its killer on, the template ready (template
+    mode only: the other modes run none)."""
     guest.wait_ready(READY_TIMEOUT, need_template=False)
+    ran: dict[str, Any] = {"mode": mode}
+    if mode == EXEC_KSM:
+        ran["ksm"] = ksm.enable(guest)  # "KSM absent" before anything else changes
     mem_total = guest.meminfo()["MemTotal"]
-    threshold, source = killer.ensure_killer(guest, lmk_threshold_kb, mem_total)
-    guest.wait_ready(READY_TIMEOUT, need_template=True)
-    return Session(guest, threshold, source)
+    keys = mode_keys(mode)
+    threshold, source = killer.ensure_killer(guest, lmk_threshold_kb, mem_total, keys)
+    status = guest.wait_ready(READY_TIMEOUT, need_template=mode == TEMPLATE)
+    ran["nuwad_config"] = killer.BENCH_CONFIG if "restarted" in source else killer.DEVICE_CONFIG
+    ran["daemon_keys"] = {**keys, killer.KEY: str(threshold)}
+    ran["template"] = status.get("state")
+    ran["spare_enabled"] = bool(status.get("spare_enabled", False))
+    return Session(guest, threshold, source, ran)
+
+
+def restore(session: Session, mode: str) -> None:
+    """A board that outlives the bench gets its own nuwad back, and KSM off."""
+    if mode == EXEC_KSM and session.ran.get("ksm"):
+        ksm.disable(session.guest)
+    if "restarted" in session.lmk_source:
+        killer.restore_nuwad(session.guest)
 
 
 @contextmanager
 def mode_session(board: str, mode: str, url: str | None, mem: int | None = None,
-                 lmk_threshold_kb: int | None = None) -> Iterator[Session]:
+                 lmk_threshold_kb: int | None = None, known_hosts: Path | None = None,
+                 accept_new_host_key: bool = False) -> Iterator[Session]:
     """A ready session for `mode`: a freshly booted guest (powered off after) or the board."""
     if url:
-        with target_from_url(url) as target:
-            session = prepare(Guest(target), mode, lmk_threshold_kb)
+        with target_from_url(url, known_hosts=known_hosts,
+                             accept_new_host_key=accept_new_host_key) as target:
+            guest = Guest(target)
+            try:
+                session = prepare(guest, mode, lmk_threshold_kb)
+            except BaseException:
+                # a half-prepared board is put back too (KSM off, its own nuwad); the
+                # error that stopped the preparation is the one reported
+                try:
+                    restore(Session(guest, 0, "restarted", {"ksm": True}), mode)
+                except Exception:  # noqa: BLE001
+                    pass
+                raise
             try:
                 yield session
             finally:
-                if "restarted" in session.lmk_source:
-                    killer.restore_nuwad(session.guest)
+                restore(session, mode)
         return
     vm = Qemu(boards.load(board), mem=mem)
     vm.boot(timeout=BOOT_TIMEOUT)

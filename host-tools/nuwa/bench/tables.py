@@ -30,35 +30,129 @@ def _ratio(t: float | None, e: float | None) -> str:
     return "n/a" if r is None else f"{r:.2f}"
 
 
+def _modes(s: dict[str, Any]) -> list[str]:
+    return list(s.get("modes") or ["template", "exec"])
+
+
 def summary_rows(s: dict[str, Any]) -> list[Row]:
-    """figure | template | exec | template ÷ exec."""
+    """figure | each mode | template ÷ exec (the fair baseline)."""
+    modes = _modes(s)
     rows: list[Row] = []
+
+    def row(label: str, values: dict[str, Any], unit: str, digits: int = 0,
+            ratio: bool = True) -> None:
+        t, e = values.get("template"), values.get("exec")
+        rows.append([label, *(fmt(values.get(m), unit, digits) for m in modes),
+                     _ratio(t, e) if ratio else "-"])
+
     for label, key in (("per-app USS (mean)", "per_app_uss_kb"),
                        ("per-app PSS (mean)", "per_app_pss_kb"),
                        ("per-app RSS (mean)", "per_app_rss_kb")):
-        t, e = s[key]["template"], s[key]["exec"]
-        rows.append([label, fmt(t, " KiB"), fmt(e, " KiB"), _ratio(t, e)])
+        row(label, s[key], " KiB")
+    if "per_app_uss_converged_kb" in s:
+        secs = s.get("ksm", {}).get("seconds")
+        row(f"per-app USS after {fmt(secs)} s (mean)", s["per_app_uss_converged_kb"], " KiB")
     for label, key, stat in (("launch, median", "launch_ms", "median"),
                              ("launch, p95", "launch_ms", "p95"),
-                             ("launch without spare, median", "launch_no_spare_ms", "median"),
-                             ("fork, median", "fork_ms", "median")):
-        t, e = s[key]["template"][stat], s[key]["exec"][stat]
-        rows.append([label, fmt(t, " ms", 1), fmt(e, " ms", 1), _ratio(t, e)])
+                             ("launch without spare, median", "launch_no_spare_ms", "median")):
+        row(label, {m: v.get(stat) for m, v in s[key].items() if v}, " ms", 1)
+    fork = s.get("fork", {})
+    rows.append(["fork() in the template / raw fork(), median",
+                 fmt(fork.get("fork_ms", {}).get("median"), " ms", 2) + " / "
+                 + fmt(fork.get("raw_fork_ms", {}).get("median"), " ms", 2),
+                 *["-"] * (len(modes) - 1), fmt(fork.get("fork_vs_raw_ratio"), "×", 2)
+                 + " (fork ÷ raw)"])
     lmk, reached = s["apps_until_lmk"], s["lmk_reached"]
     rows.append([
         "apps before the first low-memory kill",
-        fmt(lmk["template"]) + ("" if reached["template"] else " (no kill)"),
-        fmt(lmk["exec"]) + ("" if reached["exec"] else " (no kill)"),
-        _ratio(lmk["template"], lmk["exec"]),
+        *(fmt(lmk.get(m)) + ("" if reached.get(m, True) else " (no kill)") for m in modes),
+        _ratio(lmk.get("template"), lmk.get("exec")),
     ])
-    rows.append(["template cost (template_uss_kb)", fmt(s["template_uss_kb"], " KiB"), "-", "-"])
-    rows.append(["break-even (apps)", fmt(s["break_even_apps"]), "-", "-"])
+    for c in s.get("template_costs", {}).values():
+        rows.append([f"template cost: {c['method']}", fmt(c["kb"], " KiB"),
+                     *["-"] * (len(modes) - 1), f"break-even {fmt(c['break_even_apps'])} apps"])
     drift = s["uss_drift"]
     rows.append([
-        f"USS drift, median over {fmt(s['drift_seconds']['template'])} s",
-        _pct(drift["template"]["median"]), _pct(drift["exec"]["median"]), "-",
+        f"USS drift, median over {fmt(s['drift_seconds'].get('template'))} s",
+        *(_pct(drift.get(m, {}).get("median")) for m in modes), "-",
     ])
     return rows
+
+
+def spread_rows(s: dict[str, Any]) -> list[Row]:
+    """figure | median | min–max | per repeat (only with --repeat > 1)."""
+    rows = []
+    for key, sp in s.get("spread", {}).items():
+        values = ", ".join(fmt(v, "", 2) if isinstance(v, float) else fmt(v)
+                           for v in sp["values"])
+        rows.append([key, fmt(sp["median"], "", 2),
+                     f"{fmt(sp['min'], '', 2)}–{fmt(sp['max'], '', 2)}", values])
+    return rows
+
+
+def ran_rows(s: dict[str, Any]) -> list[Row]:
+    """What ran in each guest: nuwad's config, template/spare, KSM."""
+    rows = []
+    for mode, ran in s.get("ran", {}).items():
+        if not ran:
+            rows.append([mode, "not measured", "-", "-", "-"])
+            continue
+        keys = ", ".join(f"{k} = {v}" for k, v in ran.get("daemon_keys", {}).items())
+        ksm = ran.get("ksm")
+        rows.append([mode, f"{ran.get('nuwad_config')} ({keys})",
+                     f"{ran.get('template')}, spare "
+                     f"{'on' if ran.get('spare_enabled') else 'off'}",
+                     ", ".join(ran.get("processes_at_idle", [])) or "-",
+                     ", ".join(f"{k} {v}" for k, v in ksm.items()) if ksm else "off"])
+    return rows
+
+
+POOL_NAMES = {"spare": "template, with the spare", "no_spare": "template, without the spare",
+              "exec": "exec"}
+
+
+def latency_by_app_rows(s: dict[str, Any]) -> tuple[Row, list[Row]]:
+    """Median launch per app (rows) and pool (columns), every mode."""
+    columns: list[tuple[str, str]] = []
+    for mode, pools in s.get("launch_by_app_ms", {}).items():
+        for pool in pools:
+            columns.append((mode, pool))
+    apps = sorted({a for pools in s.get("launch_by_app_ms", {}).values()
+                   for per_app in pools.values() for a in per_app})
+    header = ["app", *(f"{m}: {POOL_NAMES.get(p, p)}" if m != p else m for m, p in columns)]
+    rows = [[app, *(fmt(s["launch_by_app_ms"][m][p].get(app), " ms", 1) for m, p in columns)]
+            for app in apps]
+    return header, rows
+
+
+def fork_rows(s: dict[str, Any]) -> list[Row]:
+    f = s.get("fork", {})
+    out = []
+    for label, key in (("fork() timed by the template (launches without the spare)", "fork_ms"),
+                       ("nuwad's fork round trip", "fork_rtt_ms"),
+                       ("specialise: request to the spare's ack (launches with it)",
+                        "specialise_ms"),
+                       (f"raw fork() of a process of {fmt(f.get('raw_fork_rss_kb'))} KiB RSS",
+                        "raw_fork_ms")):
+        d = f.get(key) or {}
+        out.append([label, fmt(d.get("n")), fmt(d.get("median"), " ms", 2),
+                    fmt(d.get("p95"), " ms", 2), fmt(d.get("max"), " ms", 2)])
+    return out
+
+
+def drift_series_rows(s: dict[str, Any]) -> list[Row]:
+    rows = []
+    for mode, series in s.get("drift_series", {}).items():
+        for t, v in (series or {}).items():
+            rows.append([mode, t, fmt(v.get("uss_kb"), " KiB"), fmt(v.get("pss_kb"), " KiB"),
+                         _pct(v.get("drift_median")), _pct(v.get("drift_max"))])
+    return rows
+
+
+def ksm_rows(s: dict[str, Any]) -> list[Row]:
+    return [[fmt(k["seconds"]), fmt(k["pages_shared"]), fmt(k["pages_sharing"]),
+             fmt(k["pages_unshared"]), fmt(k["full_scans"]), fmt(k["ksmd_cpu_s"], " s", 2)]
+            for k in s.get("ksm", {}).get("series", [])]
 
 
 def _pct(x: float | None) -> str:
@@ -73,12 +167,14 @@ def goal_rows(goals: list[GoalCheck]) -> list[Row]:
 
 def category_rows(s: dict[str, Any]) -> list[Row]:
     """Mean per-app USS per mapping category: where template mode saves."""
-    t_cat, e_cat = s["category_uss_kb"]["template"], s["category_uss_kb"]["exec"]
+    cats = s["category_uss_kb"]
     rows = []
     for cat in CATEGORIES:
-        t, e = t_cat.get(cat), e_cat.get(cat)
+        values = {m: (cats.get(m) or {}).get(cat) for m in _modes(s)}
+        t, e = values.get("template"), values.get("exec")
         saving = None if t is None or e is None else e - t
-        rows.append([CATEGORY_NAMES[cat], fmt(t, " KiB"), fmt(e, " KiB"), fmt(saving, " KiB")])
+        rows.append([CATEGORY_NAMES[cat], *(fmt(values[m], " KiB") for m in _modes(s)),
+                     fmt(saving, " KiB")])
     return rows
 
 
@@ -87,7 +183,7 @@ def per_app_rows(results: dict[str, ModeResult]) -> list[Row]:
     rows = []
     for name in names:
         row = [name]
-        for mode in ("template", "exec"):
+        for mode in results:
             found = [a for a in results[mode].apps if a.app == name]
             if found:
                 a = found[0]
@@ -103,7 +199,7 @@ def overhead_rows(results: dict[str, ModeResult]) -> list[Row]:
     rows = []
     for key in keys:
         row = [key]
-        for mode in ("template", "exec"):
+        for mode in results:
             p = results[mode].overhead.get(key)
             row.append("n/a" if p is None else f"{p.uss_kb}/{p.pss_kb}/{p.rss_kb}")
         rows.append(row)
@@ -116,7 +212,7 @@ def fill_rows(results: dict[str, ModeResult]) -> list[Row]:
         for p in r.fill:
             by_n.setdefault(p.n_apps, {})[mode] = p.mem_available_kb
     return [
-        [str(n), fmt(v.get("template"), " KiB"), fmt(v.get("exec"), " KiB")]
+        [str(n), *(fmt(v.get(m), " KiB") for m in results)]
         for n, v in sorted(by_n.items())
     ]
 
@@ -131,9 +227,10 @@ def library_rows(results: dict[str, ModeResult], limit: int = 12) -> list[Row]:
         n = max(len(r.apps), 1)
         return {p: sum(v) / n for p, v in sums.items()}
 
-    t, e = means(results["template"]), means(results["exec"])
-    paths = sorted(set(t) | set(e), key=lambda p: -e.get(p, 0.0))[:limit]
-    return [[p, fmt(t.get(p, 0.0), " KiB"), fmt(e.get(p, 0.0), " KiB")] for p in paths]
+    m = {mode: means(r) for mode, r in results.items()}
+    e = m.get("exec", {})
+    paths = sorted(set().union(*m.values()), key=lambda p: -e.get(p, 0.0))[:limit]
+    return [[p, *(fmt(m[mode].get(p, 0.0), " KiB") for mode in results)] for p in paths]
 
 
 def drift_rows(results: dict[str, ModeResult]) -> list[Row]:

@@ -12,3 +12,9 @@ def add_board_arg(p: argparse.ArgumentParser) -> None:
 def add_mem_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mem", type=int, metavar="MIB",
                    help="guest memory in MiB (default: the board's)")
+
+
+def add_host_key_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--accept-new-host-key", action="store_true",
+                   help="with --target: the board's host key changed on purpose (it was "
+                   "re-installed); replace the stored key instead of refusing")

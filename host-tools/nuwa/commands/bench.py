@@ -1,4 +1,5 @@
-"""`nuwa bench`: template versus exec (baseline) on fresh guests; report.json/.md and plots."""
+"""`nuwa bench`: template versus exec (the fair baseline) and exec+ksm on fresh guests;
+report.json/.md and plots."""
 from __future__ import annotations
 
 import argparse
@@ -9,32 +10,61 @@ from pathlib import Path
 from typing import Any
 
 from nuwa import paths
-from nuwa.bench.plan import FULL, QUICK
+from nuwa.bench.plan import FULL, QUICK, Plan
 from nuwa.bench.progress import Progress
-from nuwa.bench.results import MODES, ModeResult
+from nuwa.bench.repeats import mode_order
+from nuwa.bench.results import DEFAULT_MODES, MODES, ModeResult
 from nuwa.bench.runner import ModeRunner
-from nuwa.commands import add_board_arg, add_mem_arg
+from nuwa.commands import add_board_arg, add_host_key_arg, add_mem_arg
 from nuwa.errors import NuwaError
 from nuwa.target.url import TARGET_FORMS
 
 INCLUDED = re.compile(r"\.d/[^/]+:\d+$")  # defined_at "DIR.d/NAME.conf:LINE"
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse_modes(text: str) -> list[str]:
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise NuwaError(f"unknown mode {', '.join(map(repr, unknown))} (known: "
+                        f"{', '.join(MODES)})")
+    if len(set(modes)) != len(modes) or "template" not in modes or "exec" not in modes:
+        raise NuwaError(f"--modes {text!r}: template and exec are needed (each once); "
+                        "exec+ksm is optional")
+    return modes
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
-        help="measure template versus exec mode and write a report",
+        help="measure template versus exec mode (and exec+ksm) and write a report",
         description="Boot a fresh guest per mode, measure memory (USS/PSS/RSS, smaps "
-        "breakdown), launch and fork latency and apps before the first low-memory kill, "
-        "and write report.json, report.md and plots.",
+        "breakdown, drift over time), launch and fork latency and apps before the first "
+        "low-memory kill, and write report.json, report.md and plots.",
     )
     add_board_arg(p)
     add_mem_arg(p)
     p.add_argument("--quick", action="store_true", help="smaller run for demos and CI")
+    p.add_argument("--repeat", type=positive_int, default=1, metavar="N",
+                   help="N repeats, a guest per mode each, alternating which mode goes "
+                   "first; figures are medians over repeats with min–max (default 1)")
+    p.add_argument("--modes", default=",".join(DEFAULT_MODES), metavar="M,…",
+                   help=f"modes to measure (known: {', '.join(MODES)}; default all)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="report directory (default: out/bench/<UTC stamp>/)")
     p.add_argument("--target", metavar="URL",
                    help=f"measure a running board instead of booting QEMU: {TARGET_FORMS}")
+    add_host_key_arg(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--apps", metavar="A,B,…",
                    help="apps to use (default: the platform's apps, from the include directories)")
@@ -48,25 +78,48 @@ def default_out() -> Path:
     return paths.out_dir() / "bench" / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
 
 
-def measure(args: argparse.Namespace, progress: Progress) -> dict[str, ModeResult]:
+def measure_mode(args: argparse.Namespace, mode: str, plan: Plan,
+                 progress: Progress) -> ModeResult:
+    """One mode on its own guest; a failure to boot or prepare it is recorded, not raised."""
     from nuwa.bench.sessions import mode_session  # QEMU/SSH drivers: only when measuring
 
-    plan = QUICK if args.quick else FULL
-    results: dict[str, ModeResult] = {}
-    for mode in MODES:
-        progress(f"{mode}: {'connecting to' if args.target else 'booting'} the target")
-        with mode_session(args.board, mode, args.target, args.mem,
-                          args.lmk_threshold_kb) as session:
+    progress(f"{mode}: {'connecting to' if args.target else 'booting'} the target")
+    try:
+        with mode_session(args.board, mode, args.target, args.mem, args.lmk_threshold_kb,
+                          accept_new_host_key=getattr(args, "accept_new_host_key", False)
+                          ) as session:
             guest = session.guest
             apps = args.apps.split(",") if args.apps else platform_apps(guest.nuwactl("apps"))
             runner = ModeRunner(guest, mode, plan, progress)
             runner.result.lmk_threshold_kb = session.lmk_threshold_kb
+            runner.result.ran = dict(session.ran)
             runner.result.notes.append(
                 f"low-memory killer threshold {session.lmk_threshold_kb} KiB "
                 f"({session.lmk_source})")
-            results[mode] = runner.run(apps)
-        progress(f"{mode}: done")
-    return results
+            result = runner.run(apps)
+    except Exception as e:  # noqa: BLE001 - the other modes' results must survive
+        result = ModeResult(mode=mode, errors=[f"guest: {e}" if isinstance(e, NuwaError)
+                                               else f"guest: {type(e).__name__}: {e}"])
+        progress(f"{mode}: failed: {e}")
+        return result
+    progress(f"{mode}: done")
+    return result
+
+
+def measure(args: argparse.Namespace, progress: Progress, plan: Plan | None = None) -> list:
+    from nuwa.bench.report import Repeat
+
+    plan = plan or (QUICK if args.quick else FULL)
+    modes = parse_modes(args.modes)
+    repeats = []
+    for i in range(args.repeat):
+        order = mode_order(modes, i)
+        if args.repeat > 1:
+            progress(f"repeat {i + 1} of {args.repeat}: {', '.join(order)}")
+        results = {m: measure_mode(args, m, plan, progress) for m in order}
+        # report order is fixed whatever the order they ran in
+        repeats.append(Repeat({m: results[m] for m in modes}, order))
+    return repeats
 
 
 def platform_apps(answer: Any) -> list[str]:
@@ -80,20 +133,37 @@ def platform_apps(answer: Any) -> list[str]:
     return included or [a["name"] for a in apps]
 
 
-def run(args: argparse.Namespace) -> int:
+def command_line(args: argparse.Namespace) -> str:
+    parts = ["nuwa bench"]
+    if args.quick:
+        parts.append("--quick")
+    if args.repeat != 1:
+        parts.append(f"--repeat {args.repeat}")
+    if args.modes != ",".join(DEFAULT_MODES):
+        parts.append(f"--modes {args.modes}")
+    if args.target:
+        parts.append(f"--target {args.target}")
+    return " ".join(parts)
+
+
+def run(args: argparse.Namespace, plan: Plan | None = None) -> int:
     from nuwa.bench.report import summary_table, write_report_dir  # matplotlib: slow import
     from nuwa.bench.sessions import describe_target
 
+    args.repeat = getattr(args, "repeat", 1)
+    args.modes = getattr(args, "modes", ",".join(DEFAULT_MODES))
+    parse_modes(args.modes)  # bad input: one clear error before anything boots
     out = args.out or default_out()
     progress = Progress()
-    results = measure(args, progress)
+    used = plan or (QUICK if args.quick else FULL)
+    repeats = measure(args, progress, used)
     meta = {
-        "command": "nuwa bench" + (" --quick" if args.quick else "")
-        + (f" --target {args.target}" if args.target else ""),
-        "plan": (QUICK if args.quick else FULL).to_dict(),
+        "command": command_line(args),
+        "plan": used.to_dict(),
         "target": describe_target(args.board, args.target, args.mem),
     }
-    report = write_report_dir(out, results, meta)
+    report = write_report_dir(out, repeats, meta)
+    where = Path(report["path"])
     if args.json:
         print(json.dumps(report["summary"], indent=2))
     else:
@@ -101,10 +171,10 @@ def run(args: argparse.Namespace) -> int:
         missed = [g["figure"] for g in report["goals"] if g["met"] is False]
         if missed:
             print(f"\ngoals missed: {'; '.join(missed)} (why: see report.md)")
-        print(f"\nreport: {out}")
-    progress(f"report: {out}/report.md")
-    errors = [f"{m}: {e}" for m, r in results.items() for e in r.errors]
-    if errors:
-        raise NuwaError("the bench is incomplete (the report says what was measured): "
-                        + "; ".join(errors))
+        print(f"\nreport: {where}")
+    progress(f"report: {where}/report.md")
+    if report["errors"]:
+        kept = " (a complete report already there was kept)" if where != out.resolve() else ""
+        raise NuwaError(f"the bench is incomplete; the report at {where} says what was "
+                        f"measured{kept}: " + "; ".join(report["errors"]))
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..bench.results import DEFAULT_MODES
 from . import add_board_arg, add_mem_arg
 from . import bench as bench_command
 
@@ -29,5 +30,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"nuwa demo: template versus exec mode on {where} (`nuwa bench --quick`, a few "
           "minutes; progress below)", flush=True)
     quick = argparse.Namespace(board=args.board, mem=args.mem, target=args.target, out=args.out,
-                               quick=True, json=False, apps=None, lmk_threshold_kb=None)
+                               quick=True, json=False, apps=None, lmk_threshold_kb=None,
+                               repeat=1, modes=",".join(DEFAULT_MODES),
+                               accept_new_host_key=False)
     return bench_command.run(quick)

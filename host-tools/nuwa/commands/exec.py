@@ -10,7 +10,7 @@ from .. import board
 from ..errors import NuwaError
 from ..target import Qemu, target_from_url
 from ..target.url import TARGET_FORMS
-from . import add_board_arg, add_mem_arg
+from . import add_board_arg, add_host_key_arg, add_mem_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_mem_arg(p)
     p.add_argument("--target", metavar="URL",
                    help=f"run there instead of booting a guest: {TARGET_FORMS}")
+    add_host_key_arg(p)
     p.add_argument("--timeout", type=float, default=300, help="seconds CMD may take")
     p.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
     p.set_defaults(func=run)
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
         raise NuwaError("nothing to run: nuwa exec [--board B] -- CMD [ARG...]")
     cmd = shlex.join(argv)
     if args.target:
-        with target_from_url(args.target) as t:
+        with target_from_url(args.target,
+                             accept_new_host_key=args.accept_new_host_key) as t:
             r = t.run(cmd, timeout=args.timeout)
     else:
         with Qemu(board.load(args.board), mem=args.mem) as vm:

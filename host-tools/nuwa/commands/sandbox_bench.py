@@ -11,7 +11,7 @@ from .. import board
 from ..sandbox_bench import SandboxBench, render
 from ..target import Qemu, Target, target_from_url
 from ..target.url import TARGET_FORMS
-from . import add_board_arg, add_mem_arg
+from . import add_board_arg, add_host_key_arg, add_mem_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_mem_arg(p)
     p.add_argument("--target", metavar="URL",
                    help=f"a running system ({TARGET_FORMS}); default: boot a fresh guest")
+    add_host_key_arg(p)
     p.add_argument("--runs", type=int, default=15, help="launches per mode and variant")
     p.set_defaults(func=run)
 
@@ -39,7 +40,8 @@ def measure(t: Target, runs: int, command: str) -> str:
 def run(args: argparse.Namespace) -> int:
     command = "nuwa " + shlex.join(sys.argv[1:])
     if args.target:
-        with target_from_url(args.target) as t:
+        with target_from_url(args.target,
+                             accept_new_host_key=args.accept_new_host_key) as t:
             text = measure(t, args.runs, command)
     else:
         with Qemu(board.load(args.board), mem=args.mem) as vm:

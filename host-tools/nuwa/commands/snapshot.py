@@ -17,7 +17,7 @@ from ..errors import NuwaError
 from ..snapshot import fetch
 from ..target import Qemu, Target, target_from_url
 from ..target.url import TARGET_FORMS
-from . import add_board_arg, add_mem_arg
+from . import add_board_arg, add_host_key_arg, add_mem_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it")
     p.add_argument("--target", metavar="URL",
                    help=f"a running system ({TARGET_FORMS}); default: boot a fresh guest")
+    add_host_key_arg(p)
     p.add_argument("--mode", choices=["template", "exec"],
                    help="fresh guest only: launch mode of APP (default: the app's)")
     p.add_argument("--via", choices=["console", "ssh"], default="console",
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     if args.target:
         if args.mode:
             raise NuwaError("--mode applies to a fresh guest only; launch the app on the target")
-        with target_from_url(args.target) as t:
+        with target_from_url(args.target,
+                             accept_new_host_key=args.accept_new_host_key) as t:
             snap = fetch(t, args.app, args.output)
     else:
         with Qemu(board.load(args.board), mem=args.mem) as vm:

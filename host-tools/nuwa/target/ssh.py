@@ -12,12 +12,14 @@ import fabric
 import invoke
 import paramiko
 
+from . import hostkeys
 from .base import Result, Target, TargetError, TargetTimeout
 
 
 class SSHTarget(Target):
     def __init__(self, host: str, port: int = 22, user: str = "root",
-                 key_file: str | Path | None = None, connect_timeout: float = 20) -> None:
+                 key_file: str | Path | None = None, connect_timeout: float = 20,
+                 known_hosts: Path | None = None, accept_new_host_key: bool = False) -> None:
         self.host, self.port, self.user = host, port, user
         kwargs: dict = {"look_for_keys": key_file is None, "allow_agent": key_file is None,
                         "banner_timeout": connect_timeout, "auth_timeout": connect_timeout}
@@ -25,10 +27,15 @@ class SSHTarget(Target):
             kwargs["key_filename"] = str(key_file)
         self.conn = fabric.Connection(host, user=user, port=port, connect_kwargs=kwargs,
                                       connect_timeout=connect_timeout)
-        # Guest host keys are made at each boot: trust on first use, never
-        # check against (or write to) the user's known_hosts.
+        self.known_hosts = known_hosts
         client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        if known_hosts is None:
+            # Guests nuwa boots make their host keys at each boot: accept any, never
+            # check against (or write to) a known_hosts file.
+            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        else:
+            # A real board: its key is checked against Nuwa's own known_hosts.
+            hostkeys.prepare_client(client, known_hosts, host, port, accept_new_host_key)
         self.conn.client = client
 
     def __repr__(self) -> str:
@@ -37,6 +44,10 @@ class SSHTarget(Target):
     def _open(self) -> paramiko.Transport:
         try:
             self.conn.open()
+        except paramiko.BadHostKeyException as e:
+            assert self.known_hosts is not None
+            raise TargetError(hostkeys.changed_key_message(self.host, self.port, e,
+                                                           self.known_hosts)) from e
         except (TimeoutError, paramiko.SSHException, OSError) as e:
             raise TargetError(f"cannot connect to {self.user}@{self.host}:{self.port}: {e}"
                               ) from e
