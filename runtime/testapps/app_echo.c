@@ -6,9 +6,13 @@
  *   hostile       -> first floods nuwad with junk on the channel (tests)
  *   exit N        -> quits with status N
  *   crash null    -> dereferences NULL in nuwa_echo_crash_null() (crash records)
+ *   crash handler -> the same with the crash handler's stack unmapped first:
+ *                    the handler itself cannot run (faults on delivery)
  * Args: --fail (entry fails), --ready-after=MS (ready from a timer).
  */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +73,12 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 				app->mode == NUWA_MODE_TEMPLATE ? "template" : "exec", (int)getpid());
 	if (!strcmp(req, "crash null"))
 		return snprintf(reply, cap, "%d", nuwa_echo_crash_null());
+	if (!strcmp(req, "crash handler")) {
+		stack_t ss;
+		if (sigaltstack(NULL, &ss) == 0 && ss.ss_sp)
+			munmap(ss.ss_sp, ss.ss_size);
+		return snprintf(reply, cap, "%d", nuwa_echo_crash_null());
+	}
 	if (!strncmp(req, "exit ", 5)) {
 		app->svc->quit(app, atoi(req + 5));
 		return snprintf(reply, cap, "bye");

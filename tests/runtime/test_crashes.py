@@ -36,3 +36,17 @@ def test_kill_by_nuwad_is_not_a_crash(nuwad: Nuwad) -> None:
     pid = nuwad.call("launch", "echo")["pid"]  # type: ignore[index]
     nuwad.call("kill", str(pid))
     assert json.loads(nuwad.ctl("crashes", "--json").stdout) == []
+
+
+def test_crash_handler_that_faults_still_leaves_a_record(nuwad: Nuwad, build: Path) -> None:
+    if build.name == "asan":
+        pytest.skip("UBSan reports the NULL load itself")
+    pid = nuwad.call("launch", "echo", "--no-spare")["pid"]  # type: ignore[index]
+    status, _ = nuwad.request("call", str(pid), "crash handler")
+    assert status != 0
+    records = wait_for(lambda: [r for r in json.loads(nuwad.ctl("crashes", "--json").stdout)
+                                if r["pid"] == pid], 10, "a crash record")
+    rec = records[0]  # type: ignore[index]
+    assert rec["exit_signal"] == 11 and rec["handler"] is False, rec
+    assert "no report from its crash handler" in nuwad.log_tail()
+    assert nuwad.request("ping")[0] == 0
