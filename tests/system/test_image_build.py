@@ -169,13 +169,36 @@ def sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def test_two_clean_builds_are_identical(tmp_path: Path, cache: Path,
-                                        guest_board: Board) -> None:
+def checkout_copy(dest: Path, top: Path) -> Path:
+    """The tracked files of this checkout at another path (a second clone, uncommitted
+    changes included so that the tree under test is the one built)."""
+    files = subprocess.run(["git", "-C", str(top), "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], check=True, capture_output=True).stdout
+    for rel in filter(None, files.decode().split("\0")):
+        src = top / rel
+        if not src.is_file() or src.is_symlink() and not src.exists():
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / rel, follow_symlinks=False)
+    return dest
+
+
+def test_builds_from_two_checkouts_with_two_umasks_are_identical(
+        tmp_path: Path, cache: Path, top: Path, guest_board: Board) -> None:
+    """Byte-identical whatever the checkout's path and the umask: no build path in any
+    binary (-ffile-prefix-map), stripped binaries, modes fixed by the builder."""
     results = []
-    for n in (1, 2):
-        out = tmp_path / f"out{n}"
-        p = nuwa("image", "--board", guest_board.name, "--offline",
-                 env={"NUWA_OUT": str(out), "NUWA_CACHE": str(cache)})
+    where = [(tmp_path / "a" / "nuwa", 0o022),
+             (tmp_path / "elsewhere" / "much-longer-path" / "src", 0o002)]
+    for src, umask in where:
+        checkout_copy(src, top)
+        out = src / "out"
+        p = subprocess.run(
+            [sys.executable, "-m", "nuwa.cli", "image", "--board", guest_board.name,
+             "--offline"], env={**os.environ, "NUWA_TOP": str(src), "NUWA_OUT": str(out),
+                                "NUWA_CACHE": str(cache)},
+            check=False, capture_output=True, text=True, timeout=900,
+            preexec_fn=lambda u=umask: os.umask(u))  # type: ignore[misc]
         assert p.returncode == 0, p.stderr
         results.append(out / guest_board.name)
     a, b = results
@@ -190,7 +213,17 @@ def test_two_clean_builds_are_identical(tmp_path: Path, cache: Path,
     assert all(p["version"] for p in ma["packages"])
     assert ma["kernel"]["package"].startswith("linux-image-")
     assert sorted(x.name for x in a.iterdir() if not x.name.startswith(".")) == [
-        "initrd.img", "manifest.json", "rootfs.img", "sysroot", "vmlinuz"]
+        "debug", "initrd.img", "manifest.json", "rootfs.img", "sysroot", "vmlinuz"]
+    # the unstripped runtime is kept for gdb, and even it names neither checkout
+    debug = sorted(p for p in (a / "debug").rglob("*") if p.is_file())
+    assert any(p.name == "nuwad" for p in debug)
+    for f in debug:
+        data = f.read_bytes()
+        assert data[:4] == b"\x7fELF"
+        for src, _ in where:
+            assert str(src).encode() not in data, f"{src} in {f}"
+    nuwad = next(p for p in debug if p.name == "nuwad")
+    assert b".debug_info" in nuwad.read_bytes()
 
 
 def test_cli_without_image_says_how_to_build(tmp_path: Path, guest_board: Board) -> None:

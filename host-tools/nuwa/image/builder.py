@@ -137,7 +137,8 @@ class ImageBuilder:
         rootfs.add_generated(root, self.board, pub)
         has_runtime = self.with_runtime and runtime.build_runtime(
             paths.top() / "runtime", self.board.gnu, sysroot, self.work / "runtime-staging",
-            paths.logs_dir() / f"runtime-build-{self.board.name}.log")
+            paths.logs_dir() / f"runtime-build-{self.board.name}.log",
+            debug=self.work / "debug")
         if has_runtime:
             rootfs.copy_tree(self.work / "runtime-staging", root)
         rootfs.normalise(root)
@@ -149,7 +150,13 @@ class ImageBuilder:
         self.out.mkdir(parents=True, exist_ok=True)
         with open(self.out / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            return self._build()
+            # Modes of everything made here (directories above all) must not depend on
+            # the caller's umask: the image is byte-identical with umask 022 or 002.
+            old = os.umask(0o022)
+            try:
+                return self._build()
+            finally:
+                os.umask(old)
 
     def _build(self) -> Path:
         t0 = time.monotonic()
@@ -204,6 +211,14 @@ class ImageBuilder:
         # Everything is complete: only now replace the previous image.
         for name in ("vmlinuz", "initrd.img", "rootfs.img", "manifest.json"):
             os.replace(staged / name, self.out / name)
+        # the unstripped runtime (the image has it stripped), for gdb: out/<board>/debug/
+        if (self.work / "debug").is_dir():
+            old_debug = self.out / ".debug.old"
+            shutil.rmtree(old_debug, ignore_errors=True)
+            if (self.out / "debug").exists():
+                os.rename(self.out / "debug", old_debug)
+            os.rename(self.work / "debug", self.out / "debug")
+            shutil.rmtree(old_debug, ignore_errors=True)
         shutil.rmtree(self.work)
         sizes = ", ".join(f"{n} {a['size'] / 2**20:.1f} MiB"
                           for n, a in manifest["artifacts"].items())

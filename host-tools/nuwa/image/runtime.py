@@ -18,8 +18,10 @@ def check_cross_compiler(arch: Arch) -> None:
                         "or run `make deps` as root)")
 
 
-def build_runtime(runtime: Path, arch: Arch, sysroot: Path, staging: Path, log: Path) -> bool:
-    """Run the runtime's cross build + install into `staging`; False if there is none."""
+def build_runtime(runtime: Path, arch: Arch, sysroot: Path, staging: Path, log: Path,
+                  debug: Path | None = None) -> bool:
+    """Run the runtime's cross build + install into `staging` (stripped; the unstripped
+    ELF files into `debug` when given); False if there is none."""
     if not (runtime / "Makefile").is_file():
         print(f"nuwa: {runtime}/Makefile does not exist yet: image has no runtime",
               file=sys.stderr)
@@ -28,10 +30,14 @@ def build_runtime(runtime: Path, arch: Arch, sysroot: Path, staging: Path, log: 
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    if debug is not None:
+        if debug.exists():
+            shutil.rmtree(debug)
+        debug.mkdir(parents=True)
     # install-tests: the system tests and benchmarks use the test programs in the guest.
     cmd = ["make", "-C", str(runtime), f"CROSS_COMPILE={arch.cross_prefix}",
            f"MULTIARCH={arch.multiarch}", f"SYSROOT={sysroot}", f"DESTDIR={staging}",
-           "install-tests"]
+           *([f"DEBUG_DESTDIR={debug}"] if debug is not None else []), "install-tests"]
     print("nuwa: building the runtime: " + " ".join(cmd), file=sys.stderr)
     with log.open("w") as f:
         p = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
