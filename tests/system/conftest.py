@@ -14,9 +14,16 @@
 The guest is shared: tests must leave it usable (no poweroff, no reboot, kill
 what they start).  It is powered off when the session ends.  A test that
 needs a guest of its own boots one with `Qemu(board).boot()`.
+
+With labgrid's pytest plugin (`pytest --lg-env env.yaml`, e.g. an environment
+from `nuwa labgrid-env`), `guest` and `guest_ssh` come from labgrid's `target`
+fixture instead: booted by its QEMUDriver, the console is that driver's,
+SSH goes to its NetworkService (nuwa.target.lab.LabgridBoardTarget). Tests
+that need nuwa's own `guest_vm` skip there.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +35,7 @@ from nuwa.board import Board
 from nuwa.errors import NuwaError
 from nuwa.image.builder import ImageBuilder
 from nuwa.target import ConsoleTarget, Qemu, SSHTarget
+from nuwa.target.lab import LabgridBoardTarget
 
 ARTIFACTS = ("vmlinuz", "initrd.img", "rootfs.img", "manifest.json")
 
@@ -54,8 +62,35 @@ def guest_image(guest_board: Board) -> Path:
     return out
 
 
+def labgrid_env(config: pytest.Config) -> str | None:
+    """The labgrid environment file given to labgrid's pytest plugin, if any."""
+    try:
+        given = config.getoption("lg_env")
+    except ValueError:  # labgrid's plugin is not installed
+        return None
+    return given or os.environ.get("LG_ENV") or None
+
+
 @pytest.fixture(scope="session")
-def guest_vm(guest_board: Board, guest_image: Path) -> Iterator[Qemu]:
+def lab_guest(request: pytest.FixtureRequest) -> Iterator[LabgridBoardTarget | None]:
+    """The guest of labgrid's `target` fixture under --lg-env; None otherwise."""
+    env = labgrid_env(request.config)
+    if env is None:
+        yield None
+        return
+    try:
+        t = LabgridBoardTarget(request.getfixturevalue("target"), f"labgrid environment {env}")
+    except NuwaError as e:
+        pytest.fail(f"the labgrid target did not come up: {e}")
+    yield t
+    t.close()
+
+
+@pytest.fixture(scope="session")
+def guest_vm(request: pytest.FixtureRequest, guest_board: Board,
+             guest_image: Path) -> Iterator[Qemu]:
+    if labgrid_env(request.config):
+        pytest.skip("needs nuwa's own QEMU guest (running with a labgrid environment)")
     vm = Qemu(guest_board, image_dir=guest_image)
     try:
         vm.boot(timeout=180)
@@ -70,12 +105,20 @@ def guest_vm(guest_board: Board, guest_image: Path) -> Iterator[Qemu]:
 
 
 @pytest.fixture(scope="session")
-def guest(guest_vm: Qemu) -> ConsoleTarget:
-    return guest_vm.console
+def guest(request: pytest.FixtureRequest, lab_guest: LabgridBoardTarget | None
+          ) -> ConsoleTarget:
+    if lab_guest is not None:
+        return lab_guest.console
+    return request.getfixturevalue("guest_vm").console
 
 
 @pytest.fixture(scope="session")
-def guest_ssh(guest_vm: Qemu) -> Iterator[SSHTarget]:
-    t = guest_vm.ssh()
+def guest_ssh(request: pytest.FixtureRequest, lab_guest: LabgridBoardTarget | None
+              ) -> Iterator[SSHTarget]:
+    if lab_guest is not None:
+        assert lab_guest.ssh is not None
+        yield lab_guest.ssh
+        return
+    t = request.getfixturevalue("guest_vm").ssh()
     yield t
     t.close()

@@ -24,3 +24,9 @@ def test_ssh_urls(tmp_path: Path, url: str, user: str, host: str, port: int) -> 
 def test_bad_urls(tmp_path: Path, url: str) -> None:
     with pytest.raises(NuwaError, match="bad target"):
         target_from_url(url, key_file=tmp_path / "key")
+
+
+@pytest.mark.parametrize("url", ["labgrid://", "labgrid://a/b", "labgrid:/no/such/env.yaml"])
+def test_bad_labgrid_urls(tmp_path: Path, url: str) -> None:
+    with pytest.raises(NuwaError, match="bad target"):
+        target_from_url(url, key_file=tmp_path / "key")

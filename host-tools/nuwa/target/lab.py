@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -19,11 +20,13 @@ from typing import Any
 
 from .. import sshkey
 from .base import Result, Target, TargetError, TargetTimeout
+from .console import ConsoleTarget
 from .qemu import BOOT_MARKER
 from .ssh import SSHTarget
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"  # labgrid's default; LG_COORDINATOR overrides
-CONNECT_TIMEOUT = 20.0
+# Seconds the coordinator has to answer; NUWA_LABGRID_TIMEOUT overrides.
+CONNECT_TIMEOUT = float(os.environ.get("NUWA_LABGRID_TIMEOUT", "20"))
 BOOT_TIMEOUT = 300.0
 
 
@@ -59,54 +62,56 @@ class LabgridTarget(Target):
             self.ssh = None
 
 
-class LabgridEnvTarget(LabgridTarget):
-    """Target `main` of a labgrid environment file."""
+class LabgridBoardTarget(LabgridTarget):
+    """A labgrid Target object (of an environment, or labgrid's pytest `target` fixture):
+    booted by its QEMUDriver if it has one, then driven over its NetworkService."""
 
-    def __init__(self, env_file: str | Path, boot_timeout: float = BOOT_TIMEOUT) -> None:
+    def __init__(self, target: Any, where: str, boot_timeout: float = BOOT_TIMEOUT) -> None:
         super().__init__()
-        from labgrid import Environment
         from labgrid.exceptions import NoDriverFoundError, NoResourceFoundError
         from labgrid.util.expect import PtxExpect
 
-        self.where = f"labgrid environment {env_file}"
-        try:
-            self.env = Environment(config_file=str(env_file))
-        except Exception as e:  # labgrid's config errors have no common base class
-            raise TargetError(f"{self.where}: {e}") from e
-        self.target = self.env.get_target("main")
-        if self.target is None:
-            raise TargetError(f"{self.where} has no target 'main'")
+        self.target, self.where = target, where
         self.qemu: Any = None
+        self._console: ConsoleTarget | None = None
         try:
             try:
-                service = self.target.get_resource("NetworkService")
+                service = target.get_resource("NetworkService")
             except NoResourceFoundError:
-                raise TargetError(f"{self.where}: target 'main' has no NetworkService resource "
-                                  "(nuwa drives targets over SSH)") from None
+                raise TargetError(f"{where}: target '{target.name}' has no NetworkService "
+                                  "resource (nuwa drives targets over SSH)") from None
             try:
-                self.qemu = self.target.get_driver("QEMUDriver")
+                self.qemu = target.get_driver("QEMUDriver")
             except NoDriverFoundError:
                 self.qemu = None
             if self.qemu is not None:
                 self.qemu.on()
-                console = PtxExpect(self.qemu)
+                child = PtxExpect(self.qemu)
                 try:
-                    console.expect_exact(BOOT_MARKER, timeout=boot_timeout)
+                    child.expect_exact(BOOT_MARKER, timeout=boot_timeout)
                 except Exception as e:
-                    raise TargetTimeout(f"{self.where}: the guest did not finish booting in "
+                    raise TargetTimeout(f"{where}: the guest did not finish booting in "
                                         f"{boot_timeout:.0f} s ({type(e).__name__})") from e
-            key = self._keyfile()
+                self._console = ConsoleTarget(child)
             self._connect({"address": service.address, "port": service.port,
-                           "username": service.username}, key, self.where)
+                           "username": service.username}, self._keyfile(), where)
         except BaseException:
             self.close()
             raise
+
+    @property
+    def console(self) -> ConsoleTarget:
+        """The serial console (a QEMUDriver's), driven like nuwa's own QEMU guests."""
+        if self._console is None:
+            raise TargetError(f"{self.where}: no console (the target has no QEMUDriver)")
+        return self._console
 
     def _keyfile(self) -> str | None:
         """The SSHDriver's keyfile, if the environment names one (without activating it)."""
         for driver in self.target.drivers:
             if type(driver).__name__ == "SSHDriver" and driver.keyfile:
-                return str(self.env.config.resolve_path(driver.keyfile))
+                env = self.target.env
+                return str(env.config.resolve_path(driver.keyfile) if env else driver.keyfile)
         return None
 
     def close(self) -> None:
@@ -115,6 +120,26 @@ class LabgridEnvTarget(LabgridTarget):
             with contextlib.suppress(Exception):
                 self.qemu.off()
             self.qemu = None
+
+
+class LabgridEnvTarget(LabgridBoardTarget):
+    """Target `main` of a labgrid environment file."""
+
+    def __init__(self, env_file: str | Path, boot_timeout: float = BOOT_TIMEOUT) -> None:
+        from labgrid import Environment
+
+        where = f"labgrid environment {env_file}"
+        try:
+            self.env = Environment(config_file=str(env_file))
+            target = self.env.get_target("main")
+        except Exception as e:  # labgrid's config errors have no common base class
+            raise TargetError(f"{where}: {e}") from e
+        if target is None:
+            raise TargetError(f"{where} has no target 'main'")
+        super().__init__(target, where, boot_timeout)
+
+    def close(self) -> None:
+        super().close()
         self.env.cleanup()
 
 
@@ -127,6 +152,9 @@ class LabgridPlaceTarget(LabgridTarget):
         from labgrid.remote.client import ClientSession, Error, ensure_event_loop
         from labgrid.util.proxy import proxymanager
 
+        # labgrid logs connection errors on the root logger; our error says it once.
+        if not logging.getLogger().handlers:
+            logging.getLogger().addHandler(logging.NullHandler())
         self.place = place
         self.coordinator = coordinator or os.environ.get("LG_COORDINATOR") or DEFAULT_COORDINATOR
         self.where = f"labgrid place {place!r} (coordinator {self.coordinator})"
@@ -154,7 +182,7 @@ class LabgridPlaceTarget(LabgridTarget):
             raise TargetTimeout(f"{self.where}: no answer in {timeout:.0f} s while {what}; "
                                 "is labgrid-coordinator running there?") from None
         except self._errors as e:
-            raise TargetError(f"{self.where}: {e}") from e
+            raise TargetError(f"{self.where}: {str(e).removeprefix('Error: ')}") from e
 
     def _network_service(self) -> dict[str, Any]:
         place = self.session.get_place(self.place)

@@ -6,7 +6,10 @@ no SFTP server and the image should not need one.
 from __future__ import annotations
 
 import shlex
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 
 import fabric
 import invoke
@@ -14,6 +17,10 @@ import paramiko
 
 from . import hostkeys
 from .base import Result, Target, TargetError, TargetTimeout
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C during a command (invoke would swallow a KeyboardInterrupt and wait on)."""
 
 
 class SSHTarget(Target):
@@ -57,14 +64,28 @@ class SSHTarget(Target):
 
     def run(self, cmd: str, timeout: float = 60) -> Result:
         self._open()
+        # Ctrl-C ends the wait at once (the connection is closed), so that callers'
+        # clean-up runs, e.g. a labgrid place is released.
+        def interrupt(signum: int, frame: FrameType | None) -> None:
+            # Closing the connection ends invoke's reader threads, which it joins.
+            self.conn.close()
+            raise _Interrupted
+
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, interrupt) if main else None
         try:
             r = self.conn.run(cmd, hide=True, warn=True, timeout=timeout, in_stream=False)
+        except _Interrupted:
+            raise KeyboardInterrupt from None
         except invoke.exceptions.CommandTimedOut as e:
             raise TargetTimeout(f"{cmd!r} did not finish in {timeout:.0f} s on "
                                 f"{self.host}:{self.port}; last output:\n"
                                 f"{e.result.stdout[-400:]}") from e
         except (paramiko.SSHException, OSError) as e:
             raise TargetError(f"running {cmd!r} on {self.host}:{self.port}: {e}") from e
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
         return Result(cmd, r.stdout, r.exited, r.stderr)
 
     def _exec(self, cmd: str, data: bytes | None, timeout: float) -> tuple[bytes, bytes, int]:
