@@ -6,6 +6,7 @@ Every labgrid process started here is bounded (timeouts) and ended at the end.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from nuwa.target import Qemu, SSHTarget
 from nuwa.target.qemu import free_port
 
@@ -154,6 +156,37 @@ def test_ctrl_c_releases_the_place(lab: Lab, guest_ssh: SSHTarget) -> None:
     assert p.returncode == 130, err
     assert waited < 30, f"Ctrl-C took {waited:.0f} s (the command runs 60 s)"
     assert lab.acquired_by() == "None"
+
+
+def test_snapshot_through_a_place(lab: Lab, guest_ssh: SSHTarget, tmp_path: Path) -> None:
+    launched = json.loads(guest_ssh.check("nuwactl --json launch settings", timeout=120))
+    try:
+        out = tmp_path / "settings.snap"
+        r = lab.nuwa("snapshot", str(launched["pid"]), "-o", str(out), "--json",
+                     "--target", f"labgrid://{PLACE}")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["bytes"] == out.stat().st_size > 0
+    finally:
+        guest_ssh.run(f"nuwactl kill {launched['pid']}", timeout=60)
+    assert lab.acquired_by() == "None"
+
+
+def test_exec_on_an_environment_file_boots_it(tmp_path: Path, board_name: str,
+                                               guest_machine: str) -> None:
+    """`--target labgrid:ENV.yaml` boots the environment's QEMUDriver, runs, powers off."""
+    env_file = tmp_path / "env.yaml"
+    r = subprocess.run([NUWA, "labgrid-env", "--board", board_name, "-o", str(env_file)],
+                       check=False, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([NUWA, "exec", "--target", f"labgrid:{env_file}", "--", "uname", "-m"],
+                       check=False, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == guest_machine
+    # Its QEMU is gone (powered off at the end).
+    port = yaml.safe_load(env_file.read_text())["targets"]["main"]["resources"][
+        "NetworkService"]["port"]
+    assert f"hostfwd=tcp:127.0.0.1:{port}-" not in subprocess.run(
+        ["ps", "-eo", "args"], check=True, capture_output=True, text=True).stdout
 
 
 def test_a_taken_place_is_one_clear_error(lab: Lab) -> None:

@@ -240,3 +240,15 @@ def test_extract_copies_the_sources_without_build_trees(buildroot: Path, tmp_pat
     copied_builds = [p for p in src.rglob("build") if p.is_dir()]
     assert not copied_builds, f"build trees were copied: {copied_builds}"
     assert not (src / "out").exists()
+
+
+# -- without Buildroot ------------------------------------------------------------
+
+def test_no_buildroot_skips_with_the_reason_but_fails_under_ci(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Buildroot"):
+        missing("no Buildroot: test")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        missing("no Buildroot: test")
