@@ -419,147 +419,1145 @@ bad:
 
 /* ---- seccomp -------------------------------------------------------- */
 
-/* Syscalls no app needs; each answers EPERM. */
-static const int denied_syscalls[] = {
+/* What the filter does with each system call it knows (docs/security.md
+ * "The system-call allowlist"); every other call kills the process. The
+ * list is by name so that it holds on every architecture the runtime is
+ * built for: a call the architecture lacks is left out by its #ifdef. */
+enum sb_action {
+	A_ALLOW,
+	A_EPERM,         /* a library may probe it; the answer is "not permitted" */
+	A_ENOSYS,        /* the caller falls back to another call */
+	A_SIGNAL_SELF,   /* args[0] must be this process */
+	A_SELF_OR_0,     /* args[0] must be 0 or this process */
+	A_PRIO,          /* setpriority(PRIO_PROCESS, 0 or self, ...) */
+	A_FCNTL,         /* no F_SETOWN/F_SETOWN_EX/F_SETSIG */
+	A_IOCTL,         /* none of the ioctls that signal or inject input */
+	A_CLONE,         /* no namespace flags */
+	A_PERSONALITY    /* query only */
+};
+
+struct sb_rule {
+	long nr;
+	unsigned char action;
+};
+
+static const struct sb_rule sb_rules[] = {
+	/* files and descriptors */
+#ifdef __NR_read
+	{ __NR_read, A_ALLOW },
+#endif
+#ifdef __NR_write
+	{ __NR_write, A_ALLOW },
+#endif
+#ifdef __NR_readv
+	{ __NR_readv, A_ALLOW },
+#endif
+#ifdef __NR_writev
+	{ __NR_writev, A_ALLOW },
+#endif
+#ifdef __NR_pread64
+	{ __NR_pread64, A_ALLOW },
+#endif
+#ifdef __NR_pwrite64
+	{ __NR_pwrite64, A_ALLOW },
+#endif
+#ifdef __NR_preadv
+	{ __NR_preadv, A_ALLOW },
+#endif
+#ifdef __NR_pwritev
+	{ __NR_pwritev, A_ALLOW },
+#endif
+#ifdef __NR_preadv2
+	{ __NR_preadv2, A_ALLOW },
+#endif
+#ifdef __NR_pwritev2
+	{ __NR_pwritev2, A_ALLOW },
+#endif
+#ifdef __NR_lseek
+	{ __NR_lseek, A_ALLOW },
+#endif
+#ifdef __NR__llseek
+	{ __NR__llseek, A_ALLOW },
+#endif
+#ifdef __NR_close
+	{ __NR_close, A_ALLOW },
+#endif
+#ifdef __NR_close_range
+	{ __NR_close_range, A_ALLOW },
+#endif
+#ifdef __NR_dup
+	{ __NR_dup, A_ALLOW },
+#endif
+#ifdef __NR_dup2
+	{ __NR_dup2, A_ALLOW },
+#endif
+#ifdef __NR_dup3
+	{ __NR_dup3, A_ALLOW },
+#endif
+#ifdef __NR_pipe
+	{ __NR_pipe, A_ALLOW },
+#endif
+#ifdef __NR_pipe2
+	{ __NR_pipe2, A_ALLOW },
+#endif
+#ifdef __NR_open
+	{ __NR_open, A_ALLOW },
+#endif
+#ifdef __NR_openat
+	{ __NR_openat, A_ALLOW },
+#endif
+#ifdef __NR_openat2
+	{ __NR_openat2, A_ALLOW },
+#endif
+#ifdef __NR_stat
+	{ __NR_stat, A_ALLOW },
+#endif
+#ifdef __NR_fstat
+	{ __NR_fstat, A_ALLOW },
+#endif
+#ifdef __NR_lstat
+	{ __NR_lstat, A_ALLOW },
+#endif
+#ifdef __NR_newfstatat
+	{ __NR_newfstatat, A_ALLOW },
+#endif
+#ifdef __NR_fstatat64
+	{ __NR_fstatat64, A_ALLOW },
+#endif
+#ifdef __NR_stat64
+	{ __NR_stat64, A_ALLOW },
+#endif
+#ifdef __NR_fstat64
+	{ __NR_fstat64, A_ALLOW },
+#endif
+#ifdef __NR_lstat64
+	{ __NR_lstat64, A_ALLOW },
+#endif
+#ifdef __NR_statx
+	{ __NR_statx, A_ALLOW },
+#endif
+#ifdef __NR_statfs
+	{ __NR_statfs, A_ALLOW },
+#endif
+#ifdef __NR_fstatfs
+	{ __NR_fstatfs, A_ALLOW },
+#endif
+#ifdef __NR_statfs64
+	{ __NR_statfs64, A_ALLOW },
+#endif
+#ifdef __NR_fstatfs64
+	{ __NR_fstatfs64, A_ALLOW },
+#endif
+#ifdef __NR_access
+	{ __NR_access, A_ALLOW },
+#endif
+#ifdef __NR_faccessat
+	{ __NR_faccessat, A_ALLOW },
+#endif
+#ifdef __NR_faccessat2
+	{ __NR_faccessat2, A_ALLOW },
+#endif
+#ifdef __NR_readlink
+	{ __NR_readlink, A_ALLOW },
+#endif
+#ifdef __NR_readlinkat
+	{ __NR_readlinkat, A_ALLOW },
+#endif
+#ifdef __NR_getdents
+	{ __NR_getdents, A_ALLOW },
+#endif
+#ifdef __NR_getdents64
+	{ __NR_getdents64, A_ALLOW },
+#endif
+#ifdef __NR_getcwd
+	{ __NR_getcwd, A_ALLOW },
+#endif
+#ifdef __NR_chdir
+	{ __NR_chdir, A_ALLOW },
+#endif
+#ifdef __NR_fchdir
+	{ __NR_fchdir, A_ALLOW },
+#endif
+#ifdef __NR_mkdir
+	{ __NR_mkdir, A_ALLOW },
+#endif
+#ifdef __NR_mkdirat
+	{ __NR_mkdirat, A_ALLOW },
+#endif
+#ifdef __NR_unlink
+	{ __NR_unlink, A_ALLOW },
+#endif
+#ifdef __NR_unlinkat
+	{ __NR_unlinkat, A_ALLOW },
+#endif
+#ifdef __NR_rmdir
+	{ __NR_rmdir, A_ALLOW },
+#endif
+#ifdef __NR_rename
+	{ __NR_rename, A_ALLOW },
+#endif
+#ifdef __NR_renameat
+	{ __NR_renameat, A_ALLOW },
+#endif
+#ifdef __NR_renameat2
+	{ __NR_renameat2, A_ALLOW },
+#endif
+#ifdef __NR_link
+	{ __NR_link, A_ALLOW },
+#endif
+#ifdef __NR_linkat
+	{ __NR_linkat, A_ALLOW },
+#endif
+#ifdef __NR_symlink
+	{ __NR_symlink, A_ALLOW },
+#endif
+#ifdef __NR_symlinkat
+	{ __NR_symlinkat, A_ALLOW },
+#endif
+#ifdef __NR_truncate
+	{ __NR_truncate, A_ALLOW },
+#endif
+#ifdef __NR_ftruncate
+	{ __NR_ftruncate, A_ALLOW },
+#endif
+#ifdef __NR_truncate64
+	{ __NR_truncate64, A_ALLOW },
+#endif
+#ifdef __NR_ftruncate64
+	{ __NR_ftruncate64, A_ALLOW },
+#endif
+#ifdef __NR_fallocate
+	{ __NR_fallocate, A_ALLOW },
+#endif
+#ifdef __NR_fsync
+	{ __NR_fsync, A_ALLOW },
+#endif
+#ifdef __NR_fdatasync
+	{ __NR_fdatasync, A_ALLOW },
+#endif
+#ifdef __NR_sync_file_range
+	{ __NR_sync_file_range, A_ALLOW },
+#endif
+#ifdef __NR_sync_file_range2
+	{ __NR_sync_file_range2, A_ALLOW },
+#endif
+#ifdef __NR_arm_sync_file_range
+	{ __NR_arm_sync_file_range, A_ALLOW },
+#endif
+#ifdef __NR_flock
+	{ __NR_flock, A_ALLOW },
+#endif
+#ifdef __NR_fadvise64
+	{ __NR_fadvise64, A_ALLOW },
+#endif
+#ifdef __NR_fadvise64_64
+	{ __NR_fadvise64_64, A_ALLOW },
+#endif
+#ifdef __NR_arm_fadvise64_64
+	{ __NR_arm_fadvise64_64, A_ALLOW },
+#endif
+#ifdef __NR_readahead
+	{ __NR_readahead, A_ALLOW },
+#endif
+#ifdef __NR_sendfile
+	{ __NR_sendfile, A_ALLOW },
+#endif
+#ifdef __NR_sendfile64
+	{ __NR_sendfile64, A_ALLOW },
+#endif
+#ifdef __NR_copy_file_range
+	{ __NR_copy_file_range, A_ALLOW },
+#endif
+#ifdef __NR_splice
+	{ __NR_splice, A_ALLOW },
+#endif
+#ifdef __NR_tee
+	{ __NR_tee, A_ALLOW },
+#endif
+#ifdef __NR_umask
+	{ __NR_umask, A_ALLOW },
+#endif
+#ifdef __NR_memfd_create
+	{ __NR_memfd_create, A_ALLOW },
+#endif
+	/* memory */
+#ifdef __NR_mmap
+	{ __NR_mmap, A_ALLOW },
+#endif
+#ifdef __NR_mmap2
+	{ __NR_mmap2, A_ALLOW },
+#endif
+#ifdef __NR_munmap
+	{ __NR_munmap, A_ALLOW },
+#endif
+#ifdef __NR_mremap
+	{ __NR_mremap, A_ALLOW },
+#endif
+#ifdef __NR_mprotect
+	{ __NR_mprotect, A_ALLOW },
+#endif
+#ifdef __NR_madvise
+	{ __NR_madvise, A_ALLOW },
+#endif
+#ifdef __NR_brk
+	{ __NR_brk, A_ALLOW },
+#endif
+#ifdef __NR_msync
+	{ __NR_msync, A_ALLOW },
+#endif
+#ifdef __NR_mincore
+	{ __NR_mincore, A_ALLOW },
+#endif
+#ifdef __NR_mlock
+	{ __NR_mlock, A_ALLOW },
+#endif
+#ifdef __NR_munlock
+	{ __NR_munlock, A_ALLOW },
+#endif
+#ifdef __NR_membarrier
+	{ __NR_membarrier, A_ALLOW },
+#endif
+#ifdef __NR_mseal
+	{ __NR_mseal, A_ALLOW },
+#endif
+	/* processes and threads (clone is checked below) */
+#ifdef __NR_fork
+	{ __NR_fork, A_ALLOW },
+#endif
+#ifdef __NR_vfork
+	{ __NR_vfork, A_ALLOW },
+#endif
+#ifdef __NR_exit
+	{ __NR_exit, A_ALLOW },
+#endif
+#ifdef __NR_exit_group
+	{ __NR_exit_group, A_ALLOW },
+#endif
+#ifdef __NR_wait4
+	{ __NR_wait4, A_ALLOW },
+#endif
+#ifdef __NR_waitid
+	{ __NR_waitid, A_ALLOW },
+#endif
+#ifdef __NR_set_tid_address
+	{ __NR_set_tid_address, A_ALLOW },
+#endif
+#ifdef __NR_set_robust_list
+	{ __NR_set_robust_list, A_ALLOW },
+#endif
+#ifdef __NR_get_robust_list
+	{ __NR_get_robust_list, A_ALLOW },
+#endif
+#ifdef __NR_futex
+	{ __NR_futex, A_ALLOW },
+#endif
+#ifdef __NR_futex_time64
+	{ __NR_futex_time64, A_ALLOW },
+#endif
+#ifdef __NR_futex_waitv
+	{ __NR_futex_waitv, A_ALLOW },
+#endif
+#ifdef __NR_futex_wake
+	{ __NR_futex_wake, A_ALLOW },
+#endif
+#ifdef __NR_futex_wait
+	{ __NR_futex_wait, A_ALLOW },
+#endif
+#ifdef __NR_futex_requeue
+	{ __NR_futex_requeue, A_ALLOW },
+#endif
+#ifdef __NR_rseq
+	{ __NR_rseq, A_ALLOW },
+#endif
+#ifdef __NR_gettid
+	{ __NR_gettid, A_ALLOW },
+#endif
+#ifdef __NR_getpid
+	{ __NR_getpid, A_ALLOW },
+#endif
+#ifdef __NR_getppid
+	{ __NR_getppid, A_ALLOW },
+#endif
+#ifdef __NR_getpgrp
+	{ __NR_getpgrp, A_ALLOW },
+#endif
+#ifdef __NR_getpgid
+	{ __NR_getpgid, A_ALLOW },
+#endif
+#ifdef __NR_getsid
+	{ __NR_getsid, A_ALLOW },
+#endif
+#ifdef __NR_getuid
+	{ __NR_getuid, A_ALLOW },
+#endif
+#ifdef __NR_geteuid
+	{ __NR_geteuid, A_ALLOW },
+#endif
+#ifdef __NR_getgid
+	{ __NR_getgid, A_ALLOW },
+#endif
+#ifdef __NR_getegid
+	{ __NR_getegid, A_ALLOW },
+#endif
+#ifdef __NR_getuid32
+	{ __NR_getuid32, A_ALLOW },
+#endif
+#ifdef __NR_geteuid32
+	{ __NR_geteuid32, A_ALLOW },
+#endif
+#ifdef __NR_getgid32
+	{ __NR_getgid32, A_ALLOW },
+#endif
+#ifdef __NR_getegid32
+	{ __NR_getegid32, A_ALLOW },
+#endif
+#ifdef __NR_getresuid
+	{ __NR_getresuid, A_ALLOW },
+#endif
+#ifdef __NR_getresgid
+	{ __NR_getresgid, A_ALLOW },
+#endif
+#ifdef __NR_getresuid32
+	{ __NR_getresuid32, A_ALLOW },
+#endif
+#ifdef __NR_getresgid32
+	{ __NR_getresgid32, A_ALLOW },
+#endif
+#ifdef __NR_getgroups
+	{ __NR_getgroups, A_ALLOW },
+#endif
+#ifdef __NR_getgroups32
+	{ __NR_getgroups32, A_ALLOW },
+#endif
+#ifdef __NR_restart_syscall
+	{ __NR_restart_syscall, A_ALLOW },
+#endif
+	/* signals (sending is checked below) */
+#ifdef __NR_rt_sigaction
+	{ __NR_rt_sigaction, A_ALLOW },
+#endif
+#ifdef __NR_rt_sigprocmask
+	{ __NR_rt_sigprocmask, A_ALLOW },
+#endif
+#ifdef __NR_rt_sigreturn
+	{ __NR_rt_sigreturn, A_ALLOW },
+#endif
+#ifdef __NR_sigreturn
+	{ __NR_sigreturn, A_ALLOW },
+#endif
+#ifdef __NR_rt_sigsuspend
+	{ __NR_rt_sigsuspend, A_ALLOW },
+#endif
+#ifdef __NR_rt_sigpending
+	{ __NR_rt_sigpending, A_ALLOW },
+#endif
+#ifdef __NR_rt_sigtimedwait
+	{ __NR_rt_sigtimedwait, A_ALLOW },
+#endif
+#ifdef __NR_rt_sigtimedwait_time64
+	{ __NR_rt_sigtimedwait_time64, A_ALLOW },
+#endif
+#ifdef __NR_sigaltstack
+	{ __NR_sigaltstack, A_ALLOW },
+#endif
+#ifdef __NR_signalfd
+	{ __NR_signalfd, A_ALLOW },
+#endif
+#ifdef __NR_signalfd4
+	{ __NR_signalfd4, A_ALLOW },
+#endif
+#ifdef __NR_pause
+	{ __NR_pause, A_ALLOW },
+#endif
+#ifdef __NR_sigaction
+	{ __NR_sigaction, A_ALLOW },
+#endif
+#ifdef __NR_sigprocmask
+	{ __NR_sigprocmask, A_ALLOW },
+#endif
+#ifdef __NR_sigsuspend
+	{ __NR_sigsuspend, A_ALLOW },
+#endif
+#ifdef __NR_sigpending
+	{ __NR_sigpending, A_ALLOW },
+#endif
+	/* time */
+#ifdef __NR_clock_gettime
+	{ __NR_clock_gettime, A_ALLOW },
+#endif
+#ifdef __NR_clock_gettime64
+	{ __NR_clock_gettime64, A_ALLOW },
+#endif
+#ifdef __NR_clock_getres
+	{ __NR_clock_getres, A_ALLOW },
+#endif
+#ifdef __NR_clock_getres_time64
+	{ __NR_clock_getres_time64, A_ALLOW },
+#endif
+#ifdef __NR_clock_nanosleep
+	{ __NR_clock_nanosleep, A_ALLOW },
+#endif
+#ifdef __NR_clock_nanosleep_time64
+	{ __NR_clock_nanosleep_time64, A_ALLOW },
+#endif
+#ifdef __NR_nanosleep
+	{ __NR_nanosleep, A_ALLOW },
+#endif
+#ifdef __NR_gettimeofday
+	{ __NR_gettimeofday, A_ALLOW },
+#endif
+#ifdef __NR_time
+	{ __NR_time, A_ALLOW },
+#endif
+#ifdef __NR_times
+	{ __NR_times, A_ALLOW },
+#endif
+#ifdef __NR_timer_create
+	{ __NR_timer_create, A_ALLOW },
+#endif
+#ifdef __NR_timer_settime
+	{ __NR_timer_settime, A_ALLOW },
+#endif
+#ifdef __NR_timer_settime64
+	{ __NR_timer_settime64, A_ALLOW },
+#endif
+#ifdef __NR_timer_gettime
+	{ __NR_timer_gettime, A_ALLOW },
+#endif
+#ifdef __NR_timer_gettime64
+	{ __NR_timer_gettime64, A_ALLOW },
+#endif
+#ifdef __NR_timer_delete
+	{ __NR_timer_delete, A_ALLOW },
+#endif
+#ifdef __NR_timer_getoverrun
+	{ __NR_timer_getoverrun, A_ALLOW },
+#endif
+#ifdef __NR_timerfd_create
+	{ __NR_timerfd_create, A_ALLOW },
+#endif
+#ifdef __NR_timerfd_settime
+	{ __NR_timerfd_settime, A_ALLOW },
+#endif
+#ifdef __NR_timerfd_settime64
+	{ __NR_timerfd_settime64, A_ALLOW },
+#endif
+#ifdef __NR_timerfd_gettime
+	{ __NR_timerfd_gettime, A_ALLOW },
+#endif
+#ifdef __NR_timerfd_gettime64
+	{ __NR_timerfd_gettime64, A_ALLOW },
+#endif
+#ifdef __NR_alarm
+	{ __NR_alarm, A_ALLOW },
+#endif
+#ifdef __NR_setitimer
+	{ __NR_setitimer, A_ALLOW },
+#endif
+#ifdef __NR_getitimer
+	{ __NR_getitimer, A_ALLOW },
+#endif
+	/* waiting for events */
+#ifdef __NR_poll
+	{ __NR_poll, A_ALLOW },
+#endif
+#ifdef __NR_ppoll
+	{ __NR_ppoll, A_ALLOW },
+#endif
+#ifdef __NR_ppoll_time64
+	{ __NR_ppoll_time64, A_ALLOW },
+#endif
+#ifdef __NR_select
+	{ __NR_select, A_ALLOW },
+#endif
+#ifdef __NR__newselect
+	{ __NR__newselect, A_ALLOW },
+#endif
+#ifdef __NR_pselect6
+	{ __NR_pselect6, A_ALLOW },
+#endif
+#ifdef __NR_pselect6_time64
+	{ __NR_pselect6_time64, A_ALLOW },
+#endif
+#ifdef __NR_epoll_create
+	{ __NR_epoll_create, A_ALLOW },
+#endif
+#ifdef __NR_epoll_create1
+	{ __NR_epoll_create1, A_ALLOW },
+#endif
+#ifdef __NR_epoll_ctl
+	{ __NR_epoll_ctl, A_ALLOW },
+#endif
+#ifdef __NR_epoll_wait
+	{ __NR_epoll_wait, A_ALLOW },
+#endif
+#ifdef __NR_epoll_pwait
+	{ __NR_epoll_pwait, A_ALLOW },
+#endif
+#ifdef __NR_epoll_pwait2
+	{ __NR_epoll_pwait2, A_ALLOW },
+#endif
+#ifdef __NR_eventfd
+	{ __NR_eventfd, A_ALLOW },
+#endif
+#ifdef __NR_eventfd2
+	{ __NR_eventfd2, A_ALLOW },
+#endif
+	/* sockets (Landlock ABI >= 4 restricts TCP bind/connect) */
+#ifdef __NR_socket
+	{ __NR_socket, A_ALLOW },
+#endif
+#ifdef __NR_socketpair
+	{ __NR_socketpair, A_ALLOW },
+#endif
+#ifdef __NR_connect
+	{ __NR_connect, A_ALLOW },
+#endif
+#ifdef __NR_bind
+	{ __NR_bind, A_ALLOW },
+#endif
+#ifdef __NR_listen
+	{ __NR_listen, A_ALLOW },
+#endif
+#ifdef __NR_accept
+	{ __NR_accept, A_ALLOW },
+#endif
+#ifdef __NR_accept4
+	{ __NR_accept4, A_ALLOW },
+#endif
+#ifdef __NR_sendto
+	{ __NR_sendto, A_ALLOW },
+#endif
+#ifdef __NR_recvfrom
+	{ __NR_recvfrom, A_ALLOW },
+#endif
+#ifdef __NR_sendmsg
+	{ __NR_sendmsg, A_ALLOW },
+#endif
+#ifdef __NR_recvmsg
+	{ __NR_recvmsg, A_ALLOW },
+#endif
+#ifdef __NR_sendmmsg
+	{ __NR_sendmmsg, A_ALLOW },
+#endif
+#ifdef __NR_recvmmsg
+	{ __NR_recvmmsg, A_ALLOW },
+#endif
+#ifdef __NR_recvmmsg_time64
+	{ __NR_recvmmsg_time64, A_ALLOW },
+#endif
+#ifdef __NR_shutdown
+	{ __NR_shutdown, A_ALLOW },
+#endif
+#ifdef __NR_getsockname
+	{ __NR_getsockname, A_ALLOW },
+#endif
+#ifdef __NR_getpeername
+	{ __NR_getpeername, A_ALLOW },
+#endif
+#ifdef __NR_getsockopt
+	{ __NR_getsockopt, A_ALLOW },
+#endif
+#ifdef __NR_setsockopt
+	{ __NR_setsockopt, A_ALLOW },
+#endif
+#ifdef __NR_send
+	{ __NR_send, A_ALLOW },
+#endif
+#ifdef __NR_recv
+	{ __NR_recv, A_ALLOW },
+#endif
+	/* information, limits and scheduling of itself */
+#ifdef __NR_uname
+	{ __NR_uname, A_ALLOW },
+#endif
+#ifdef __NR_sysinfo
+	{ __NR_sysinfo, A_ALLOW },
+#endif
+#ifdef __NR_getrlimit
+	{ __NR_getrlimit, A_ALLOW },
+#endif
+#ifdef __NR_ugetrlimit
+	{ __NR_ugetrlimit, A_ALLOW },
+#endif
+#ifdef __NR_setrlimit
+	{ __NR_setrlimit, A_ALLOW },
+#endif
+#ifdef __NR_getrusage
+	{ __NR_getrusage, A_ALLOW },
+#endif
+#ifdef __NR_sched_getaffinity
+	{ __NR_sched_getaffinity, A_ALLOW },
+#endif
+#ifdef __NR_sched_yield
+	{ __NR_sched_yield, A_ALLOW },
+#endif
+#ifdef __NR_sched_getparam
+	{ __NR_sched_getparam, A_ALLOW },
+#endif
+#ifdef __NR_sched_getscheduler
+	{ __NR_sched_getscheduler, A_ALLOW },
+#endif
+#ifdef __NR_sched_get_priority_max
+	{ __NR_sched_get_priority_max, A_ALLOW },
+#endif
+#ifdef __NR_sched_get_priority_min
+	{ __NR_sched_get_priority_min, A_ALLOW },
+#endif
+#ifdef __NR_sched_getattr
+	{ __NR_sched_getattr, A_ALLOW },
+#endif
+#ifdef __NR_sched_rr_get_interval
+	{ __NR_sched_rr_get_interval, A_ALLOW },
+#endif
+#ifdef __NR_sched_rr_get_interval_time64
+	{ __NR_sched_rr_get_interval_time64, A_ALLOW },
+#endif
+#ifdef __NR_getpriority
+	{ __NR_getpriority, A_ALLOW },
+#endif
+#ifdef __NR_getrandom
+	{ __NR_getrandom, A_ALLOW },
+#endif
+#ifdef __NR_prctl
+	{ __NR_prctl, A_ALLOW },
+#endif
+#ifdef __NR_capget
+	{ __NR_capget, A_ALLOW },
+#endif
+#ifdef __NR_getcpu
+	{ __NR_getcpu, A_ALLOW },
+#endif
+#ifdef __NR_arch_prctl
+	{ __NR_arch_prctl, A_ALLOW },
+#endif
+#ifdef __NR_set_thread_area
+	{ __NR_set_thread_area, A_ALLOW },
+#endif
+#ifdef __NR_get_thread_area
+	{ __NR_get_thread_area, A_ALLOW },
+#endif
+#ifdef __NR_map_shadow_stack
+	{ __NR_map_shadow_stack, A_ALLOW },
+#endif
+#ifdef __NR_seccomp
+	{ __NR_seccomp, A_ALLOW },
+#endif
+#ifdef __NR_landlock_create_ruleset
+	{ __NR_landlock_create_ruleset, A_ALLOW },
+#endif
+#ifdef __NR_landlock_add_rule
+	{ __NR_landlock_add_rule, A_ALLOW },
+#endif
+#ifdef __NR_landlock_restrict_self
+	{ __NR_landlock_restrict_self, A_ALLOW },
+#endif
+	/* on the caller only (pid 0 or its own) */
+#ifdef __NR_prlimit64
+	{ __NR_prlimit64, A_SELF_OR_0 },
+#endif
+#ifdef __NR_sched_setaffinity
+	{ __NR_sched_setaffinity, A_SELF_OR_0 },
+#endif
+#ifdef __NR_sched_setattr
+	{ __NR_sched_setattr, A_SELF_OR_0 },
+#endif
+#ifdef __NR_sched_setparam
+	{ __NR_sched_setparam, A_SELF_OR_0 },
+#endif
+#ifdef __NR_sched_setscheduler
+	{ __NR_sched_setscheduler, A_SELF_OR_0 },
+#endif
+	/* setpriority(PRIO_PROCESS, 0 or itself, ...) only */
+#ifdef __NR_setpriority
+	{ __NR_setpriority, A_PRIO },
+#endif
+	/* signals to itself only */
+#ifdef __NR_kill
+	{ __NR_kill, A_SIGNAL_SELF },
+#endif
+#ifdef __NR_tgkill
+	{ __NR_tgkill, A_SIGNAL_SELF },
+#endif
+#ifdef __NR_rt_sigqueueinfo
+	{ __NR_rt_sigqueueinfo, A_SIGNAL_SELF },
+#endif
+#ifdef __NR_rt_tgsigqueueinfo
+	{ __NR_rt_tgsigqueueinfo, A_SIGNAL_SELF },
+#endif
+	/* without F_SETOWN, F_SETOWN_EX, F_SETSIG */
+#ifdef __NR_fcntl
+	{ __NR_fcntl, A_FCNTL },
+#endif
+#ifdef __NR_fcntl64
+	{ __NR_fcntl64, A_FCNTL },
+#endif
+	/* without FIOSETOWN, SIOCSPGRP, TIOCSTI, TIOCSETD, TIOCSPGRP, TIOCLINUX */
+#ifdef __NR_ioctl
+	{ __NR_ioctl, A_IOCTL },
+#endif
+	/* without namespace flags */
+#ifdef __NR_clone
+	{ __NR_clone, A_CLONE },
+#endif
+	/* query only (the sanitizer asks) */
+#ifdef __NR_personality
+	{ __NR_personality, A_PERSONALITY },
+#endif
+	/* its flags are in memory: the C library falls back to clone */
+#ifdef __NR_clone3
+	{ __NR_clone3, A_ENOSYS },
+#endif
+	/* another process's memory, tracing, signals by other means */
 #ifdef __NR_ptrace
-	__NR_ptrace,
+	{ __NR_ptrace, A_EPERM },
 #endif
 #ifdef __NR_process_vm_readv
-	__NR_process_vm_readv,
+	{ __NR_process_vm_readv, A_EPERM },
 #endif
 #ifdef __NR_process_vm_writev
-	__NR_process_vm_writev,
+	{ __NR_process_vm_writev, A_EPERM },
 #endif
 #ifdef __NR_process_madvise
-	__NR_process_madvise,
-#endif
-#ifdef __NR_kexec_load
-	__NR_kexec_load,
-#endif
-#ifdef __NR_kexec_file_load
-	__NR_kexec_file_load,
-#endif
-#ifdef __NR_mount
-	__NR_mount,
-#endif
-#ifdef __NR_umount2
-	__NR_umount2,
-#endif
-#ifdef __NR_umount
-	__NR_umount,
-#endif
-#ifdef __NR_pivot_root
-	__NR_pivot_root,
-#endif
-#ifdef __NR_chroot
-	__NR_chroot,
-#endif
-#ifdef __NR_fsopen
-	__NR_fsopen, __NR_fsmount, __NR_fsconfig, __NR_move_mount, __NR_open_tree,
-#endif
-#ifdef __NR_mount_setattr
-	__NR_mount_setattr,
-#endif
-#ifdef __NR_bpf
-	__NR_bpf,
-#endif
-#ifdef __NR_perf_event_open
-	__NR_perf_event_open,
-#endif
-#ifdef __NR_userfaultfd
-	__NR_userfaultfd,
-#endif
-#ifdef __NR_init_module
-	__NR_init_module,
-#endif
-#ifdef __NR_finit_module
-	__NR_finit_module,
-#endif
-#ifdef __NR_delete_module
-	__NR_delete_module,
-#endif
-#ifdef __NR_reboot
-	__NR_reboot,
-#endif
-#ifdef __NR_swapon
-	__NR_swapon, __NR_swapoff,
-#endif
-#ifdef __NR_acct
-	__NR_acct,
-#endif
-#ifdef __NR_settimeofday
-	__NR_settimeofday,
-#endif
-#ifdef __NR_clock_settime
-	__NR_clock_settime,
-#endif
-#ifdef __NR_clock_adjtime
-	__NR_clock_adjtime,
-#endif
-#ifdef __NR_adjtimex
-	__NR_adjtimex,
-#endif
-#ifdef __NR_sethostname
-	__NR_sethostname,
-#endif
-#ifdef __NR_setdomainname
-	__NR_setdomainname,
-#endif
-#ifdef __NR_syslog
-	__NR_syslog,
-#endif
-#ifdef __NR_quotactl
-	__NR_quotactl,
-#endif
-#ifdef __NR_keyctl
-	__NR_keyctl, __NR_add_key, __NR_request_key,
-#endif
-#ifdef __NR_unshare
-	__NR_unshare,
-#endif
-#ifdef __NR_setns
-	__NR_setns,
-#endif
-#ifdef __NR_open_by_handle_at
-	__NR_open_by_handle_at,
-#endif
-#ifdef __NR_name_to_handle_at
-	__NR_name_to_handle_at,
+	{ __NR_process_madvise, A_EPERM },
 #endif
 #ifdef __NR_kcmp
-	__NR_kcmp,
+	{ __NR_kcmp, A_EPERM },
 #endif
-#ifdef __NR_lookup_dcookie
-	__NR_lookup_dcookie,
-#endif
-#ifdef __NR_fanotify_init
-	__NR_fanotify_init,
-#endif
-#ifdef __NR_vhangup
-	__NR_vhangup,
-#endif
-#ifdef __NR_iopl
-	__NR_iopl,
-#endif
-#ifdef __NR_ioperm
-	__NR_ioperm,
-#endif
-#ifdef __NR_io_uring_setup
-	/* io_uring operations bypass seccomp. */
-	__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
+#ifdef __NR_pidfd_open
+	{ __NR_pidfd_open, A_EPERM },
 #endif
 #ifdef __NR_pidfd_send_signal
-	__NR_pidfd_send_signal,
+	{ __NR_pidfd_send_signal, A_EPERM },
 #endif
 #ifdef __NR_pidfd_getfd
-	__NR_pidfd_getfd,
+	{ __NR_pidfd_getfd, A_EPERM },
 #endif
 #ifdef __NR_tkill
-	__NR_tkill,
+	{ __NR_tkill, A_EPERM },
+#endif
+	/* the system: mounts, namespaces, modules, kexec, BPF, perf, io_uring (bypasses seccomp), keys, clocks */
+#ifdef __NR_kexec_load
+	{ __NR_kexec_load, A_EPERM },
+#endif
+#ifdef __NR_kexec_file_load
+	{ __NR_kexec_file_load, A_EPERM },
+#endif
+#ifdef __NR_mount
+	{ __NR_mount, A_EPERM },
+#endif
+#ifdef __NR_umount2
+	{ __NR_umount2, A_EPERM },
+#endif
+#ifdef __NR_umount
+	{ __NR_umount, A_EPERM },
+#endif
+#ifdef __NR_pivot_root
+	{ __NR_pivot_root, A_EPERM },
+#endif
+#ifdef __NR_chroot
+	{ __NR_chroot, A_EPERM },
+#endif
+#ifdef __NR_fsopen
+	{ __NR_fsopen, A_EPERM },
+#endif
+#ifdef __NR_fsmount
+	{ __NR_fsmount, A_EPERM },
+#endif
+#ifdef __NR_fsconfig
+	{ __NR_fsconfig, A_EPERM },
+#endif
+#ifdef __NR_move_mount
+	{ __NR_move_mount, A_EPERM },
+#endif
+#ifdef __NR_open_tree
+	{ __NR_open_tree, A_EPERM },
+#endif
+#ifdef __NR_mount_setattr
+	{ __NR_mount_setattr, A_EPERM },
+#endif
+#ifdef __NR_bpf
+	{ __NR_bpf, A_EPERM },
+#endif
+#ifdef __NR_perf_event_open
+	{ __NR_perf_event_open, A_EPERM },
+#endif
+#ifdef __NR_userfaultfd
+	{ __NR_userfaultfd, A_EPERM },
+#endif
+#ifdef __NR_init_module
+	{ __NR_init_module, A_EPERM },
+#endif
+#ifdef __NR_finit_module
+	{ __NR_finit_module, A_EPERM },
+#endif
+#ifdef __NR_delete_module
+	{ __NR_delete_module, A_EPERM },
+#endif
+#ifdef __NR_reboot
+	{ __NR_reboot, A_EPERM },
+#endif
+#ifdef __NR_swapon
+	{ __NR_swapon, A_EPERM },
+#endif
+#ifdef __NR_swapoff
+	{ __NR_swapoff, A_EPERM },
+#endif
+#ifdef __NR_acct
+	{ __NR_acct, A_EPERM },
+#endif
+#ifdef __NR_settimeofday
+	{ __NR_settimeofday, A_EPERM },
+#endif
+#ifdef __NR_clock_settime
+	{ __NR_clock_settime, A_EPERM },
+#endif
+#ifdef __NR_clock_settime64
+	{ __NR_clock_settime64, A_EPERM },
+#endif
+#ifdef __NR_clock_adjtime
+	{ __NR_clock_adjtime, A_EPERM },
+#endif
+#ifdef __NR_clock_adjtime64
+	{ __NR_clock_adjtime64, A_EPERM },
+#endif
+#ifdef __NR_adjtimex
+	{ __NR_adjtimex, A_EPERM },
+#endif
+#ifdef __NR_sethostname
+	{ __NR_sethostname, A_EPERM },
+#endif
+#ifdef __NR_setdomainname
+	{ __NR_setdomainname, A_EPERM },
+#endif
+#ifdef __NR_syslog
+	{ __NR_syslog, A_EPERM },
+#endif
+#ifdef __NR_quotactl
+	{ __NR_quotactl, A_EPERM },
+#endif
+#ifdef __NR_quotactl_fd
+	{ __NR_quotactl_fd, A_EPERM },
+#endif
+#ifdef __NR_keyctl
+	{ __NR_keyctl, A_EPERM },
+#endif
+#ifdef __NR_add_key
+	{ __NR_add_key, A_EPERM },
+#endif
+#ifdef __NR_request_key
+	{ __NR_request_key, A_EPERM },
+#endif
+#ifdef __NR_unshare
+	{ __NR_unshare, A_EPERM },
+#endif
+#ifdef __NR_setns
+	{ __NR_setns, A_EPERM },
+#endif
+#ifdef __NR_open_by_handle_at
+	{ __NR_open_by_handle_at, A_EPERM },
+#endif
+#ifdef __NR_name_to_handle_at
+	{ __NR_name_to_handle_at, A_EPERM },
+#endif
+#ifdef __NR_lookup_dcookie
+	{ __NR_lookup_dcookie, A_EPERM },
+#endif
+#ifdef __NR_fanotify_init
+	{ __NR_fanotify_init, A_EPERM },
+#endif
+#ifdef __NR_vhangup
+	{ __NR_vhangup, A_EPERM },
+#endif
+#ifdef __NR_iopl
+	{ __NR_iopl, A_EPERM },
+#endif
+#ifdef __NR_ioperm
+	{ __NR_ioperm, A_EPERM },
+#endif
+#ifdef __NR_io_uring_setup
+	{ __NR_io_uring_setup, A_EPERM },
+#endif
+#ifdef __NR_io_uring_enter
+	{ __NR_io_uring_enter, A_EPERM },
+#endif
+#ifdef __NR_io_uring_register
+	{ __NR_io_uring_register, A_EPERM },
+#endif
+	/* identity, metadata and exec (Landlock does not cover metadata) */
+#ifdef __NR_setuid
+	{ __NR_setuid, A_EPERM },
+#endif
+#ifdef __NR_setgid
+	{ __NR_setgid, A_EPERM },
+#endif
+#ifdef __NR_setreuid
+	{ __NR_setreuid, A_EPERM },
+#endif
+#ifdef __NR_setregid
+	{ __NR_setregid, A_EPERM },
+#endif
+#ifdef __NR_setresuid
+	{ __NR_setresuid, A_EPERM },
+#endif
+#ifdef __NR_setresgid
+	{ __NR_setresgid, A_EPERM },
+#endif
+#ifdef __NR_setfsuid
+	{ __NR_setfsuid, A_EPERM },
+#endif
+#ifdef __NR_setfsgid
+	{ __NR_setfsgid, A_EPERM },
+#endif
+#ifdef __NR_setuid32
+	{ __NR_setuid32, A_EPERM },
+#endif
+#ifdef __NR_setgid32
+	{ __NR_setgid32, A_EPERM },
+#endif
+#ifdef __NR_setreuid32
+	{ __NR_setreuid32, A_EPERM },
+#endif
+#ifdef __NR_setregid32
+	{ __NR_setregid32, A_EPERM },
+#endif
+#ifdef __NR_setresuid32
+	{ __NR_setresuid32, A_EPERM },
+#endif
+#ifdef __NR_setresgid32
+	{ __NR_setresgid32, A_EPERM },
+#endif
+#ifdef __NR_setfsuid32
+	{ __NR_setfsuid32, A_EPERM },
+#endif
+#ifdef __NR_setfsgid32
+	{ __NR_setfsgid32, A_EPERM },
+#endif
+#ifdef __NR_setgroups
+	{ __NR_setgroups, A_EPERM },
+#endif
+#ifdef __NR_setgroups32
+	{ __NR_setgroups32, A_EPERM },
+#endif
+#ifdef __NR_capset
+	{ __NR_capset, A_EPERM },
+#endif
+#ifdef __NR_setsid
+	{ __NR_setsid, A_EPERM },
+#endif
+#ifdef __NR_setpgid
+	{ __NR_setpgid, A_EPERM },
+#endif
+#ifdef __NR_chmod
+	{ __NR_chmod, A_EPERM },
+#endif
+#ifdef __NR_fchmod
+	{ __NR_fchmod, A_EPERM },
+#endif
+#ifdef __NR_fchmodat
+	{ __NR_fchmodat, A_EPERM },
+#endif
+#ifdef __NR_fchmodat2
+	{ __NR_fchmodat2, A_EPERM },
+#endif
+#ifdef __NR_chown
+	{ __NR_chown, A_EPERM },
+#endif
+#ifdef __NR_fchown
+	{ __NR_fchown, A_EPERM },
+#endif
+#ifdef __NR_lchown
+	{ __NR_lchown, A_EPERM },
+#endif
+#ifdef __NR_fchownat
+	{ __NR_fchownat, A_EPERM },
+#endif
+#ifdef __NR_chown32
+	{ __NR_chown32, A_EPERM },
+#endif
+#ifdef __NR_fchown32
+	{ __NR_fchown32, A_EPERM },
+#endif
+#ifdef __NR_lchown32
+	{ __NR_lchown32, A_EPERM },
+#endif
+#ifdef __NR_utime
+	{ __NR_utime, A_EPERM },
+#endif
+#ifdef __NR_utimes
+	{ __NR_utimes, A_EPERM },
+#endif
+#ifdef __NR_futimesat
+	{ __NR_futimesat, A_EPERM },
+#endif
+#ifdef __NR_utimensat
+	{ __NR_utimensat, A_EPERM },
+#endif
+#ifdef __NR_utimensat_time64
+	{ __NR_utimensat_time64, A_EPERM },
+#endif
+#ifdef __NR_mknod
+	{ __NR_mknod, A_EPERM },
+#endif
+#ifdef __NR_mknodat
+	{ __NR_mknodat, A_EPERM },
+#endif
+#ifdef __NR_getxattr
+	{ __NR_getxattr, A_EPERM },
+#endif
+#ifdef __NR_lgetxattr
+	{ __NR_lgetxattr, A_EPERM },
+#endif
+#ifdef __NR_fgetxattr
+	{ __NR_fgetxattr, A_EPERM },
+#endif
+#ifdef __NR_listxattr
+	{ __NR_listxattr, A_EPERM },
+#endif
+#ifdef __NR_llistxattr
+	{ __NR_llistxattr, A_EPERM },
+#endif
+#ifdef __NR_flistxattr
+	{ __NR_flistxattr, A_EPERM },
+#endif
+#ifdef __NR_setxattr
+	{ __NR_setxattr, A_EPERM },
+#endif
+#ifdef __NR_lsetxattr
+	{ __NR_lsetxattr, A_EPERM },
+#endif
+#ifdef __NR_fsetxattr
+	{ __NR_fsetxattr, A_EPERM },
+#endif
+#ifdef __NR_removexattr
+	{ __NR_removexattr, A_EPERM },
+#endif
+#ifdef __NR_lremovexattr
+	{ __NR_lremovexattr, A_EPERM },
+#endif
+#ifdef __NR_fremovexattr
+	{ __NR_fremovexattr, A_EPERM },
+#endif
+#ifdef __NR_execve
+	{ __NR_execve, A_EPERM },
+#endif
+#ifdef __NR_execveat
+	{ __NR_execveat, A_EPERM },
+#endif
+	/* ARM's private calls: the C library and code generators flush caches, set TLS */
+#ifdef __ARM_NR_cacheflush
+	{ __ARM_NR_cacheflush, A_ALLOW },
+#endif
+#ifdef __ARM_NR_set_tls
+	{ __ARM_NR_set_tls, A_ALLOW },
+#endif
+#ifdef __ARM_NR_get_tls
+	{ __ARM_NR_get_tls, A_ALLOW },
 #endif
 };
 
-#define SB_MAX_INSNS 256
+#define SB_MAX_INSNS 2048
+#define SB_NRULES (sizeof sb_rules / sizeof sb_rules[0])
 struct bpf_prog_buf {
 	struct sock_filter f[SB_MAX_INSNS];
 	unsigned n;
@@ -573,60 +1571,172 @@ static void emit(struct bpf_prog_buf *p, uint16_t code, uint8_t jt, uint8_t jf, 
 }
 
 #define RET_ERRNO(e) (SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+#define RET(p, v) emit(p, BPF_RET | BPF_K, 0, 0, v)
+#define LOAD_ARG(p, n) emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, SB_ARG_LO(n))
 #define NAMESPACE_FLAGS (CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
 			 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+#ifndef F_SETOWN_EX
+#define F_SETOWN_EX 15
+#endif
+#ifndef F_SETSIG
+#define F_SETSIG 10
+#endif
+#ifndef FIOSETOWN
+#define FIOSETOWN 0x8901
+#endif
+#ifndef SIOCSPGRP
+#define SIOCSPGRP 0x8902
+#endif
+#ifndef TIOCSTI
+#define TIOCSTI 0x5412
+#endif
+#ifndef TIOCSETD
+#define TIOCSETD 0x5423
+#endif
+#ifndef TIOCSPGRP
+#define TIOCSPGRP 0x5410
+#endif
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
 
-/* "if nr == NR and (uint32)args[ARG] != SELF: EPERM". Signals may only go
- * to this process; kill(0, ...) and kill(-1, ...) would reach nuwad's group. */
-static void emit_self_only(struct bpf_prog_buf *p, int nr, int arg, uint32_t self)
+/* "RET allow if the accumulator is one of V[0..N), else RET OTHER". */
+static void allow_if_in(struct bpf_prog_buf *p, const uint32_t *v, int n, uint32_t other)
 {
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 4, (uint32_t)nr);
-	emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, SB_ARG_LO(arg));
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, self);
-	emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
-	emit(p, BPF_RET | BPF_K, 0, 0, RET_ERRNO(EPERM));
+	int i;
+	for (i = 0; i < n; i++)
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(n - i), 0, v[i]);
+	RET(p, other);
+	RET(p, SECCOMP_RET_ALLOW);
+}
+
+/* "RET OTHER if the accumulator is one of V[0..N), else RET allow". */
+static void deny_if_in(struct bpf_prog_buf *p, const uint32_t *v, int n, uint32_t other)
+{
+	int i;
+	for (i = 0; i < n; i++)
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(n - i), 0, v[i]);
+	RET(p, SECCOMP_RET_ALLOW);
+	RET(p, other);
+}
+
+/* The action's instructions; every path ends in a RET. */
+static void emit_action(struct bpf_prog_buf *p, unsigned action, uint32_t self)
+{
+	static const uint32_t fcntl_cmds[] = { F_SETOWN, F_SETOWN_EX, F_SETSIG };
+	static const uint32_t ioctl_cmds[] = { FIOSETOWN, SIOCSPGRP, TIOCSTI, TIOCSETD,
+					       TIOCSPGRP, TIOCLINUX };
+	uint32_t self_or_0[2] = { 0, self };
+
+	switch (action) {
+	case A_ALLOW:
+		RET(p, SECCOMP_RET_ALLOW);
+		break;
+	case A_EPERM:
+		RET(p, RET_ERRNO(EPERM));
+		break;
+	case A_ENOSYS:
+		RET(p, RET_ERRNO(ENOSYS));
+		break;
+	case A_SIGNAL_SELF:
+		/* kill(0, ...) and kill(-1, ...) would reach nuwad's group. */
+		LOAD_ARG(p, 0);
+		allow_if_in(p, &self, 1, RET_ERRNO(EPERM));
+		break;
+	case A_SELF_OR_0:
+		LOAD_ARG(p, 0);
+		allow_if_in(p, self_or_0, 2, RET_ERRNO(EPERM));
+		break;
+	case A_PRIO:
+		LOAD_ARG(p, 0);
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, PRIO_PROCESS);
+		RET(p, RET_ERRNO(EPERM));
+		LOAD_ARG(p, 1);
+		allow_if_in(p, self_or_0, 2, RET_ERRNO(EPERM));
+		break;
+	case A_FCNTL:
+		/* F_SETOWN + F_SETSIG + O_ASYNC has the kernel signal anyone. */
+		LOAD_ARG(p, 1);
+		deny_if_in(p, fcntl_cmds, 3, RET_ERRNO(EPERM));
+		break;
+	case A_IOCTL:
+		LOAD_ARG(p, 1);
+		deny_if_in(p, ioctl_cmds, 6, RET_ERRNO(EPERM));
+		break;
+	case A_CLONE:
+		/* flags are args[0] on every architecture built for. */
+		LOAD_ARG(p, 0);
+		emit(p, BPF_JMP | BPF_JSET | BPF_K, 0, 1, NAMESPACE_FLAGS);
+		RET(p, RET_ERRNO(EPERM));
+		RET(p, SECCOMP_RET_ALLOW);
+		break;
+	case A_PERSONALITY:
+		LOAD_ARG(p, 0);
+		allow_if_in(p, (const uint32_t[]){ 0xffffffffu }, 1, RET_ERRNO(EPERM));
+		break;
+	}
+}
+
+static int rule_cmp(const void *a, const void *b)
+{
+	const struct sb_rule *x = a, *y = b;
+	return x->nr < y->nr ? -1 : x->nr > y->nr;
+}
+
+/* A binary search over the sorted rules R[0..N) on the syscall number in
+ * the accumulator: a few comparisons per system call instead of hundreds.
+ * Leaves compare linearly; anything not found is killed. */
+static void emit_tree(struct bpf_prog_buf *p, const struct sb_rule *r, int n, uint32_t self)
+{
+	int i;
+	if (n <= 4) {
+		for (i = 0; i < n; i++) {
+			unsigned at = p->n, len;
+			emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, (uint32_t)r[i].nr);
+			emit_action(p, r[i].action, self);
+			len = p->n - at - 1;
+			if (at < SB_MAX_INSNS)
+				p->f[at].jf = (uint8_t)(len > 255 ? 255 : len);
+		}
+		RET(p, SECCOMP_RET_KILL_PROCESS);
+	} else {
+		int mid = n / 2;
+		unsigned ja;
+		/* if nr >= r[mid]: jump to the right half, else fall into the left. */
+		emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, (uint32_t)r[mid].nr);
+		ja = p->n;
+		emit(p, BPF_JMP | BPF_JA, 0, 0, 0);
+		emit_tree(p, r, mid, self);
+		if (ja < SB_MAX_INSNS)
+			p->f[ja].k = p->n - ja - 1;
+		emit_tree(p, r + mid, n - mid, self);
+	}
 }
 
 static int apply_seccomp(char *err, size_t errlen)
 {
-	struct bpf_prog_buf p = { .n = 0 };
+	static struct bpf_prog_buf p;
+	static struct sb_rule sorted[SB_NRULES];
 	struct sock_fprog prog;
 	uint32_t self = (uint32_t)getpid();
-	size_t i;
+	size_t i, n = 0;
 
+	p.n = 0;
+	memcpy(sorted, sb_rules, sizeof sorted);
+	qsort(sorted, SB_NRULES, sizeof sorted[0], rule_cmp);
+	for (i = 0; i < SB_NRULES; i++) /* aliases (same number, two names) once */
+		if (!n || sorted[n - 1].nr != sorted[i].nr)
+			sorted[n++] = sorted[i];
 	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, arch));
 	emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SB_AUDIT_ARCH);
-	emit(&p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
+	RET(&p, SECCOMP_RET_KILL_PROCESS);
 	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr));
 #if defined(__x86_64__)
-	/* x32 syscall numbers would dodge the checks below. */
+	/* x32 numbers would dodge the rules. */
 	emit(&p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0x40000000u);
-	emit(&p, BPF_RET | BPF_K, 0, 0, RET_ERRNO(EPERM));
+	RET(&p, SECCOMP_RET_KILL_PROCESS);
 #endif
-	for (i = 0; i < sizeof denied_syscalls / sizeof denied_syscalls[0]; i++) {
-		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, (uint32_t)denied_syscalls[i]);
-		emit(&p, BPF_RET | BPF_K, 0, 0, RET_ERRNO(EPERM));
-	}
-#ifdef __NR_clone3
-	/* clone3 hides its flags in memory; the C library falls back to clone. */
-	emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, __NR_clone3);
-	emit(&p, BPF_RET | BPF_K, 0, 0, RET_ERRNO(ENOSYS));
-#endif
-	/* clone with namespace flags (flags are args[0] on every arch here). */
-	emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 0, 3, __NR_clone);
-	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, SB_ARG_LO(0));
-	emit(&p, BPF_JMP | BPF_JSET | BPF_K, 0, 1, NAMESPACE_FLAGS);
-	emit(&p, BPF_RET | BPF_K, 0, 0, RET_ERRNO(EPERM));
-	/* The accumulator may now hold args[0]; reload nr before each check. */
-	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr));
-	emit_self_only(&p, __NR_kill, 0, self);
-	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr));
-	emit_self_only(&p, __NR_tgkill, 0, self);
-	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr));
-	emit_self_only(&p, __NR_rt_sigqueueinfo, 0, self);
-	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr));
-	emit_self_only(&p, __NR_rt_tgsigqueueinfo, 0, self);
-	emit(&p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+	emit_tree(&p, sorted, (int)n, self);
 	if (p.n > SB_MAX_INSNS)
 		return fail(err, errlen, "seccomp: filter too long (%u)", p.n);
 	prog.len = (unsigned short)p.n;

@@ -17,6 +17,7 @@
 #include "crashes.h"
 #include "procmem.h"
 #include "launch_exec.h"
+#include "filter_kill.h"
 #include "util.h"
 
 #define PENDING_TIMEOUT_MS 5000
@@ -601,7 +602,7 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 void apps_reaped(struct nuwad *d, pid_t pid, int status)
 {
 	struct app *a;
-	char why[96];
+	char why[256];
 	for (a = d->apps; a; a = a->next)
 		if (a->pid == pid)
 			break;
@@ -610,7 +611,12 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 	/* Its last words (e.g. why it failed to start) may still be queued. */
 	if (a->chan >= 0 && a->state != APP_FORKING && a->state != APP_SPARE_FORKING)
 		apps_on_channel(d, a);
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		/* The seccomp filter's kill (or a SIGSYS it sent itself). */
+		char call[160];
+		filter_kill_reaped(a->name, pid, call, sizeof call);
+		snprintf(why, sizeof why, "killed by the seccomp filter (SIGSYS): %s", call);
+	} else if (WIFSIGNALED(status))
 		snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
 	else
 		snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(status));

@@ -19,6 +19,7 @@
 #include "app_uids.h"
 #include "supervision.h"
 #include "crashes.h"
+#include "filter_kill.h"
 #include "util.h"
 
 void nuwad_log(const char *fmt, ...)
@@ -116,6 +117,7 @@ static void loop(struct nuwad *d)
 		apps_timers(d, now, &next);
 		snapshots_timers(d, now, &next);
 		control_timers(d, now, &next);
+		filter_kill_timers(now, &next);
 
 		need = 3 + d->nclients;
 		for (a = d->apps; a; a = a->next)
@@ -285,6 +287,7 @@ int main(int argc, char **argv)
 	crashes_init(&d);
 	if (control_listen(&d) < 0)
 		return 1;
+	filter_kill_init();
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
 	d.next_tick_us = nuwad_now_us() + (int64_t)d.conf.tick_ms * 1000;
 	if (d.conf.template_off) {

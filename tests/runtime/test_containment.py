@@ -181,3 +181,48 @@ def test_peer_credentials_decide_what_a_user_may_do(start: Callable[..., Nuwad],
     assert res.returncode != 0 and ("permission denied" in res.stderr or "ermission" in res.stderr)
     assert "uid 65533" in d.log.read_text()
     assert d.call("ping")["pong"] is True
+
+
+# ---- signals and scheduling of other processes -----------------------------
+
+@pytest.fixture
+def victim() -> Iterator[int]:
+    proc = subprocess.Popen(["sleep", "120"])
+    yield proc.pid
+    proc.kill()
+    proc.wait()
+
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_no_signal_or_scheduling_of_another_process(start: Callable[..., Nuwad], build: Path,
+                                                   app: str, victim: int) -> None:
+    """F_SETOWN + F_SETSIG + O_ASYNC and FIOSETOWN would have the kernel
+    signal the victim; prlimit64, setpriority and sched_setscheduler would
+    change it. Each is refused, even towards a process of the app's own uid
+    (natively without root, every process is)."""
+    d = start(apps=hostile(build))
+    pid = launch(d, app)
+    for target in (victim, d.proc.pid, int(d.template()["pid"])):  # type: ignore[arg-type]
+        for probe in ("setown", "fiosetown", "prlimit", "setpriority", "sched"):
+            assert call(d, pid, f"probe {probe} {target}") == "EPERM", (probe, target)
+    assert proc_state(victim) not in ("gone", "Z")
+    # On itself they work.
+    for probe in ("prlimit", "setpriority", "sched"):
+        assert call(d, pid, f"probe {probe} {pid}") == "ok", probe
+
+
+# ---- the seccomp allowlist --------------------------------------------------
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_syscall_outside_the_allowlist_kills_and_is_named(start: Callable[..., Nuwad], build: Path,
+                                                          app: str) -> None:
+    d = start(apps=hostile(build))
+    other = launch(d, "echo")
+    pid = launch(d, app)
+    res = d.ctl("call", str(pid), "probe forbidden", check=False)
+    assert res.returncode != 0
+    wait_for(lambda: proc_state(pid) == "gone", 10, "the app killed")
+    wait_for(lambda: "seccomp" in d.log.read_text(), 10, "the filter kill in nuwad's log")
+    line = next(ln for ln in d.log.read_text().splitlines() if f"(pid {pid})" in ln and "seccomp" in ln)
+    assert "msgget" in line or "ipc" in line, line
+    assert d.call("app-ping", str(other))["pid"] == other

@@ -31,13 +31,17 @@ TIMEOUT_MS = 3000
 VICTIM_FILE = "/tmp/nuwa-sandbox-victim"
 # One line with printf escapes: the console driver sends commands line by line.
 CONF = ("[daemon]\\nspare_delay_ms = 100\\nready_timeout_ms = 60000\\nlandlock = required\\n"
+        "app_uids = 20100-20199\\nsocket_group = nogroup\\ncontrol_group = nogroup\\n"
         f"snapshot_dir = {SNAPS}\\nsnapshot_tmpfs = yes\\nsnapshot_max_kb = {MAX_KB}\\n"
         f"snapshot_quota_kb = {4 * MAX_KB}\\nsnapshot_timeout_ms = {TIMEOUT_MS}\\n"
         "[framework]\\nlibrary = /usr/lib/nuwa/libnuwa-minifw.so\\n"
         "[app echo]\\nlibrary = /usr/lib/nuwa/app-echo.so\\nuid = 20001\\ngid = 20001\\n"
         "[app hostile]\\nlibrary = /usr/lib/nuwa/app-hostile.so\\nuid = 20002\\ngid = 20002\\n"
         "[app hostile-exec]\\nlibrary = /usr/lib/nuwa/app-hostile.so\\nmode = exec\\n"
-        "uid = 20003\\ngid = 20003\\n")
+        "uid = 20003\\ngid = 20003\\n"
+        # No uid: it gets one of app_uids. In the socket's group and in
+        # control_group, yet refused on the control socket: it is an app.
+        "[app hostile-nouid]\\nlibrary = /usr/lib/nuwa/app-hostile.so\\ngroups = 65534\\n")
 
 
 def ctl(guest: Any, args: str, sock: str = SOCK, timeout: float = 120) -> Any:
@@ -174,3 +178,85 @@ def test_snapshot_of_sample_app_round_trips_to_host(guest: Any, guest_ssh: Any, 
         assert over_ssh.id != over_console.id
     finally:
         guest.run(f"nuwactl --socket {dev} kill {pid}", timeout=30)
+
+
+def status_of(guest: Any, pid: int) -> dict[str, str]:
+    return dict(kv.split("=", 1) for kv in call(guest, pid, "status").split())
+
+
+def test_app_without_uid_is_not_root_and_has_no_capabilities(private: Any) -> None:
+    pid = int(ctl(private, "launch hostile-nouid")["pid"])
+    try:
+        st = status_of(private, pid)
+        assert 20100 <= int(st["uid"]) <= 20199, st
+        for cap in ("capeff", "capprm", "capbnd", "capinh", "capamb"):
+            assert int(st[cap], 16) == 0, (cap, st)
+        assert f"hostile-nouid {st['uid']}" in private.check(f"cat {DIR}/app-uids")
+    finally:
+        private.run(f"nuwactl --socket {SOCK} kill {pid}", timeout=30)
+
+
+def test_app_on_the_control_socket_is_refused(private: Any) -> None:
+    other = int(ctl(private, "launch echo")["pid"])
+    pid = int(ctl(private, "launch hostile-nouid")["pid"])
+    try:
+        for req in ("launch echo", f"kill {other}", "list"):
+            assert call(private, pid, f"probe control {SOCK} {req}") == "answer=1 permission denied"
+        assert f"permission denied for 'launch' to pid {pid}" in private.check(f"cat {DIR}/log")
+        assert int(ctl(private, f"app-ping {other}")["pid"]) == other
+        assert ctl(private, "ping")["pong"] is True
+    finally:
+        private.run(f"nuwactl --socket {SOCK} kill {pid}; nuwactl --socket {SOCK} kill {other}",
+                    timeout=30)
+
+
+def test_no_signal_or_scheduling_of_other_processes(private: Any, hostile: int) -> None:
+    other = int(ctl(private, "launch echo")["pid"])
+    nuwad_pid = int(private.check(f"cat {DIR}/pid").strip())
+    try:
+        for victim in (other, nuwad_pid):
+            for probe in ("setown", "fiosetown", "prlimit", "setpriority", "sched"):
+                assert call(private, hostile, f"probe {probe} {victim}") == "EPERM", (probe, victim)
+        for probe in ("prlimit", "setpriority", "sched"):
+            assert call(private, hostile, f"probe {probe} {hostile}") == "ok", probe
+        assert int(ctl(private, f"app-ping {other}")["pid"]) == other
+    finally:
+        private.run(f"nuwactl --socket {SOCK} kill {other}", timeout=30)
+
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_syscall_outside_the_allowlist_is_killed_and_named(private: Any, app: str) -> None:
+    pid = int(ctl(private, f"launch {app}")["pid"])
+    private.run(f"nuwactl --socket {SOCK} call {pid} 'probe forbidden'", timeout=60)
+    deadline = time.monotonic() + 30
+    while True:
+        log = [ln for ln in private.check(f"cat {DIR}/log").splitlines()
+               if f"(pid {pid})" in ln and "seccomp" in ln]
+        if any("msgget" in ln for ln in log):
+            break
+        assert time.monotonic() < deadline, log
+        time.sleep(0.5)
+    assert pid not in [a["pid"] for a in ctl(private, "list")]
+    assert ctl(private, "ping")["pong"] is True
+
+
+@pytest.mark.parametrize("mode", ["template", "exec"])
+def test_every_sample_app_works_10s_under_the_allowlist(guest: Any, mode: str) -> None:
+    """The device's nuwad and sample apps: periodic work for 10 s, no filter kill."""
+    dev = "/run/nuwa/nuwad.sock"
+    apps = ("clock", "gallery", "messages", "music", "notes", "settings")
+    pids = {app: int(ctl(guest, f"launch {app} --mode {mode}", sock=dev)["pid"]) for app in apps}
+    try:
+        def ticks(pid: int) -> int:
+            reply = str(ctl(guest, f"call {pid} status", sock=dev)["reply"])
+            return int(reply.split("ticks=")[1].split()[0])
+        first = {app: ticks(pid) for app, pid in pids.items()}
+        time.sleep(10)
+        for app, pid in pids.items():
+            assert ticks(pid) > first[app], app
+        for pid in pids.values():
+            assert not any(f"(pid {pid})" in ln and "seccomp" in ln
+                           for ln in guest.check("cat /run/nuwa/nuwad.log").splitlines())
+    finally:
+        for pid in pids.values():
+            guest.run(f"nuwactl --socket {dev} kill {pid}", timeout=30)
