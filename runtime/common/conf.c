@@ -352,6 +352,13 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 		c->status_any = !strcmp(v, "any");
 		return c->status_any ? 0 : set_group(p, &c->status_gid, v);
 	}
+	if (!strcmp(k, "app_cgroups")) {
+		int on;
+		if (set_bool(p, &on, v) < 0)
+			return -1;
+		c->no_app_cgroups = !on;
+		return 0;
+	}
 	if (!strcmp(k, "app_uids"))
 		return set_uid_range(p, &c->app_uid_lo, &c->app_uid_hi, v);
 	if (!strcmp(k, "snapshot_dir"))

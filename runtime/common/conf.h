@@ -53,6 +53,7 @@ struct nuwa_conf {
 	int status_any;
 	/* uids for apps without one: [app_uid_lo, app_uid_hi]; lo 0: none */
 	long app_uid_lo, app_uid_hi;
+	int no_app_cgroups;       /* app_cgroups = no: process groups only */
 	/* snapshots and sandbox policy (docs/security.md) */
 	char *snapshot_dir;       /* NULL: STATE_DIR/snapshots */
 	long snapshot_max_kb;     /* per snapshot; also every app's RLIMIT_FSIZE */

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app_runner.h"
@@ -170,6 +171,35 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 	return 0;
 }
 
+/* The app's own process group and cgroup (docs/security.md "Apps are
+ * groups of processes"), made by the app process itself while it still
+ * has its ids, before any app code: everything it forks is inside, and it
+ * can leave neither (setpgid/setsid are refused by the sandbox, cgroup
+ * files are root's). nuwad names the cgroup NUWA_APP_CGROUP/<app>-<pid>. */
+static void join_groups(const char *name)
+{
+	const char *base = getenv("NUWA_APP_CGROUP");
+	char dir[1024], procs[1100];
+	int fd;
+
+	if (setpgid(0, 0) < 0)
+		nuwa_logf(name, "own process group: %s", strerror(errno));
+	if (!base || !*base)
+		return;
+	snprintf(dir, sizeof dir, "%s/%s-%d", base, name, (int)getpid());
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		nuwa_logf(name, "cgroup %s: %s (its process group still holds it)", dir, strerror(errno));
+		return;
+	}
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		nuwa_logf(name, "joining cgroup %s: %s (its process group still holds it)", dir,
+			  strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static int app_error(int channel, const char *fmt, const char *a, const char *b)
 {
 	char msg[512];
@@ -258,6 +288,7 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 	/* Crash records: a dying app reports on its channel (lib/crash.c). */
 	if (nuwa_crash_arm(channel) < 0)
 		nuwa_logf(ac->name, "crash handler: %s", strerror(errno));
+	join_groups(ac->name);
 	if (ac->sandbox) {
 		char why[400];
 		if (sandbox_app(r, ac, why, sizeof why) < 0)

@@ -18,6 +18,7 @@
 #include "procmem.h"
 #include "launch_exec.h"
 #include "filter_kill.h"
+#include "groups.h"
 #include "util.h"
 
 #define PENDING_TIMEOUT_MS 5000
@@ -75,7 +76,7 @@ int nuwad_pid_is_app(struct nuwad *d, pid_t pid)
 	for (a = d->apps; a; a = a->next)
 		if (a->pid > 0 && (a->pid == pid || a->pid == pgid))
 			return 1;
-	return 0;
+	return groups_pid_in_app(d, pid);
 }
 
 uint32_t app_spec(const struct app *a, char *buf, size_t cap)
@@ -109,6 +110,7 @@ static struct app *app_new(struct nuwad *d, const char *name)
 		return NULL;
 	snprintf(a->name, sizeof a->name, "%s", name);
 	a->chan = -1;
+	a->pidfd = -1;
 	a->fork_ms = a->fork_rtt_ms = a->specialise_ms = -1;
 	a->seq = ++d->next_seq;
 	a->next = d->apps;
@@ -154,6 +156,8 @@ static void app_free(struct nuwad *d, struct app *a)
 	}
 	close_chan(a);
 	free(a->crash_report);
+	if (a->pidfd >= 0)
+		close(a->pidfd);
 	fail_pending(d, a, "app is gone");
 	snapshots_app_gone(d, a);
 	free(a);
@@ -268,6 +272,7 @@ static void start_exec(struct nuwad *d, struct app *a)
 		return;
 	}
 	a->chan = sv[0];
+	a->pidfd = pidfd_for(a->pid);
 	a->state = APP_STARTING;
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;
 }
@@ -375,7 +380,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 			return;
 		}
 		nuwad_log("spare %d: %s; dropping it", (int)spare->pid, strerror(errno));
-		kill(spare->pid, SIGKILL);
+		pidfd_signal(spare->pidfd, spare->pid, SIGKILL);
 		spare->state = APP_STOPPING;
 		close_chan(spare);
 	}
@@ -472,6 +477,7 @@ void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, double fork_ms, const 
 		return;
 	}
 	a->pid = pid;
+	a->pidfd = pidfd_for(pid);
 	a->fork_rtt_ms = (double)(nuwad_now_us() - a->t_fork_us) / 1000.0;
 	a->fork_ms = fork_ms;
 	if (a->state == APP_SPARE_FORKING) {
@@ -567,6 +573,7 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 				a->state = APP_RUNNING;
 				a->deadline_us = 0;
 				reply_launched(d, a);
+				groups_record(d);
 				if (!a->exec_mode)
 					schedule_refill(d, d->conf.spare_delay_ms);
 			}
@@ -575,7 +582,7 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 			if (h.id == 0 && a->state == APP_STARTING) {
 				nuwad_log("app %s (pid %d) failed to start: %s", a->name, (int)a->pid, buf);
 				launch_failed(d, a, buf);
-				kill(a->pid, SIGKILL);
+				groups_kill(d, a);
 				a->state = APP_STOPPING;
 				a->deadline_us = 0;
 			} else {
@@ -646,7 +653,10 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 			free(k);
 		}
 	}
+	if (!is_spare(a) && a->name[0])
+		groups_app_gone(d, a);
 	app_free(d, a);
+	groups_record(d);
 }
 
 int nuwad_kill_app(struct nuwad *d, struct app *a, int sig, const char *reason)
@@ -654,7 +664,11 @@ int nuwad_kill_app(struct nuwad *d, struct app *a, int sig, const char *reason)
 	if (is_spare(a) || a->pid <= 0)
 		return -1;
 	nuwad_log("killing app %s (pid %d) with signal %d: %s", a->name, (int)a->pid, sig, reason);
-	if (kill(a->pid, sig) < 0)
+	/* SIGKILL ends its whole group at once; a SIGTERM goes to the main
+	 * process, and the rest of the group ends when it does. */
+	if (sig == SIGKILL)
+		groups_kill(d, a);
+	else if (pidfd_signal(a->pidfd, a->pid, sig) < 0)
 		return -1;
 	if (a->state == APP_STARTING)
 		launch_failed(d, a, reason);
@@ -776,10 +790,10 @@ void apps_timers(struct nuwad *d, int64_t now, int64_t *next)
 			char why[96];
 			snprintf(why, sizeof why, "no ready message within %d ms", d->conf.ready_timeout_ms);
 			launch_failed(d, a, why);
-			kill(a->pid, SIGKILL);
+			groups_kill(d, a);
 			a->state = APP_STOPPING;
 		} else if (a->state == APP_STOPPING) {
-			kill(a->pid, SIGKILL);
+			groups_kill(d, a);
 		}
 	}
 	if (d->refill_at_us) {
@@ -814,6 +828,9 @@ void apps_list(struct nuwad *d, struct out *o)
 		out_str(o, "fallback", a->fallback[0] ? a->fallback : NULL);
 		out_int(o, "seq", (long long)a->seq);
 		out_mem(o, a->pid);
+		/* The figures are the main process's; its group may hold more. */
+		out_bool(o, "mem_includes_descendants", 0);
+		out_int(o, "group_procs", groups_count(d, a));
 		out_obj_end(o);
 	}
 	out_arr_end(o);
@@ -883,7 +900,7 @@ void apps_shutdown(struct nuwad *d)
 	int64_t until = nuwad_now_us() + 2000000;
 	for (a = d->apps; a; a = a->next)
 		if (a->pid > 0)
-			kill(a->pid, is_spare(a) ? SIGKILL : SIGTERM);
+			pidfd_signal(a->pidfd, a->pid, is_spare(a) ? SIGKILL : SIGTERM);
 	while (d->apps && nuwad_now_us() < until) {
 		int status;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -900,7 +917,10 @@ void apps_shutdown(struct nuwad *d)
 	}
 	while (d->apps) {
 		if (d->apps->pid > 0)
-			kill(d->apps->pid, SIGKILL);
+			groups_kill(d, d->apps);
+		if (!is_spare(d->apps) && d->apps->name[0])
+			groups_app_gone(d, d->apps);
 		app_free(d, d->apps);
 	}
+	groups_record(d);
 }

@@ -122,7 +122,7 @@ int filter_kill_reaped(const char *name, pid_t pid, char *out, size_t cap)
 	pending[i].pid = pid;
 	snprintf(pending[i].name, sizeof pending[i].name, "%s", name);
 	pending[i].deadline = nuwad_now_us() + WAIT_US;
-	snprintf(out, cap, "system call named in the next line");
+	snprintf(out, cap, "the system call follows in a later line");
 	return 0;
 }
 

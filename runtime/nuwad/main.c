@@ -20,6 +20,7 @@
 #include "supervision.h"
 #include "crashes.h"
 #include "filter_kill.h"
+#include "groups.h"
 #include "util.h"
 
 void nuwad_log(const char *fmt, ...)
@@ -110,6 +111,7 @@ static void loop(struct nuwad *d)
 
 		if (now >= d->next_tick_us) {
 			nuwad_lmk_tick(d);
+			groups_sweep(d);
 			d->next_tick_us = now + (int64_t)d->conf.tick_ms * 1000;
 			next = d->next_tick_us;
 		}
@@ -288,6 +290,11 @@ int main(int argc, char **argv)
 	if (control_listen(&d) < 0)
 		return 1;
 	filter_kill_init();
+	/* Apps an earlier nuwad left behind (it died without stopping them). */
+	i = groups_end_leftovers(d.state_dir);
+	if (i > 0)
+		nuwad_log("ended %d app groups left by an earlier nuwad", i);
+	groups_init(&d);
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
 	d.next_tick_us = nuwad_now_us() + (int64_t)d.conf.tick_ms * 1000;
 	if (d.conf.template_off) {

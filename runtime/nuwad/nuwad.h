@@ -51,6 +51,7 @@ struct app {
 	uint32_t args_len;
 	unsigned junk;              /* bad messages from the app (log is capped) */
 	pid_t pid;
+	int pidfd;                  /* for signals to the main process, or -1 */
 	int exec_mode;
 	enum app_state state;
 	int chan;                   /* nuwad's end of the app channel, or -1 */
@@ -92,6 +93,7 @@ struct nuwad {
 	struct nuwa_conf conf;
 	const char *socket_path;
 	const char *state_dir;
+	char cgroup_dir[512];       /* parent of the apps' cgroups; "" = process groups only */
 	int listen_fd;
 	int sig_fd;
 	struct tmpl t;

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -222,7 +223,61 @@ def test_syscall_outside_the_allowlist_kills_and_is_named(start: Callable[..., N
     res = d.ctl("call", str(pid), "probe forbidden", check=False)
     assert res.returncode != 0
     wait_for(lambda: proc_state(pid) == "gone", 10, "the app killed")
-    wait_for(lambda: "seccomp" in d.log.read_text(), 10, "the filter kill in nuwad's log")
-    line = next(ln for ln in d.log.read_text().splitlines() if f"(pid {pid})" in ln and "seccomp" in ln)
-    assert "msgget" in line or "ipc" in line, line
+    def named() -> bool:
+        return any(f"(pid {pid})" in ln and "seccomp" in ln and ("msgget" in ln or "ipc" in ln)
+                   for ln in d.log.read_text().splitlines())
+    wait_for(named, 10, "the filter kill, with the call's name, in nuwad's log")
     assert d.call("app-ping", str(other))["pid"] == other
+
+
+# ---- process groups ---------------------------------------------------------
+
+@pytest.mark.parametrize("cgroups", ["yes", "no"])
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_forked_child_dies_with_its_app_on_kill(start: Callable[..., Nuwad], build: Path,
+                                                app: str, cgroups: str) -> None:
+    """In its cgroup (where cgroup2 is there to use) or else its process group."""
+    d = start(daemon=f"app_cgroups = {cgroups}", apps=hostile(build))
+    if cgroups == "yes" and ROOT:
+        assert "apps get their own cgroup" in d.log.read_text()
+    pid = launch(d, app)
+    child = int(call(d, pid, "fork-child"))
+    assert proc_state(child) not in ("gone", "Z")
+    d.ctl("kill", app)
+    wait_for(lambda: proc_state(child) == "gone", 10, f"child {child} gone")
+    entries = d.call("list")
+    assert entries == [], entries
+
+
+@pytest.mark.parametrize("cgroups", ["yes", "no"])
+def test_forked_child_dies_with_its_app_on_a_low_memory_kill(start: Callable[..., Nuwad],
+                                                            build: Path, cgroups: str) -> None:
+    """A threshold above the machine's memory: the killer ends the oldest
+    app at its next tick, and the app's child with it."""
+    d = start(daemon=f"lmk_threshold_kb = 2000000000\ntick_ms = 200\napp_cgroups = {cgroups}",
+              apps=hostile(build))
+    pid = launch(d, "hostile")
+    child = int(call(d, pid, "fork-child"))
+    wait_for(lambda: proc_state(pid) == "gone", 20, "the low-memory kill")
+    wait_for(lambda: proc_state(child) == "gone", 10, f"child {child} gone")
+    assert d.call("stats")["lmk_kills"] >= 1  # type: ignore[index]
+
+
+def test_list_says_what_the_memory_figures_cover(start: Callable[..., Nuwad], build: Path) -> None:
+    d = start(apps=hostile(build))
+    pid = launch(d, "hostile")
+    call(d, pid, "fork-child")
+    entry = d.call("list")[0]  # type: ignore[index]
+    assert entry["mem_includes_descendants"] is False
+    assert entry["group_procs"] == 2
+
+
+def test_kill_of_a_gone_pid_signals_nobody(start: Callable[..., Nuwad], build: Path) -> None:
+    """nuwad signals its apps through pidfds: killing an app that is
+    already gone is an error, never a signal to a process that took its pid."""
+    d = start(apps=hostile(build))
+    pid = launch(d, "hostile")
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: d.call("list") == [], 10, "the app reaped")
+    res = d.ctl("kill", str(pid), check=False)
+    assert res.returncode != 0 and "no running app" in res.stderr
