@@ -151,21 +151,34 @@ void groups_init(struct nuwad *d)
 	groups_record(d);
 }
 
+/* Pids listed in cgroup.procs of DIR (0 if none or unreadable). */
+static int count_procs(const char *dir)
+{
+	char path[1100], buf[16384], *p;
+	int n = 0;
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	if (nuwa_read_file(path, buf, sizeof buf) <= 0)
+		return 0;
+	for (p = buf; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
 /* SIGKILL every process of cgroup DIR: cgroup.kill (Linux 5.14), else each
- * pid of cgroup.procs (repeated: a fork may race the first pass). */
+ * pid of cgroup.procs (repeated: a fork may race the first pass). Returns
+ * how many processes it held. */
 static int kill_cgroup(const char *dir)
 {
 	char path[1100], buf[8192];
-	int pass, any = 0;
+	int pass, n = count_procs(dir);
 	snprintf(path, sizeof path, "%s/cgroup.kill", dir);
 	if (write_str(path, "1") == 0)
-		return 1;
+		return n;
 	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
 	for (pass = 0; pass < 5; pass++) {
 		char *p, *end;
-		long n = nuwa_read_file(path, buf, sizeof buf);
 		int killed = 0;
-		if (n <= 0)
+		if (nuwa_read_file(path, buf, sizeof buf) <= 0)
 			break;
 		for (p = buf; *p; p = end) {
 			long pid = strtol(p, &end, 10);
@@ -176,9 +189,8 @@ static int kill_cgroup(const char *dir)
 		}
 		if (!killed)
 			break;
-		any = 1;
 	}
-	return any;
+	return n;
 }
 
 static void app_cgroup(const struct nuwad *d, const struct app *a, char *out, size_t cap)

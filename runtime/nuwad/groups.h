@@ -21,7 +21,7 @@ void groups_init(struct nuwad *d);
 
 /* End every process left in the app cgroups and process groups recorded in
  * STATE_DIR by an earlier nuwad (one that died without cleaning up). Returns
- * how many groups were signalled. Small and self-contained so a supervisor
+ * how many processes (cgroups) and process groups were signalled. Small and self-contained so a supervisor
  * can call it before starting anything. */
 int groups_end_leftovers(const char *state_dir);
 

@@ -292,8 +292,10 @@ int main(int argc, char **argv)
 	filter_kill_init();
 	/* Apps an earlier nuwad left behind (it died without stopping them). */
 	i = groups_end_leftovers(d.state_dir);
-	if (i > 0)
-		nuwad_log("ended %d app groups left by an earlier nuwad", i);
+	if (i > 0) {
+		nuwad_log("ended %d app processes/groups left by an earlier nuwad", i);
+		d.survivors_ended += i;
+	}
 	groups_init(&d);
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
 	d.next_tick_us = nuwad_now_us() + (int64_t)d.conf.tick_ms * 1000;

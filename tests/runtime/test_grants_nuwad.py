@@ -167,6 +167,7 @@ def test_one_outstanding_snapshot_per_app(nuwad: Nuwad) -> None:
 def test_unsolicited_grant_messages_are_ignored(nuwad: Nuwad) -> None:
     pid = nuwad.call("launch", "hostile")["pid"]
     nuwad.call("app-ping", str(pid))
+    nuwad.wait_ready(spare=True)  # the refilled spare's channel and pidfd are counted too
     fds_before = fd_count(nuwad.proc.pid)
     reply = nuwad.call("call", str(pid), "unsolicited 500")["reply"]
     assert reply == "sent 500"
