@@ -173,7 +173,9 @@ def test_unsolicited_grant_messages_are_ignored(nuwad: Nuwad) -> None:
     assert reply == "sent 500"
     assert nuwad.call("app-ping", str(pid))["pid"] == pid
     # (the control connection of the last call may still be closing)
-    wait_for(lambda: fd_count(nuwad.proc.pid) == fds_before, 5, "nuwad fd count back to before")
+    # <=: a file nuwad had open only for a moment (a /proc read) may have
+    # been counted before.
+    wait_for(lambda: fd_count(nuwad.proc.pid) <= fds_before, 5, "nuwad fd count back to before")
     assert list(snapdir(nuwad).iterdir()) == []
     assert "unsolicited grant message" in nuwad.log_tail()
     nuwad.call("call", str(pid), "grant normal")
