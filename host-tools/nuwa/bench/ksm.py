@@ -39,8 +39,8 @@ def enable(guest: Guest) -> dict[str, int]:
 
 
 def disable(guest: Guest) -> None:
-    """run = 2: stop ksmd and unmerge every merged page (the guest is left as it was)."""
-    guest.sh(f"echo 2 > {KSM_DIR}/run")
+    """run = 2 (stop ksmd and unmerge every merged page), then 0: KSM off, as it was."""
+    guest.sh(f"echo 2 > {KSM_DIR}/run; echo 0 > {KSM_DIR}/run")
 
 
 def read_settings(guest: Guest) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..bench.results import DEFAULT_MODES
+from ..bench.results import EXEC, TEMPLATE
 from . import add_board_arg, add_mem_arg
 from . import bench as bench_command
 
@@ -25,12 +25,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+# The KSM column needs a third guest: it does not fit make demo's 10 minutes.
+DEMO_MODES = (TEMPLATE, EXEC)
+
+
 def run(args: argparse.Namespace) -> int:
     where = args.target or f"a fresh {args.board} guest per mode"
     print(f"nuwa demo: template versus exec mode on {where} (`nuwa bench --quick`, a few "
           "minutes; progress below)", flush=True)
     quick = argparse.Namespace(board=args.board, mem=args.mem, target=args.target, out=args.out,
                                quick=True, json=False, apps=None, lmk_threshold_kb=None,
-                               repeat=1, modes=",".join(DEFAULT_MODES),
+                               repeat=1, modes=",".join(DEMO_MODES),
                                accept_new_host_key=False)
     return bench_command.run(quick)
