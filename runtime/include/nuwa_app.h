@@ -16,7 +16,8 @@
  *     library  = /usr/lib/nuwa/libnuwafw.so     # the framework
  *     init     = nuwa_framework_init            # its init entry (default)
  *     args     = word word ...                  # passed to init
- *     skip_threads = name ...                   # nuwa_thread_skip_by_name()
+ *     fd_allow = 5 /dev/ttyS0 ...               # fds the freeze lets through
+ *     fd_readonly_prefixes = /usr/ /lib/ ...    # read-only files reopened per child
  *     [app clock]
  *     library  = /usr/lib/nuwa/app-clock.so
  *     entry    = nuwa_app_main                  # default
