@@ -153,7 +153,8 @@ int nuwa_is_frozen(void);
 
 /* malloc_trim(0) (where the C library has it): gives freed heap back to the
  * kernel. nuwa_freeze() calls it last; the template host's spare calls it
- * before it waits. Returns the bytes the allocator stopped holding free. */
+ * before it waits. Returns the bytes the allocator stopped holding free.
+ * NUWA_NO_MALLOC_TRIM set in the environment turns it off (to measure it). */
 long nuwa_trim_heap(void);
 /* What the freeze's trim released (bytes). */
 long nuwa_freeze_trimmed_bytes(void);

@@ -151,6 +151,14 @@ int waiters_start(void)
 	static const nuwa_worker_fn fns[W_COUNT] = { cond_worker, epoll_worker, poll_worker,
 						    read_worker, sleep_worker };
 	int k;
+	pthread_condattr_t ca;
+
+	/* Timed waits on the monotonic clock: setting the time must not move
+	 * them (no thread waits on S.rcv yet). */
+	if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&S.rcv, &ca) != 0)
+		return -1;
+	pthread_condattr_destroy(&ca);
 
 	/* Pre-freeze state: two items queued behind a closed gate, and a tick
 	 * count that is never reset. */
@@ -180,7 +188,7 @@ static int await(int k, unsigned before)
 {
 	struct timespec ts;
 	int ok;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* S.rcv runs on the monotonic clock */
 	ts.tv_sec += 3;
 	pthread_mutex_lock(&S.rmu);
 	while (S.served[k] == before)
