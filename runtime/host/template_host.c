@@ -4,6 +4,7 @@
  * exit status reported to nuwad (apps re-parent to nuwad, a subreaper, if
  * the template dies). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,11 +55,37 @@ static int split_spec(char *spec, uint32_t len, char **words, int max)
 }
 
 /* In the child: become the app (or wait as a spare first). Never returns. */
+/* The child's first message is its output pipe (nuwad sent it before the
+ * fork request): fds 1 and 2 become it, 0 /dev/null, so the app never
+ * writes to nuwad's log. No pipe: /dev/null. */
+static void take_stdio(int app_ch)
+{
+	struct nuwa_msg_hdr h;
+	char buf[64];
+	int fd = -1, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nuwa_msg_recv(app_ch, &h, buf, sizeof buf - 1, &fd) <= 0 || h.type != NUWA_APP_MSG_STDIO) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	if (null >= 0 && dup2(null, 0) < 0)
+		nuwa_logf("nuwa-template", "stdin: %s", strerror(errno));
+	if (fd < 0)
+		fd = null;
+	if (fd >= 0 && (dup2(fd, 1) < 0 || dup2(fd, 2) < 0))
+		nuwa_logf("nuwa-template", "app output: %s", strerror(errno));
+	if (fd >= 0 && fd != null)
+		close(fd);
+	if (null > 2)
+		close(null);
+}
+
 static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 {
 	char buf[NUWA_MSG_MAX_PAYLOAD + 1];
 	char *words[NUWA_MSG_MAX_PAYLOAD / 2 + 1];
 	int n;
+	take_stdio(app_ch);
 	if (len == 0) {
 		/* A spare: wait for nuwad to say which app to become. What the
 		 * rebuild freed goes back to the kernel before the wait. */

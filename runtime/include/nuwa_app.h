@@ -90,6 +90,9 @@ enum nuwa_app_msg {
 	NUWA_APP_MSG_SPECIALISED = 9, /* spare -> nuwad (host-internal): the
 					 specialise request was received */
 	/* 64..95 reserved for file grants (snapshots) */
+	NUWA_APP_MSG_STDIO = 11,     /* nuwad -> new app or spare (host-internal),
+					first message: fd = its stdout/stderr pipe
+					(none: /dev/null) */
 	NUWA_APP_MSG_CRASH = 10,     /* app -> nuwad: the app is dying of a signal;
 				      * text "key=value" lines (lib/crash.c) */
 	NUWA_APP_MSG_GRANT_FIRST = 64,

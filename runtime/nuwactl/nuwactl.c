@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		"  stats                        memory of the system, template, spare, nuwad, apps\n"
 		"  template-status              template state, restarts, last error\n"
 		"  crashes                      crash records of apps (signal, fault address, frames)\n"
+		"  logs APP [--lines N]         the app's last output lines (stdout/stderr)\n"
 		"  app-ping APP|PID             round trip through an app's event loop\n"
 		"  call APP|PID REQUEST         send a request to an app\n"
 		"  snapshot APP|PID             memory snapshot into nuwad's snapshot dir (id, path)\n"

@@ -19,6 +19,7 @@
 #include "launch_exec.h"
 #include "filter_kill.h"
 #include "groups.h"
+#include "logs.h"
 #include "util.h"
 
 #define PENDING_TIMEOUT_MS 5000
@@ -111,6 +112,7 @@ static struct app *app_new(struct nuwad *d, const char *name)
 	snprintf(a->name, sizeof a->name, "%s", name);
 	a->chan = -1;
 	a->pidfd = -1;
+	a->log_fd = -1;
 	a->fork_ms = a->fork_rtt_ms = a->specialise_ms = -1;
 	a->seq = ++d->next_seq;
 	a->next = d->apps;
@@ -155,6 +157,7 @@ static void app_free(struct nuwad *d, struct app *a)
 		}
 	}
 	close_chan(a);
+	logs_app_gone(d, a);
 	free(a->crash_report);
 	if (a->pidfd >= 0)
 		close(a->pidfd);
@@ -260,7 +263,15 @@ static void start_exec(struct nuwad *d, struct app *a)
 		app_free(d, a);
 		return;
 	}
-	a->pid = spawn_with_channel(argv, sv[1]);
+	{
+		int out = logs_pipe(a);
+		if (out < 0)
+			nuwad_log("app %s: output pipe: %s (its output is dropped)", a->name,
+				  strerror(errno));
+		a->pid = spawn_with_channel(argv, sv[1], out >= 0 ? out : -2);
+		if (out >= 0)
+			close(out);
+	}
 	close(sv[1]);
 	if (a->pid < 0) {
 		char why[512];

@@ -14,6 +14,7 @@
 #include "nuwad.h"
 #include "crashes.h"
 #include "snapshots.h"
+#include "logs.h"
 #include "proto.h"
 #include "util.h"
 
@@ -427,6 +428,25 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 	} else if (!strcmp(cmd, "template-status")) {
 		ARGS(0, 0, "template-status");
 		tmpl_status(d, &o);
+	} else if (!strcmp(cmd, "logs")) {
+		int lines = 50;
+		if (n == 4 && !strcmp(w[2], "--lines")) {
+			char *end;
+			long v = strtol(w[3], &end, 10);
+			if (*end || end == w[3] || v < 0 || v > 100000) {
+				control_reply_err(d, cid, "--lines wants a count, not '%.32s'", w[3]);
+				return;
+			}
+			lines = (int)v;
+		} else if (n != 2) {
+			control_reply_err(d, cid, "usage: logs APP [--lines N]");
+			return;
+		}
+		if (!nuwa_name_ok(w[1])) {
+			control_reply_err(d, cid, "bad app name '%.64s'", w[1]);
+			return;
+		}
+		logs_show(d, &o, w[1], lines);
 	} else if (!strcmp(cmd, "launch")) {
 		int mode = -1, no_spare = 0, i, first_arg = n;
 		const char *name = NULL;

@@ -21,6 +21,7 @@
 #include "crashes.h"
 #include "filter_kill.h"
 #include "groups.h"
+#include "logs.h"
 #include "util.h"
 
 void nuwad_log(const char *fmt, ...)
@@ -96,7 +97,7 @@ static void on_signal(struct nuwad *d)
 	reap_all(d);
 }
 
-enum tag_kind { TAG_SIG = 1, TAG_LISTEN, TAG_TEMPLATE, TAG_APP, TAG_CLIENT };
+enum tag_kind { TAG_SIG = 1, TAG_LISTEN, TAG_TEMPLATE, TAG_APP, TAG_APP_LOG, TAG_CLIENT };
 
 static void loop(struct nuwad *d)
 {
@@ -123,7 +124,7 @@ static void loop(struct nuwad *d)
 
 		need = 3 + d->nclients;
 		for (a = d->apps; a; a = a->next)
-			need++;
+			need += 2;
 		if (need > cap) {
 			cap = need * 2;
 			p = realloc(p, (size_t)cap * sizeof *p);
@@ -152,6 +153,13 @@ static void loop(struct nuwad *d)
 			p[n] = (struct pollfd){ .fd = a->chan, .events = POLLIN };
 			tag[n] = a;
 			kind[n++] = TAG_APP;
+		}
+		for (a = d->apps; a; a = a->next) {
+			if (a->log_fd < 0)
+				continue;
+			p[n] = (struct pollfd){ .fd = a->log_fd, .events = POLLIN };
+			tag[n] = a;
+			kind[n++] = TAG_APP_LOG;
 		}
 		i = control_poll_fds(d, p + n, tag + n, cap - n);
 		while (i-- > 0)
@@ -185,6 +193,12 @@ static void loop(struct nuwad *d)
 					;
 				if (a && a->chan == p[i].fd)
 					apps_on_channel(d, a);
+				break;
+			case TAG_APP_LOG:
+				for (a = d->apps; a && a != tag[i]; a = a->next)
+					;
+				if (a && a->log_fd == p[i].fd)
+					logs_read(d, a);
 				break;
 			case TAG_CLIENT:
 				control_ready(d, tag[i], p[i].revents);

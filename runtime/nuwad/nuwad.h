@@ -52,6 +52,12 @@ struct app {
 	unsigned junk;              /* bad messages from the app (log is capped) */
 	pid_t pid;
 	int pidfd;                  /* for signals to the main process, or -1 */
+	int log_fd;                 /* read end of its stdout/stderr pipe, or -1 */
+	char log_buf[1024];         /* a partial line */
+	size_t log_len;
+	double log_tokens, log_bytes; /* rate limit */
+	int64_t log_refill_us;
+	unsigned log_dropped;
 	int exec_mode;
 	enum app_state state;
 	int chan;                   /* nuwad's end of the app channel, or -1 */

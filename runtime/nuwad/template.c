@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "nuwa.h"
+#include "nuwa_app.h"
 #include "nuwad.h"
 #include "procmem.h"
 #include "proto.h"
 #include "launch_exec.h"
 #include "util.h"
+#include "logs.h"
 
 #define BACKOFF_MAX_MS 10000
 #define START_GRACE_MS 60000  /* framework init on a slow board */
@@ -37,7 +39,7 @@ void tmpl_start(struct nuwad *d)
 		t->restart_at_us = nuwad_now_us() + (int64_t)t->backoff_ms * 1000;
 		return;
 	}
-	t->pid = spawn_with_channel(argv, sv[1]);
+	t->pid = spawn_with_channel(argv, sv[1], -1);
 	close(sv[1]);
 	if (t->pid < 0) {
 		snprintf(t->last_error, sizeof t->last_error, "cannot start %s: %s",
@@ -171,6 +173,25 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 		close(sv[1]);
 		errno = e;
 		return -1;
+	}
+	{
+		/* The child's first message: its stdout/stderr pipe (without
+		 * one it writes to /dev/null, never to nuwad's log). */
+		int out = logs_pipe(a);
+		if (out < 0)
+			nuwad_log("app %s: output pipe: %s (its output is dropped)",
+				  a->name[0] ? a->name : "spare", strerror(errno));
+		if (nuwa_msg_send(sv[0], NUWA_APP_MSG_STDIO, 0, NULL, 0, out) < 0) {
+			int e = errno;
+			if (out >= 0)
+				close(out);
+			close(sv[0]);
+			close(sv[1]);
+			errno = e;
+			return -1;
+		}
+		if (out >= 0)
+			close(out);
 	}
 	a->fork_id = ++d->next_id;
 	/* The round trip starts before the send: on one CPU the template can

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -270,6 +271,38 @@ def test_list_says_what_the_memory_figures_cover(start: Callable[..., Nuwad], bu
     entry = d.call("list")[0]  # type: ignore[index]
     assert entry["mem_includes_descendants"] is False
     assert entry["group_procs"] == 2
+
+
+# ---- app logs -----------------------------------------------------------------
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_app_stderr_is_prefixed_in_logs_and_never_a_raw_nuwad_line(
+        start: Callable[..., Nuwad], build: Path, app: str) -> None:
+    d = start(apps=hostile(build))
+    pid = launch(d, app)
+    forged = "2026-01-01 00:00:00.000 nuwad: listening on /forged"
+    assert call(d, pid, f"stderr {forged}") == "ok"
+    wait_for(lambda: forged in d.ctl("logs", app).stdout, 10, "the line in nuwactl logs")
+    out = d.ctl("logs", app).stdout
+    line = next(ln for ln in out.splitlines() if forged in ln)
+    assert f"{app}[{pid}]" in line
+    log = d.log.read_text()
+    for ln in log.splitlines():
+        if forged in ln:
+            assert f"{app}[{pid}]" in ln.split(forged)[0], ln  # prefixed, never raw
+    assert d.json("logs", app, "--lines", "1")["lines"][-1]["text"] == forged  # type: ignore[index]
+
+
+def test_a_flood_of_app_output_is_limited(start: Callable[..., Nuwad], build: Path) -> None:
+    d = start(apps=hostile(build))
+    pid = launch(d, "hostile")
+    for i in range(300):
+        call(d, pid, f"stderr flood line {i} " + "x" * 200)
+    time.sleep(1)
+    log = d.log.read_text()
+    assert log.count("flood line") < 300
+    assert "output limited" in log
+    assert d.call("ping")["pong"] is True
 
 
 def test_kill_of_a_gone_pid_signals_nobody(start: Callable[..., Nuwad], build: Path) -> None:
