@@ -62,6 +62,7 @@ struct nuwa_worker {
 struct contract {
 	char name[64];
 	pthread_t thread;          /* when !start */
+	int bound;                 /* THREAD still lives (pthread_t values are reused) */
 	void *(*start)(void *);    /* or every thread with this start routine */
 	nuwa_thread_stop_fn stop;
 	nuwa_thread_restart_fn restart;
@@ -179,7 +180,13 @@ static pid_t my_tid(void)
 static void rec_exit(void *p)
 {
 	struct thread_rec *rec = p, **pp;
+	struct contract *c;
 	pthread_mutex_lock(&reg_lock);
+	/* A contract made for this pthread_t must not cover a later thread
+	 * that gets the same value; its restart hook still runs if stopped. */
+	for (c = contracts; c; c = c->next)
+		if (!c->start && c->bound && rec->has_id && pthread_equal(c->thread, rec->id))
+			c->bound = 0;
 	for (pp = &threads; *pp; pp = &(*pp)->next) {
 		if (*pp == rec) {
 			*pp = rec->next;
@@ -583,6 +590,7 @@ static int add_contract(pthread_t thread, void *(*start)(void *), const char *na
 		return -1;
 	snprintf(c->name, sizeof c->name, "%s", name);
 	c->thread = thread;
+	c->bound = !start;
 	c->start = start;
 	c->stop = stop;
 	c->restart = restart;
@@ -631,7 +639,8 @@ static struct contract *covering(const struct thread_rec *rec)
 {
 	struct contract *c;
 	for (c = contracts; c; c = c->next) {
-		if (c->start ? c->start == rec->start : rec->has_id && pthread_equal(c->thread, rec->id))
+		if (c->start ? c->start == rec->start
+			     : c->bound && rec->has_id && pthread_equal(c->thread, rec->id))
 			return c;
 	}
 	return NULL;
