@@ -185,9 +185,12 @@ class LabgridPlaceTarget(LabgridTarget):
             raise TargetError(f"{self.where}: {str(e).removeprefix('Error: ')}") from e
 
     def _network_service(self) -> dict[str, Any]:
-        place = self.session.get_place(self.place)
-        found = [r for (_, cls), r in self.session.get_target_resources(place).items()
-                 if cls == "NetworkService"]
+        try:
+            place = self.session.get_place(self.place)
+            resources = self.session.get_target_resources(place)
+        except self._errors as e:
+            raise TargetError(f"{self.where}: {str(e).removeprefix('Error: ')}") from e
+        found = [r for (_, cls), r in resources.items() if cls == "NetworkService"]
         if not found:
             raise TargetError(f"{self.where}: the place has no NetworkService resource "
                               "(nuwa drives targets over SSH)")
