@@ -194,6 +194,22 @@ def test_license_users_and_kernel_fixups(buildroot: Path, configured: Path) -> N
         assert users.get(uid) == gid, f"{conf.name}: uid {uid}/gid {gid} not in NUWA_USERS"
 
 
+def test_build_gets_buildroots_flags_and_install_no_test_programs(buildroot: Path,
+                                                                  configured: Path) -> None:
+    p = br_make(buildroot, configured, "-s", "printvars",
+                "VARS=TARGET_CFLAGS NUWA_BUILD_CMDS NUWA_INSTALL_TARGET_CMDS")
+    target_cflags = re.search(r"^TARGET_CFLAGS=(.*)$", p.stdout, re.MULTILINE)[1]
+    build = re.search(r"^NUWA_BUILD_CMDS=(.*)$", p.stdout, re.MULTILINE)[1]
+    # TARGET_CONFIGURE_OPTS in the environment of the runtime's make, not on its command line.
+    env, _, make_args = build.partition(" -C ")
+    assert f'CFLAGS="{target_cflags}"' in env and "PKG_CONFIG=" in env, build
+    assert "CFLAGS" not in make_args and "WERROR=0" in make_args, build
+    install = re.search(r"^NUWA_INSTALL_TARGET_CMDS=(.*?)^\S", p.stdout + "\nEND",
+                        re.MULTILINE | re.DOTALL)[1]
+    assert " install\n" in install and "install-tests" not in install
+    assert "cp -a" not in install and "rootfs-overlay/etc/nuwa/nuwad.conf" not in install
+
+
 OLD_TOOLCHAINS = {
     "no C++": ("BR2_PACKAGE_NUWA=y",),
     "gcc 6": (*EXTERNAL_TOOLCHAIN, "BR2_TOOLCHAIN_EXTERNAL_GCC_6=y",
