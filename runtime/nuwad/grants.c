@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -152,6 +154,7 @@ int grants_init(struct grants *g, const struct grant_conf *conf, char *err, size
 		if (!gr)
 			break;
 		gr->id = id;
+		gr->memfd = -1;
 		snprintf(gr->app, sizeof gr->app, "%s", app);
 		snprintf(gr->path, sizeof gr->path, "%s", path);
 		gr->state = GRANT_DONE;
@@ -172,6 +175,8 @@ void grants_free(struct grants *g)
 {
 	while (g->list) {
 		struct grant *n = g->list->next;
+		if (g->list->memfd >= 0)
+			close(g->list->memfd);
 		free(g->list);
 		g->list = n;
 	}
@@ -279,19 +284,27 @@ struct grant *grants_open(struct grants *g, const char *app, pid_t pid, int64_t 
 		free(gr);
 		return NULL;
 	}
-	/* O_EXCL + O_NOFOLLOW: a fresh inode, never something already there. */
-	fd = open(gr->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fail(err, errlen, errno, "create %s: %s", gr->path, strerror(errno));
-		free(gr);
-		return NULL;
-	}
-	if (fstat(fd, &sb) < 0) {
-		fail(err, errlen, errno, "stat %s: %s", gr->path, strerror(errno));
-		close(fd);
-		unlink(gr->path);
-		free(gr);
-		return NULL;
+	/* The snapshot is written into memory nuwad owns; the app's fd is a
+	 * write-only open of it (a new open file, through /proc/self/fd). */
+	{
+		char mname[GRANT_NAME_MAX + 32], self[64];
+		snprintf(mname, sizeof mname, "nuwa-snapshot-%s-%u", app, gr->id);
+		gr->memfd = memfd_create(mname, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (gr->memfd < 0) {
+			fail(err, errlen, errno, "memfd: %s", strerror(errno));
+			free(gr);
+			return NULL;
+		}
+		snprintf(self, sizeof self, "/proc/self/fd/%d", gr->memfd);
+		fd = open(self, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(gr->memfd, &sb) < 0) {
+			fail(err, errlen, errno, "memfd reopen: %s", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			close(gr->memfd);
+			free(gr);
+			return NULL;
+		}
 	}
 	gr->dev = sb.st_dev;
 	gr->ino = sb.st_ino;
@@ -366,6 +379,8 @@ void grants_fail(struct grants *g, struct grant *gr, pid_t *holder)
 	pid_t h = grants_fd_holder(gr->dev, gr->ino, getpid());
 	if (holder)
 		*holder = h;
+	if (gr->memfd >= 0)
+		close(gr->memfd);
 	remove_file(gr);
 	unlink_grant(g, gr);
 	free(gr);
@@ -389,6 +404,30 @@ static int parse_count(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
+/* Write the sealed memfd MEMFD (SIZE bytes) into a fresh PATH (O_EXCL,
+ * 0600). 0 or an errno (the partial file is removed). */
+static int write_out(int memfd, uint64_t size, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), e = 0;
+	off_t off = 0;
+	if (fd < 0)
+		return errno;
+	while ((uint64_t)off < size) {
+		ssize_t n = sendfile(fd, memfd, &off, (size_t)(size - (uint64_t)off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			break;
+		}
+	}
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (e)
+		unlink(path);
+	return e;
+}
+
 int grants_finish(struct grants *g, struct grant *gr, const char *answer, size_t len,
 		  int64_t now_us, pid_t *holder, char *err, size_t errlen)
 {
@@ -396,17 +435,20 @@ int grants_finish(struct grants *g, struct grant *gr, const char *answer, size_t
 	uint64_t claimed = 0;
 	struct stat sb;
 	ssize_t n;
-	int fd, e = 0;
+	int e = 0;
 
 	*holder = 0;
 	err[0] = 0;
-	fd = open(gr->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) < 0) {
+	/* Seal first: whatever fds on it exist (kept, parked in flight in a
+	 * socket, dup'ed to a child), nothing can change it after this. */
+	if (gr->memfd < 0 ||
+	    fcntl(gr->memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+		e = gr->memfd < 0 ? EBADF : errno;
+		snprintf(err, errlen, "snapshot could not be sealed: %s%s", strerror(e),
+			 e == EBUSY ? " (the app mapped it writable)" : "");
+	} else if (fstat(gr->memfd, &sb) < 0) {
 		e = errno;
-		snprintf(err, errlen, "snapshot file %s: %s", gr->path, strerror(e));
-	} else if (sb.st_dev != gr->dev || sb.st_ino != gr->ino) {
-		e = EBADF;
-		snprintf(err, errlen, "snapshot file was replaced");
+		snprintf(err, errlen, "snapshot: %s", strerror(e));
 	} else if (parse_count(answer, len, &claimed) < 0) {
 		e = EBADMSG;
 		snprintf(err, errlen, "malformed answer (want the byte count)");
@@ -418,13 +460,11 @@ int grants_finish(struct grants *g, struct grant *gr, const char *answer, size_t
 		e = EBADMSG;
 		snprintf(err, errlen, "app says %" PRIu64 " bytes, file has %lld", claimed,
 			 (long long)sb.st_size);
-	} else if ((n = pread(fd, head, sizeof head - 1, 0)) != (ssize_t)sizeof head - 1 ||
+	} else if ((n = pread(gr->memfd, head, sizeof head - 1, 0)) != (ssize_t)sizeof head - 1 ||
 		   memcmp(head, GRANT_SNAPSHOT_MAGIC, sizeof head - 1)) {
 		e = EBADMSG;
 		snprintf(err, errlen, "snapshot has no header");
 	}
-	if (fd >= 0)
-		close(fd);
 	if (!e && (*holder = grants_fd_holder(gr->dev, gr->ino, getpid()))) {
 		e = EPERM;
 		snprintf(err, errlen, "process %d kept the granted fd", (int)*holder);
@@ -434,6 +474,8 @@ int grants_finish(struct grants *g, struct grant *gr, const char *answer, size_t
 		    (int)sizeof final) {
 			e = ENAMETOOLONG;
 			snprintf(err, errlen, "snapshot path too long");
+		} else if ((e = write_out(gr->memfd, claimed, gr->path)) != 0) {
+			snprintf(err, errlen, "write %s: %s", gr->path, strerror(e));
 		} else if (rename(gr->path, final) < 0) {
 			e = errno;
 			snprintf(err, errlen, "rename %s: %s", gr->path, strerror(e));
@@ -446,11 +488,15 @@ int grants_finish(struct grants *g, struct grant *gr, const char *answer, size_t
 			h = grants_fd_holder(gr->dev, gr->ino, getpid());
 		if (h)
 			*holder = h;
+		close(gr->memfd);
 		unlink_grant(g, gr);
 		free(gr);
 		errno = e;
 		return -1;
 	}
+	/* The file holds it now; the memory goes once no app fd is left. */
+	close(gr->memfd);
+	gr->memfd = -1;
 	snprintf(gr->path, sizeof gr->path, "%s", final);
 	gr->state = GRANT_DONE;
 	gr->bytes = claimed;

@@ -1,19 +1,21 @@
 /*
  * grants.h - nuwad's bookkeeping of parent-granted snapshot files.
  *
- * nuwad creates each snapshot file itself, in its snapshot directory, and
- * hands the app a write-only fd for that one request (docs/security.md):
+ * nuwad creates each snapshot as a sealable memfd of its own and hands the
+ * app a write-only fd on it for that one request (docs/security.md):
  *  - at most one grant is outstanding per app;
  *  - each snapshot has a size limit (max_bytes) and all of them together a
  *    quota (quota_bytes): a pending grant reserves max_bytes; to make room
  *    the oldest finished snapshots are evicted; when pending grants alone
  *    fill the quota a new one is refused;
- *  - a grant ends by grants_finish() (the app's answer is checked: byte
- *    count = file size <= max_bytes, the header is there, and no process but
- *    nuwad still holds the file open) or grants_fail() (timeout, bad answer,
- *    app gone). A failed snapshot is removed. A good one is renamed from
- *    ".APP-ID.part" to "APP-ID.snap", so a complete file never sits where a
- *    partial one could be mistaken for it.
+ *  - a grant ends by grants_finish(): the memfd is sealed first
+ *    (F_SEAL_WRITE|GROW|SHRINK|SEAL: no fd anyone kept or parked in flight
+ *    can change it any more), then the answer is checked (byte count = size
+ *    <= max_bytes, the header is there, no process but nuwad holds the fd
+ *    open), and only then is it written into the snapshot directory as
+ *    ".APP-ID.part" and renamed to "APP-ID.snap", so a complete file never
+ *    sits where a partial one could be mistaken for it. grants_fail()
+ *    (timeout, bad answer, app gone) drops the memfd: nothing is on disk.
  * The directory may be its own size-limited tmpfs (mounted here when
  * tmpfs = 1 and nuwad may mount), so the kernel enforces the quota as well.
  *
@@ -45,6 +47,7 @@ struct grant {
 	pid_t pid;                 /* the app process the fd went to */
 	enum grant_state state;
 	char path[384];            /* current path (.part while pending) */
+	int memfd;                 /* nuwad's own fd on the snapshot while pending, else -1 */
 	dev_t dev;
 	ino_t ino;
 	uint64_t bytes;            /* size once done */
@@ -73,8 +76,8 @@ struct grants {
 int grants_init(struct grants *g, const struct grant_conf *conf, char *err, size_t errlen);
 void grants_free(struct grants *g);
 
-/* Start a grant for APP (process PID) at NOW_US: make the file (O_EXCL,
- * 0600) and return in *APP_FD a fresh O_WRONLY|O_CLOEXEC fd for the app;
+/* Start a grant for APP (process PID) at NOW_US: make the memfd and return
+ * in *APP_FD a fresh O_WRONLY|O_CLOEXEC fd on it for the app;
  * the caller sends it and closes its copy at once. Errors (-1, ERR, errno):
  * EBUSY  the app already has a grant outstanding;
  * ENOSPC the quota is taken by pending grants;

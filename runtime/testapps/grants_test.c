@@ -86,8 +86,9 @@ static void t_good_snapshot(void)
 	gr = grants_open(&g, "clock", 100, 0, &fd, err, sizeof err);
 	CHECK(gr && fd >= 0, "open: %s", err);
 	CHECK(fcntl(fd, F_GETFL) >= 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY, "fd is not write-only");
-	CHECK(stat(gr->path, &sb) == 0 && (sb.st_mode & 0777) == 0600, "file mode");
-	CHECK(strstr(gr->path, ".part"), "pending file is not a .part: %s", gr->path);
+	/* Pending, the snapshot is nuwad's memfd: nothing is in the directory. */
+	CHECK(count_files(name) == 0, "files while pending: %d", count_files(name));
+	CHECK(gr->memfd >= 0 && fcntl(gr->memfd, F_GET_SEALS) == 0, "no sealable memfd");
 	head = write_snapshot(fd, 1000);
 	close(fd);
 	fd = -1;
@@ -98,10 +99,49 @@ static void t_good_snapshot(void)
 	CHECK(gr->write_ms == 5.0, "write_ms %f", gr->write_ms);
 	CHECK(grants_used(&g) == gr->bytes, "used");
 	CHECK(count_files(name) == 1, "files left: %d", count_files(name));
+	CHECK((sb.st_mode & 0777) == 0600, "file mode %o", (unsigned)(sb.st_mode & 0777));
 	printf("ok %s\n", name);
 out:
 	if (fd >= 0)
 		close(fd);
+	grants_free(&g);
+}
+
+/* A grant fd kept past the answer (parked, dup'ed): once accepted, the
+ * snapshot is sealed and the file written; writes through it fail. */
+static void t_sealed_after_finish(void)
+{
+	const char *name = "sealed";
+	struct grants g;
+	struct grant *gr;
+	char err[256], ans[32], before[8192], after[8192];
+	pid_t holder;
+	int fd = -1, kept = -1, head, f;
+	ssize_t nb, na;
+	if (setup(&g, name, 4 * MAX, 1000) < 0)
+		return;
+	gr = grants_open(&g, "clock", 100, 0, &fd, err, sizeof err);
+	CHECK(gr && fd >= 0, "open: %s", err);
+	head = write_snapshot(fd, 100);
+	kept = dup(fd);
+	close(fd);
+	fd = -1;
+	snprintf(ans, sizeof ans, "%d", head + 100);
+	CHECK(grants_finish(&g, gr, ans, strlen(ans), 0, &holder, err, sizeof err) == 0, "finish: %s", err);
+	f = open(gr->path, O_RDONLY | O_CLOEXEC);
+	nb = f >= 0 ? read(f, before, sizeof before) : -1;
+	CHECK(nb == head + 100, "read %zd", nb);
+	CHECK(pwrite(kept, "EVIL", 4, 0) < 0 && errno == EPERM, "write after seal: %s", strerror(errno));
+	CHECK(write(kept, "EVIL", 4) < 0 && errno == EPERM, "append after seal");
+	CHECK(lseek(f, 0, SEEK_SET) == 0 && (na = read(f, after, sizeof after)) == nb &&
+	      !memcmp(before, after, (size_t)nb), "snapshot changed");
+	close(f);
+	printf("ok %s\n", name);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (kept >= 0)
+		close(kept);
 	grants_free(&g);
 }
 
@@ -392,6 +432,7 @@ int main(int argc, char **argv)
 	snprintf(base, sizeof base, "%s", argv[1]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_good_snapshot();
+	t_sealed_after_finish();
 	t_one_per_app();
 	t_bad_answers();
 	t_no_header();

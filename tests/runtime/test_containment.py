@@ -305,6 +305,25 @@ def test_a_flood_of_app_output_is_limited(start: Callable[..., Nuwad], build: Pa
     assert d.call("ping")["pong"] is True
 
 
+# ---- snapshots ------------------------------------------------------------------
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_parked_grant_cannot_change_an_accepted_snapshot(start: Callable[..., Nuwad],
+                                                        build: Path, app: str) -> None:
+    d = start(daemon="snapshot_max_kb = 256\nsnapshot_quota_kb = 1024", apps=hostile(build))
+    pid = launch(d, app)
+    assert call(d, pid, "grant park") == "mode park"
+    info = d.json("snapshot", str(pid))
+    path = Path(str(info["path"]))
+    before = path.read_bytes()
+    assert before.startswith(MAGIC) and len(before) == info["bytes"]
+    result = call(d, pid, "unpark")
+    assert result != "ok", result
+    assert path.read_bytes() == before
+    assert os.stat(path).st_nlink == 1
+    assert d.call("app-ping", str(pid))["pid"] == pid
+
+
 def test_kill_of_a_gone_pid_signals_nobody(start: Callable[..., Nuwad], build: Path) -> None:
     """nuwad signals its apps through pidfds: killing an app that is
     already gone is an error, never a signal to a process that took its pid."""

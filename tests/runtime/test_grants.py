@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from nuwad_harness import BUILDS, SANITIZER_ENV
 
-CASES = ["good", "one_per_app", "garbage_answer", "empty_answer", "huge_number", "wrong_count",
+CASES = ["good", "sealed", "one_per_app", "garbage_answer", "empty_answer", "huge_number", "wrong_count",
          "past_limit", "garbage_file", "no_header_right_count", "timeout", "quota_evicts_oldest",
          "quota_pending_refused", "kept_fd", "restart", "bad_conf", "bad_names"]
 

@@ -156,7 +156,9 @@ def test_one_outstanding_snapshot_per_app(nuwad: Nuwad) -> None:
     first.settimeout(30)
     first.connect(str(nuwad.sock))
     first.sendall(frame(["snapshot", "hostile"]))
-    wait_for(lambda: any(p.name.endswith(".part") for p in snapdir(nuwad).iterdir()), 5, "grant")
+    # The grant is a memfd of nuwad's, nothing in the directory until accepted.
+    wait_for(lambda: any("memfd:nuwa-snapshot" in os.readlink(f)
+                         for f in Path(f"/proc/{nuwad.proc.pid}/fd").iterdir()), 5, "grant")
     assert "outstanding" in snapshot_error(nuwad, "hostile")
     status, body = read_answer(first)
     first.close()

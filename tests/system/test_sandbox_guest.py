@@ -260,3 +260,66 @@ def test_every_sample_app_works_10s_under_the_allowlist(guest: Any, mode: str) -
     finally:
         for pid in pids.values():
             guest.run(f"nuwactl --socket {dev} kill {pid}", timeout=30)
+
+
+def test_parked_grant_cannot_change_an_accepted_snapshot(private: Any, hostile: int) -> None:
+    """The grant parked in flight (SCM_RIGHTS on the app's own socketpair)
+    comes back after the snapshot was accepted: the snapshot is sealed."""
+    assert call(private, hostile, "grant park") == "mode park"
+    info = ctl(private, f"snapshot {hostile}")
+    before = private.check(f"md5sum {info['path']}").split()[0]
+    assert call(private, hostile, "unpark") != "ok"
+    assert private.check(f"md5sum {info['path']}").split()[0] == before
+    assert int(ctl(private, f"app-ping {hostile}")["pid"]) == hostile
+
+
+def gone(guest: Any, pid: int, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while guest.run(f"test -d /proc/{pid}").ok:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
+
+
+@pytest.mark.parametrize("app", ["hostile-nouid", "hostile-exec"])
+def test_forked_child_dies_with_its_app_on_kill(private: Any, app: str) -> None:
+    pid = int(ctl(private, f"launch {app}")["pid"])
+    child = int(call(private, pid, "fork-child"))
+    assert private.run(f"test -d /proc/{child}").ok
+    assert private.check(f"cut -d' ' -f5 /proc/{child}/stat").strip() == str(pid)  # its group
+    ctl(private, f"kill {pid}")
+    assert gone(private, child), f"child {child} of {app} survived nuwactl kill"
+
+
+def test_forked_child_dies_with_its_app_on_a_low_memory_kill(guest: Any) -> None:
+    """A nuwad of its own whose threshold is above the guest's memory: its
+    killer ends the app at the next tick, and the app's child with it."""
+    d = "/tmp/nuwa-lmk-contain"
+    conf = ("[daemon]\\nspare = 0\\nready_timeout_ms = 60000\\napp_uids = 20200-20299\\n"
+            "lmk_threshold_kb = 2000000000\\ntick_ms = 8000\\n"
+            "[framework]\\nlibrary = /usr/lib/nuwa/libnuwa-minifw.so\\n"
+            "[app hostile]\\nlibrary = /usr/lib/nuwa/app-hostile.so\\n")
+    with private_nuwad(guest, d, conf) as sock:
+        # The first tick is 8 s after nuwad's start: time to fork the child.
+        pid = int(ctl(guest, "launch hostile", sock=sock)["pid"])
+        child = int(ctl(guest, f"call {pid} fork-child", sock=sock)["reply"])
+        assert gone(guest, pid), "the low-memory killer did not end the app"
+        assert gone(guest, child), f"child {child} survived the low-memory kill"
+        assert ctl(guest, "stats", sock=sock)["lmk_kills"] >= 1
+
+
+def test_app_stderr_is_in_logs_prefixed_and_never_a_raw_nuwad_line(private: Any,
+                                                                  hostile: int) -> None:
+    forged = "2026-01-01 00:00:00.000 nuwad: listening on /forged"
+    assert call(private, hostile, f"stderr {forged}") == "ok"
+    deadline = time.monotonic() + 20
+    while forged not in private.check(f"nuwactl --socket {SOCK} logs hostile"):
+        assert time.monotonic() < deadline, "app output not in nuwactl logs"
+        time.sleep(0.5)
+    line = next(ln for ln in private.check(f"nuwactl --socket {SOCK} logs hostile").splitlines()
+                if forged in ln)
+    assert f"hostile[{hostile}]" in line
+    for ln in private.check(f"cat {DIR}/log").splitlines():
+        if forged in ln:
+            assert f"hostile[{hostile}]" in ln.split(forged)[0], ln
