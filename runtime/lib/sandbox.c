@@ -9,7 +9,6 @@
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <linux/filter.h>
-#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "landlock_abi.h"
 #include "nuwa_sandbox.h"
 
 #if defined(__x86_64__)
@@ -92,30 +92,40 @@ static int set_limit(int res, rlim_t v)
 
 int nuwa_landlock_abi(void)
 {
-	long v = syscall(__NR_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	long v = syscall(__NR_landlock_create_ruleset, NULL, 0, NUWA_LL_CREATE_RULESET_VERSION);
 	return v < 0 ? 0 : (int)v;
 }
 
+/* Every file-system right the kernel's ABI knows: all are handled, so
+ * anything not granted by a rule is denied. */
 static uint64_t fs_rights_for_abi(int abi)
 {
-	uint64_t r = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-		     LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
-		     LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
-		     LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
-		     LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
-		     LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
-		     LANDLOCK_ACCESS_FS_MAKE_SYM;
+	uint64_t r = NUWA_LL_FS_EXECUTE | NUWA_LL_FS_WRITE_FILE | NUWA_LL_FS_READ_FILE |
+		     NUWA_LL_FS_READ_DIR | NUWA_LL_FS_REMOVE_DIR | NUWA_LL_FS_REMOVE_FILE |
+		     NUWA_LL_FS_MAKE_CHAR | NUWA_LL_FS_MAKE_DIR | NUWA_LL_FS_MAKE_REG |
+		     NUWA_LL_FS_MAKE_SOCK | NUWA_LL_FS_MAKE_FIFO | NUWA_LL_FS_MAKE_BLOCK |
+		     NUWA_LL_FS_MAKE_SYM;
 	if (abi >= 2)
-		r |= LANDLOCK_ACCESS_FS_REFER;
-#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+		r |= NUWA_LL_FS_REFER;
 	if (abi >= 3)
-		r |= LANDLOCK_ACCESS_FS_TRUNCATE;
-#endif
-#ifdef LANDLOCK_ACCESS_FS_IOCTL_DEV
+		r |= NUWA_LL_FS_TRUNCATE;
 	if (abi >= 5)
-		r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
-#endif
+		r |= NUWA_LL_FS_IOCTL_DEV;
 	return r;
+}
+
+/* Allow TCP RIGHT (bind or connect) on each of the N PORTS. */
+static int add_port_rules(int ruleset, uint64_t right, const unsigned short *ports, int n,
+			  char *err, size_t errlen)
+{
+	int i;
+	for (i = 0; i < n; i++) {
+		struct nuwa_ll_net_port_attr np = { .allowed_access = right, .port = ports[i] };
+		if (syscall(__NR_landlock_add_rule, ruleset, NUWA_LL_RULE_NET_PORT, &np, 0) < 0)
+			return fail(err, errlen, "landlock: rule for port %u: %s", ports[i],
+				    strerror(errno));
+	}
+	return 0;
 }
 
 /* Allow reading beneath PATH. A missing path is not an error (configs list
@@ -123,7 +133,7 @@ static uint64_t fs_rights_for_abi(int abi)
 static int add_read_rule(int ruleset, const char *path, const char *app,
 			 struct nuwa_sandbox_state *st, char *err, size_t errlen)
 {
-	struct landlock_path_beneath_attr pb;
+	struct nuwa_ll_path_beneath_attr pb;
 	struct stat sb;
 	int fd = open(path, O_PATH | O_CLOEXEC);
 
@@ -142,9 +152,8 @@ static int add_read_rule(int ruleset, const char *path, const char *app,
 	memset(&pb, 0, sizeof pb);
 	pb.parent_fd = fd;
 	/* Directory rights on a non-directory are EINVAL. */
-	pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
-			    (S_ISDIR(sb.st_mode) ? LANDLOCK_ACCESS_FS_READ_DIR : 0);
-	if (syscall(__NR_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0) {
+	pb.allowed_access = NUWA_LL_FS_READ_FILE | (S_ISDIR(sb.st_mode) ? NUWA_LL_FS_READ_DIR : 0);
+	if (syscall(__NR_landlock_add_rule, ruleset, NUWA_LL_RULE_PATH_BENEATH, &pb, 0) < 0) {
 		int e = errno;
 		close(fd);
 		return fail(err, errlen, "landlock: rule for %s: %s", path, strerror(e));
@@ -383,7 +392,8 @@ static int confine_other_threads(char *err, size_t errlen)
 static int prepare_landlock(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_state *st,
 			    int *abi_out, char *err, size_t errlen)
 {
-	struct landlock_ruleset_attr attr;
+	struct nuwa_ll_ruleset_attr attr;
+	size_t attr_size;
 	char self_dir[64];
 	int abi = nuwa_landlock_abi(), rs, i;
 
@@ -397,7 +407,23 @@ static int prepare_landlock(const struct nuwa_sandbox_conf *c, struct nuwa_sandb
 	}
 	memset(&attr, 0, sizeof attr);
 	attr.handled_access_fs = fs_rights_for_abi(abi);
-	rs = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+	attr_size = sizeof attr.handled_access_fs;
+	if (abi >= 4) {
+		/* TCP: no bind, no connect but to the ports the config grants. */
+		attr.handled_access_net = NUWA_LL_NET_BIND_TCP | NUWA_LL_NET_CONNECT_TCP;
+		attr_size = offsetof(struct nuwa_ll_ruleset_attr, scoped);
+		st->landlock_net = 1;
+	} else if (c->nnet_connect || c->nnet_bind) {
+		note(st, c->app, "landlock ABI %d has no network rules: TCP is not restricted", abi);
+	}
+	if (abi >= 6) {
+		/* No signals to, no abstract UNIX sockets of, processes outside
+		 * the app's own domain (seccomp also confines signals). */
+		attr.scoped = NUWA_LL_SCOPE_SIGNAL | NUWA_LL_SCOPE_ABSTRACT_UNIX_SOCKET;
+		attr_size = sizeof attr;
+		st->landlock_scoped = 1;
+	}
+	rs = (int)syscall(__NR_landlock_create_ruleset, &attr, attr_size, 0);
 	if (rs < 0)
 		return fail(err, errlen, "landlock_create_ruleset: %s", strerror(errno));
 	/* /proc/self resolves to this process's own directory now: the app
@@ -410,6 +436,10 @@ static int prepare_landlock(const struct nuwa_sandbox_conf *c, struct nuwa_sandb
 	for (i = 0; i < c->nread_paths; i++)
 		if (add_read_rule(rs, c->read_paths[i], c->app, st, err, errlen) < 0)
 			goto bad;
+	if (abi >= 4 &&
+	    (add_port_rules(rs, NUWA_LL_NET_CONNECT_TCP, c->net_connect, c->nnet_connect, err, errlen) < 0 ||
+	     add_port_rules(rs, NUWA_LL_NET_BIND_TCP, c->net_bind, c->nnet_bind, err, errlen) < 0))
+		goto bad;
 	*abi_out = abi;
 	return rs;
 bad:
@@ -1816,7 +1846,8 @@ out:
 
 int nuwa_sandbox_describe(const struct nuwa_sandbox_state *st, char *buf, size_t len)
 {
-	return snprintf(buf, len, "uid=%d gid=%d ids_set=%d nnp=%d landlock=%d seccomp=%d%s%s",
-			(int)getuid(), (int)getgid(), st->uid_set, st->no_new_privs,
-			st->landlock_abi, st->seccomp, st->note[0] ? " note=" : "", st->note);
+	return snprintf(buf, len, "uid=%d gid=%d ids_set=%d nnp=%d landlock=%d net=%d scoped=%d "
+			"seccomp=%d%s%s", (int)getuid(), (int)getgid(), st->uid_set, st->no_new_privs,
+			st->landlock_abi, st->landlock_net, st->landlock_scoped, st->seccomp,
+			st->note[0] ? " note=" : "", st->note);
 }

@@ -34,12 +34,16 @@
  *   probe sched PID       sched_setscheduler(PID, SCHED_OTHER)
  *   probe forbidden       a system call outside the allowlist (msgget): the
  *                         seccomp filter kills the app
+ *   probe connect PORT    TCP connect to 127.0.0.1:PORT
+ *   probe bind PORT       TCP bind to 127.0.0.1:PORT
+ *   probe abstract NAME   connect to the abstract UNIX socket "@NAME"
  *   fork-child            fork a child that sleeps; answers its pid
  *   stderr TEXT           write TEXT and a newline to stderr; "ok"
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +54,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "nuwa.h"
@@ -348,6 +354,32 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 		long rc = syscall(SYS_ipc, 13L, 0L, 0L);
 #endif
 		return result(reply, cap, (int)rc);
+	}
+	if (!strncmp(req, "probe connect ", 14) || !strncmp(req, "probe bind ", 11)) {
+		int bind_it = req[6] == 'b';
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+		if (fd < 0)
+			return result(reply, cap, -1);
+		sin.sin_port = htons((unsigned short)atoi(req + (bind_it ? 11 : 14)));
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		rc = bind_it ? bind(fd, (struct sockaddr *)&sin, sizeof sin)
+			     : connect(fd, (struct sockaddr *)&sin, sizeof sin);
+		result(reply, cap, rc);
+		close(fd);
+		return (int)strlen(reply);
+	}
+	if (!strncmp(req, "probe abstract ", 15)) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		size_t n = strlen(req + 15);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+		if (fd < 0 || n + 1 > sizeof sa.sun_path)
+			return result(reply, cap, -1);
+		memcpy(sa.sun_path + 1, req + 15, n); /* sun_path[0] = 0: abstract */
+		rc = connect(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+		result(reply, cap, rc);
+		close(fd);
+		return (int)strlen(reply);
 	}
 	if (!strcmp(req, "fork-child")) {
 		pid_t pid = fork();

@@ -333,3 +333,62 @@ def test_kill_of_a_gone_pid_signals_nobody(start: Callable[..., Nuwad], build: P
     wait_for(lambda: d.call("list") == [], 10, "the app reaped")
     res = d.ctl("kill", str(pid), check=False)
     assert res.returncode != 0 and "no running app" in res.stderr
+
+
+# ---- Landlock at run time ---------------------------------------------------
+
+def landlock_abi() -> int:
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    return max(0, int(libc.syscall(444, None, 0, 1)))  # landlock_create_ruleset(VERSION)
+
+
+@pytest.fixture
+def tcp_port() -> Iterator[int]:
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    yield s.getsockname()[1]
+    s.close()
+
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_tcp_only_to_the_ports_the_config_grants(start: Callable[..., Nuwad], build: Path,
+                                                 app: str, tcp_port: int) -> None:
+    """net = none (the default): no TCP connect or bind where Landlock has
+    network rules (ABI >= 4); net = connect:PORT allows that port only. On
+    older kernels TCP is not restricted (the guest, ABI 2, shows that path)."""
+    d = start(apps=hostile(build) + f"""
+[app netapp]
+library = {build}/app-hostile.so
+net = connect:{tcp_port}
+""")
+    pid = launch(d, app)
+    granted = launch(d, "netapp")
+    if landlock_abi() >= 4:
+        assert call(d, pid, f"probe connect {tcp_port}") == "EACCES"
+        assert call(d, pid, f"probe bind {tcp_port + 1 if tcp_port < 65535 else 1024}") == "EACCES"
+        assert call(d, granted, f"probe connect {tcp_port}") == "ok"
+        assert call(d, granted, f"probe connect {tcp_port - 1}") == "EACCES"
+    else:
+        assert call(d, pid, f"probe connect {tcp_port}") == "ok"
+
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_abstract_unix_sockets_outside_the_app_are_out_of_reach(start: Callable[..., Nuwad],
+                                                               build: Path, app: str) -> None:
+    """LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (ABI >= 6): an abstract socket of
+    a process outside the app's domain cannot be connected to."""
+    import socket
+    name = f"nuwa-contain-{os.getpid()}-{app}"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind("\0" + name)
+    s.listen(4)
+    try:
+        d = start(apps=hostile(build))
+        pid = launch(d, app)
+        want = "EPERM" if landlock_abi() >= 6 else "ok"
+        assert call(d, pid, f"probe abstract {name}") == want
+    finally:
+        s.close()
