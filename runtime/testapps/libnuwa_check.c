@@ -16,11 +16,15 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "nuwa.h"
+
+/* libnuwa provides it where the C library has no wrapper (musl). */
+int close_range(unsigned int first, unsigned int last, int flags);
 
 #define CHECK(cond, what)                                                          \
 	do {                                                                       \
@@ -269,7 +273,7 @@ static int target_is(int fd, const char *want)
  * read-only file (reopened: its offset is the child's own). */
 static int fd_identity(void)
 {
-	int ep, ep_over, ep_dup, gone[2], reuse[2], devnull, ro, status;
+	int ep, ep_over, ep_dup, ep_ranged, priv_raw, gone[2], reuse[2], devnull, ro, status;
 	char err[4096], exe[512], dir[512], *slash;
 	struct epoll_event ev = { .events = EPOLLIN };
 	ssize_t n;
@@ -296,6 +300,17 @@ static int fd_identity(void)
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	CHECK(ep_over >= 0 && devnull >= 0 && dup2(devnull, ep_over) == ep_over, "dup2 over an epoll fd");
 	close(devnull);
+	/* close_range over a tracked epoll fd (through libnuwa), and a raw
+	 * close_range syscall over a private fd (as fclose() or any raw close
+	 * would): both numbers then hold other files, which the child keeps. */
+	ep_ranged = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(ep_ranged >= 0 && close_range((unsigned)ep_ranged, (unsigned)ep_ranged, 0) == 0,
+	      "close_range over an epoll fd");
+	CHECK(open("/dev/null", O_RDONLY | O_CLOEXEC) == ep_ranged, "its number reused");
+	priv_raw = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(priv_raw >= 0 && nuwa_fd_private(priv_raw) == 0 &&
+	      syscall(SYS_close_range, priv_raw, priv_raw, 0) == 0, "raw close of a private fd");
+	CHECK(open("/dev/zero", O_RDONLY | O_CLOEXEC) == priv_raw, "its number reused");
 	/* A dup of a tracked epoll: follows it into the child's new instance. */
 	ep_dup = fcntl(ep, F_DUPFD_CLOEXEC, 100);
 	CHECK(ep_dup >= 100, "F_DUPFD of the epoll fd");
@@ -326,6 +341,10 @@ static int fd_identity(void)
 			_exit(23); /* the dup does not follow the rebuilt epoll */
 		if (lseek(ro, 0, SEEK_CUR) != 100 || read(ro, buf, sizeof buf) != sizeof buf)
 			_exit(24);
+		if (!target_is(ep_ranged, "/dev/null"))
+			_exit(25); /* close_range went unseen: the number became an epoll */
+		if (!target_is(priv_raw, "/dev/zero"))
+			_exit(26); /* the stale private mark closed an unrelated fd */
 		(void)t;
 		_exit(0);
 	}

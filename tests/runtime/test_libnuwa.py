@@ -40,7 +40,8 @@ def test_close_from_a_signal_handler_under_heavy_close_traffic(build: Path) -> N
 
 def test_fd_identity_dup2_over_epoll_reused_number_dup_and_readonly_reopen(build: Path) -> None:
     """dup2 over a tracked epoll fd, a registered fd closed and its number reused, an
-    F_DUPFD of an epoll fd and an allowed read-only file (reopened: offsets not shared)."""
+    F_DUPFD of an epoll fd, close_range over an epoll fd, a raw close of a private fd
+    with its number reused, and an allowed read-only file (reopened: offsets not shared)."""
     res = run_check(build, "fd-identity")
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.strip().endswith("all ok")
