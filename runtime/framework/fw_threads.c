@@ -6,7 +6,8 @@
  *   the IPC channel and any fds the app watches.
  * Threads only touch queues; app callbacks always run on the main thread.
  *
- * All threads are libnuwa workers: they block only in nuwa_worker_* waits
+ * All threads are libnuwa workers (the template is single-threaded at every
+ * fork: no other thread may exist at the freeze): they block only in nuwa_worker_* waits
  * and return from their run function when frozen. Their state (queues,
  * timers) is plain memory, so in a child of the template the recreated
  * threads find the same queued jobs and armed timers. The wake-up pipes are
@@ -367,6 +368,17 @@ int fw_loop_dispatch(int timeout_ms)
 
 int fw_threads_init(int n_workers)
 {
+	pthread_condattr_t ca;
+	/* The timer thread's deadline runs on CLOCK_MONOTONIC: setting the clock
+	 * back must not stall it. libnuwa waits with pthread_cond_clockwait on
+	 * glibc; on other C libraries the cond itself must be monotonic. No
+	 * thread waits on it yet. */
+	if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&timer_changed, &ca) != 0) {
+		FW_LOG("timer cond: cannot make it monotonic\n");
+		return -1;
+	}
+	pthread_condattr_destroy(&ca);
 	for (int i = 0; i < MAX_WATCH; i++)
 		watches[i].fd = -1;
 	/* Per-child pipes: each child gets its own wake-ups (an eventfd would
