@@ -1,5 +1,6 @@
 """Every other board folder, on a guest of its own: it boots as its architecture, every
-sample app launches in template and in exec mode and answers, and the sandbox confines.
+sample app launches in template and in exec mode, sandboxed, and answers, and the sandbox
+probe is confined.
 
 The full system tests run on the session's board (NUWA_TEST_BOARD); each further board
 under board/ gets this smoke test, one guest per board, powered off at the end.
@@ -7,6 +8,7 @@ under board/ gets this smoke test, one guest per board, powered off at the end.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -91,6 +93,9 @@ def test_every_app_launches_in_both_modes(other: tuple[boards.Board, Any]) -> No
                 assert ctl(guest, f"app-ping {r['pid']}")["pid"] == r["pid"]
                 status = ctl(guest, f"call {r['pid']} status")["reply"]
                 assert status.startswith(app + " "), status
+                # Every app runs in the sandbox, seccomp filter included.
+                proc = guest.check(f"cat /proc/{r['pid']}/status")
+                assert re.search(r"^Seccomp:\s+2$", proc, re.MULTILINE), proc
             listed = {a["pid"]: a for a in ctl(guest, "list")}
             for r in launched:
                 assert listed[r["pid"]]["mode"] == mode
