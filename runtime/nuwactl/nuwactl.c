@@ -17,6 +17,8 @@ static void usage(FILE *f)
 		"  launch APP [--mode template|exec] [--no-spare] [-- ARG...]\n"
 		"  list                         running apps with memory\n"
 		"  kill APP|PID                 stop apps (waits until they are gone)\n"
+		"  foreground APP|PID           make it the foreground app (the previous one: background)\n"
+		"  background [APP|PID]         send it (default: the foreground app) to the background\n"
 		"  stats                        memory of the system, template, spare, nuwad, apps\n"
 		"  template-status              template state, restarts, last error\n"
 		"  crashes                      crash records of apps (signal, fault address, frames)\n"

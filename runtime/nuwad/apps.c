@@ -19,6 +19,7 @@
 #include "launch_exec.h"
 #include "filter_kill.h"
 #include "groups.h"
+#include "importance.h"
 #include "logs.h"
 #include "util.h"
 
@@ -583,6 +584,11 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 				a->launch_ms = (double)(nuwad_now_us() - a->t_request_us) / 1000.0;
 				a->state = APP_RUNNING;
 				a->deadline_us = 0;
+				/* A new app starts in the background, last used now; a
+				 * specialised spare drops the template's values here. */
+				a->last_used_us = nuwad_now_us();
+				a->trim_freed_kb = -1;
+				importance_apply(d, a);
 				reply_launched(d, a);
 				groups_record(d);
 				if (!a->exec_mode)
@@ -842,6 +848,7 @@ void apps_list(struct nuwad *d, struct out *o)
 		/* The figures are the main process's; its group may hold more. */
 		out_bool(o, "mem_includes_descendants", 0);
 		out_int(o, "group_procs", groups_count(d, a));
+		importance_out(d, a, o);
 		out_obj_end(o);
 	}
 	out_arr_end(o);

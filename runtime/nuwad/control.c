@@ -14,6 +14,7 @@
 #include "nuwad.h"
 #include "crashes.h"
 #include "snapshots.h"
+#include "importance.h"
 #include "logs.h"
 #include "proto.h"
 #include "util.h"
@@ -489,6 +490,21 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 		c->busy = 1;
 		apps_kill(d, cid, text, w[1]);
 		return;
+	} else if (!strcmp(cmd, "foreground") || !strcmp(cmd, "background")) {
+		char why[160];
+		int fg = cmd[0] == 'f';
+		if (fg) {
+			ARGS(1, 1, "foreground APP|PID");
+		} else {
+			ARGS(0, 1, "background [APP|PID]");
+		}
+		if ((fg ? importance_foreground(d, w[1], why, sizeof why)
+			: importance_background(d, n > 1 ? w[1] : NULL, why, sizeof why)) < 0) {
+			out_free(&o);
+			control_reply_err(d, cid, "%s", why);
+			return;
+		}
+		apps_list(d, &o);
 	} else if (!strcmp(cmd, "app-ping")) {
 		ARGS(1, 1, "app-ping APP|PID");
 		c->busy = 1;

@@ -102,6 +102,26 @@ static void group_name(const char *state_dir, char *out, size_t cap)
 			out[i] = '_';
 }
 
+/* The cpu controller in the apps' cgroups, for their CPU share
+ * (importance.c): on in the parent of DIR (where nuwad may not be allowed
+ * to, which is fine when it is on already) and in DIR. Without it apps'
+ * shares are nice values (one log line). */
+static void enable_cpu_controller(const char *mnt, const char *dir)
+{
+	char path[1100], parent[1024];
+	snprintf(parent, sizeof parent, "%s", dir);
+	char *slash = strrchr(parent, '/');
+	if (slash && (size_t)(slash - parent) >= strlen(mnt)) {
+		*slash = 0;
+		snprintf(path, sizeof path, "%s/cgroup.subtree_control", parent);
+		write_str(path, "+cpu");
+	}
+	snprintf(path, sizeof path, "%s/cgroup.subtree_control", dir);
+	if (write_str(path, "+cpu") < 0)
+		nuwad_log("no cpu controller for the app cgroups (%s): CPU shares are nice values",
+			  strerror(errno));
+}
+
 /* The apps' parent cgroup relative to the cgroup2 mount, as
  * /proc/PID/cgroup shows it. */
 static char cgroup_rel[1024];
@@ -146,6 +166,7 @@ void groups_init(struct nuwad *d)
 		unsetenv(NUWA_APP_CGROUP_ENV);
 		return;
 	}
+	enable_cpu_controller(mnt, d->cgroup_dir);
 	setenv(NUWA_APP_CGROUP_ENV, d->cgroup_dir, 1);
 	nuwad_log("apps get their own cgroup in %s and their own process group", d->cgroup_dir);
 	groups_record(d);

@@ -76,6 +76,16 @@ struct app {
 	int waiter_text;
 	struct killop *kill;
 	struct pending *pend;
+	/* importance.c: foreground or background, and when last used
+	 * (monotonic; the foreground app is in use now). */
+	int foreground;
+	int64_t last_used_us;
+	const char *cpu_control;    /* "cpu.weight", "nice" or NULL (none worked) */
+	int cpu_value;
+	/* lmk.c: trim before kill (one request per pressure episode) */
+	int trim_state;             /* 0 not asked, 1 asked, 2 answered or late */
+	int64_t trim_sent_us;
+	long trim_freed_kb;         /* what its last answer reported, -1 none */
 	struct app *next;
 };
 
@@ -112,6 +122,9 @@ struct nuwad {
 	int64_t refill_at_us;       /* 0: no refill scheduled */
 	int64_t next_tick_us;
 	unsigned lmk_kills;         /* for the low-memory killer */
+	unsigned lmk_trims;         /* trim requests sent */
+	unsigned lmk_trims_answered;
+	long lmk_trimmed_kb;        /* sum of what the apps reported freeing */
 	int quit;
 	/* supervision.c */
 	int supervised;             /* started by nuwa-supervise */

@@ -1,0 +1,109 @@
+"""Life under memory pressure, natively, with the sample apps: foreground and
+background apps (their oom_score_adj and CPU share), the killer's order, and
+trim before kill.
+
+As in test_framework_lmk.py, MemAvailable comes from a file the test writes
+(NUWAD_LMK_MEMINFO); the apps, the messages and the kills are real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fw_harness import fw_build, write_fw_config
+from nuwad_harness import Nuwad
+from test_framework_lmk import may_lower_oom_score_adj, oom_adj, set_available
+
+THRESHOLD_KB = 50000
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Nuwad, Path]]:
+    build = fw_build("host")
+    meminfo = tmp_path / "meminfo"
+    set_available(meminfo, 4 * THRESHOLD_KB)
+    monkeypatch.setenv("NUWAD_LMK_MEMINFO", str(meminfo))
+    conf = write_fw_config(tmp_path, build,
+                           daemon=f"tick_ms = 100\nlmk_threshold_kb = {THRESHOLD_KB}")
+    d = Nuwad(build, tmp_path, conf)
+    try:
+        d.wait_ready(timeout=60, spare=True)
+        yield d, meminfo
+    finally:
+        d.stop()
+
+
+def apps(d: Nuwad) -> dict[int, dict]:  # type: ignore[type-arg]
+    return {a["pid"]: a for a in d.json("list")  # type: ignore[union-attr]
+            if a.get("state") == "running"}
+
+
+def nice_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[16])
+
+
+def cpu_share(d: Nuwad, a: dict) -> tuple[str, int]:  # type: ignore[type-arg]
+    """The app's CPU share as the kernel has it (not as nuwad says)."""
+    if a["cpu_control"] == "cpu.weight":
+        cg = Path(f"/proc/{a['pid']}/cgroup").read_text()
+        rel = next(line[3:] for line in cg.splitlines() if line.startswith("0::"))
+        mnt = next(line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+                   if " - cgroup2 " in line)
+        return "cpu.weight", int(Path(f"{mnt}{rel}/cpu.weight").read_text())
+    assert a["cpu_control"] == "nice", a
+    return "nice", nice_of(a["pid"])
+
+
+def test_foreground_and_background(daemon: tuple[Nuwad, Path]) -> None:
+    d, _ = daemon
+    # The first launch is served by the spare (a fork of the template at -800).
+    first = d.json("launch", "clock")
+    assert first["spare"] is True  # type: ignore[index]
+    pids = [int(first["pid"])] + [  # type: ignore[index]
+        int(d.json("launch", app)["pid"]) for app in ("notes", "settings")]  # type: ignore[index]
+    listed = apps(d)
+    for pid in pids:
+        # New apps start in the background with their config's oom_score_adj.
+        assert listed[pid]["importance"] == "background"
+        assert oom_adj(pid) == 800 == listed[pid]["oom_score_adj"]
+    bg_share = cpu_share(d, listed[pids[0]])
+
+    d.ctl("foreground", "clock")
+    listed = apps(d)
+    assert [p for p in pids if listed[p]["importance"] == "foreground"] == [pids[0]]
+    fg_share = cpu_share(d, listed[pids[0]])
+    assert fg_share[0] == bg_share[0] and fg_share[1] != bg_share[1]
+    # A higher share: a larger cpu.weight, or a lower nice value.
+    assert (fg_share[1] > bg_share[1]) == (fg_share[0] == "cpu.weight")
+    assert cpu_share(d, listed[pids[1]]) == bg_share
+    lowered = may_lower_oom_score_adj()
+    if lowered:
+        assert oom_adj(pids[0]) < oom_adj(pids[1]) == 800
+
+    # One foreground app at a time: the previous one goes to the background
+    # with its last use.
+    d.ctl("foreground", str(pids[1]))
+    listed = apps(d)
+    assert listed[pids[0]]["importance"] == "background"
+    assert listed[pids[1]]["importance"] == "foreground"
+    assert cpu_share(d, listed[pids[0]]) == bg_share
+    assert oom_adj(pids[0]) == 800
+    assert listed[pids[0]]["idle_ms"] < listed[pids[2]]["idle_ms"]
+    text = d.ctl("list").stdout
+    assert "foreground" in text and "background" in text
+
+    d.ctl("background")
+    assert all(a["importance"] == "background" for a in apps(d).values())
+    res = d.ctl("background", check=False)
+    assert res.returncode != 0 and "no foreground app" in res.stderr
+
+    # Unknown targets: one clear error each; nuwad carries on.
+    for target in ("no-such-app", "999999"):
+        res = d.ctl("foreground", target, check=False)
+        assert res.returncode != 0 and f"no running app '{target}'" in res.stderr
+    assert d.ctl("foreground", check=False).returncode != 0
+    d.ctl("ping")
+    print("cpu share via", bg_share[0], "; lower oom_score_adj allowed:", lowered)
