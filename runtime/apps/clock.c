@@ -78,7 +78,7 @@ static void status(char *buf, size_t len)
 	snprintf(buf, len, "zones=%d now=\"%s\" alarm_checks=%lu", n_zones, last[0], alarms_checked);
 }
 
-static const struct nuwa_fw_app app_desc = {"clock", start, status};
+static const struct nuwa_fw_app app_desc = {"clock", start, status, NULL}; /* its formatters are used every second */
 
 int nuwa_app_main(struct nuwa_app *app)
 {

@@ -113,12 +113,35 @@ static int start(int argc, char **argv)
 	return nuwa_fw_every(1000, tick, NULL);
 }
 
-static void status(char *buf, size_t len)
+static unsigned long trimmed_kb;
+
+/* A TRIM: drop every decoded photo; the tick decodes them again, one a
+ * second, as they are needed. */
+static long trim(const char *level)
 {
-	snprintf(buf, len, "cached=%d decoded=%lu thumb0=%08x", CACHED, decoded, (unsigned)cache[0]->thumb[TW + 1]);
+	(void)level;
+	size_t bytes = 0;
+	for (int i = 0; i < CACHED; i++)
+		if (cache[i]) {
+			bytes += sizeof *cache[i] + sizeof *cache[i]->pixels * W * H;
+			free(cache[i]->pixels);
+			free(cache[i]);
+			cache[i] = NULL;
+		}
+	trimmed_kb += bytes / 1024;
+	return (long)(bytes / 1024);
 }
 
-static const struct nuwa_fw_app app_desc = {"gallery", start, status};
+static void status(char *buf, size_t len)
+{
+	int cached = 0;
+	for (int i = 0; i < CACHED; i++)
+		cached += cache[i] != NULL;
+	snprintf(buf, len, "cached=%d decoded=%lu trimmed_kb=%lu thumb0=%08x", cached, decoded, trimmed_kb,
+		 cache[0] ? (unsigned)cache[0]->thumb[TW + 1] : 0u);
+}
+
+static const struct nuwa_fw_app app_desc = {"gallery", start, status, trim};
 
 int nuwa_app_main(struct nuwa_app *app)
 {

@@ -94,7 +94,7 @@ static void status(char *buf, size_t len)
 	snprintf(buf, len, "contacts=%d first=\"%s\" received=%lu shown=%lu", CONTACTS, contacts[0], received, shown);
 }
 
-static const struct nuwa_fw_app app_desc = {"messages", start, status};
+static const struct nuwa_fw_app app_desc = {"messages", start, status, NULL}; /* holds nothing to trim beyond the framework's caches */
 
 int nuwa_app_main(struct nuwa_app *app)
 {

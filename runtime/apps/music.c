@@ -101,7 +101,7 @@ static void status(char *buf, size_t len)
 	snprintf(buf, len, "tracks=%d first=\"%s\" chunks=%lu", TRACKS, playlist[0], chunks);
 }
 
-static const struct nuwa_fw_app app_desc = {"music", start, status};
+static const struct nuwa_fw_app app_desc = {"music", start, status, NULL}; /* holds nothing to trim beyond the framework's caches */
 
 int nuwa_app_main(struct nuwa_app *app)
 {

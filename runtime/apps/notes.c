@@ -151,7 +151,7 @@ static void status(char *buf, size_t len)
 	snprintf(buf, len, "notes=%d edits=%lu words=%d saves=%lu", NOTES, edits, words, saves);
 }
 
-static const struct nuwa_fw_app app_desc = {"notes", start, status};
+static const struct nuwa_fw_app app_desc = {"notes", start, status, NULL}; /* holds nothing to trim beyond the framework's caches */
 
 int nuwa_app_main(struct nuwa_app *app)
 {

@@ -73,7 +73,7 @@ static void status(char *buf, size_t len)
 	snprintf(buf, len, "changes=%lu page_bytes=%d", changes, last_len);
 }
 
-static const struct nuwa_fw_app app_desc = {"settings", start, status};
+static const struct nuwa_fw_app app_desc = {"settings", start, status, NULL}; /* holds nothing to trim beyond the framework's caches */
 
 int nuwa_app_main(struct nuwa_app *app)
 {

@@ -340,6 +340,10 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 		return set_int(p, &c->tick_ms, v, 10, 600000);
 	if (!strcmp(k, "lmk_threshold_kb"))
 		return set_int(p, &c->lmk_threshold_kb, v, 0, INT_MAX);
+	if (!strcmp(k, "lmk_trim"))
+		return set_bool(p, &c->lmk_trim, v);
+	if (!strcmp(k, "trim_timeout_ms"))
+		return set_int(p, &c->trim_timeout_ms, v, 10, 60000);
 	if (!strcmp(k, "max_clients"))
 		return set_int(p, &c->max_clients, v, 1, 4096);
 	if (!strcmp(k, "rate_limit"))
@@ -705,6 +709,8 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->ready_timeout_ms = 10000;
 	c->kill_timeout_ms = 2000;
 	c->tick_ms = 1000;
+	c->lmk_trim = 1;
+	c->trim_timeout_ms = 1000;
 	c->max_clients = 512;
 	c->rate_limit = 1000;
 	c->snapshot_max_kb = 16 * 1024;

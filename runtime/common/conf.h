@@ -42,6 +42,8 @@ struct nuwa_conf {
 	int kill_timeout_ms;      /* SIGTERM -> SIGKILL */
 	int tick_ms;              /* periodic tick (low-memory killer hook) */
 	int lmk_threshold_kb;     /* low-memory killer: MemAvailable floor, 0 off */
+	int lmk_trim;             /* ask apps to trim before killing: 0/1 */
+	int trim_timeout_ms;      /* a trim answer later than this counts as none */
 	int max_clients;
 	int rate_limit;           /* control requests per second per client */
 	char *socket_group;       /* NULL: socket mode 0600 */

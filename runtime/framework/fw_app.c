@@ -2,6 +2,7 @@
  * IPC channel to nuwad on the main event loop, and the request handler the
  * sample apps share. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@ static int quit_requested, quit_status;
 static nuwa_request_cb req_cb;
 static void *req_arg;
 static int sent_ready;
+static nuwa_trim_cb app_trim_cb;
+static void *app_trim_arg;
 
 /* App callbacks keyed by fd or timer id; slots are few and static. */
 struct fd_cb { int fd; nuwa_fd_cb cb; void *arg; };
@@ -118,8 +121,42 @@ static void svc_quit(struct nuwa_app *app, int status)
 	quit_status = status;
 }
 
+static int svc_on_trim(struct nuwa_app *app, nuwa_trim_cb cb, void *arg)
+{
+	(void)app;
+	app_trim_cb = cb;
+	app_trim_arg = arg;
+	return 0;
+}
+
+/* Heap bytes in use (main arena and mmapped chunks). */
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* A TRIM: the app releases what it holds, the framework its SQLite page
+ * cache, then free heap goes back to the kernel. The answer is the larger
+ * of what the heap shrank by and what the app reported (sanitizer builds
+ * keep their own heap, which mallinfo2 does not see). */
+static long fw_trim(struct nuwa_app *app, const char *level, void *arg)
+{
+	(void)arg;
+	size_t before = heap_in_use(), after;
+	long app_kb = app_trim_cb ? app_trim_cb(app, level, app_trim_arg) : 0;
+	fw_db_release();
+	after = heap_in_use();
+	malloc_trim(0);
+	long heap_kb = before > after ? (long)((before - after) / 1024) : 0;
+	FW_LOG("%s: trim %s: app freed %ld kB, heap in use down %ld kB\n", app->name, level, app_kb,
+	       heap_kb);
+	return app_kb > heap_kb ? app_kb : heap_kb;
+}
+
 static const struct nuwa_app_services services = {
 	svc_ready, svc_watch_fd, svc_unwatch_fd, svc_add_timer, svc_cancel_timer, svc_on_request, svc_quit,
+	svc_on_trim,
 };
 
 static void channel_readable(int fd, uint32_t revents, void *arg)
@@ -143,6 +180,7 @@ int fw_run_app(struct nuwa_app *app, nuwa_app_entry_fn entry)
 	current = app;
 	app->svc = &services;
 	app->framework_data = (void *)nuwa_fw_profile();
+	nuwa_app_set_trim_handler(fw_trim, NULL);
 	if (fw_loop_watch(app->channel_fd, EPOLLIN, channel_readable, app) < 0)
 		return 1;
 	int rc = entry(app);
@@ -189,6 +227,13 @@ static int app_request(struct nuwa_app *app, const char *req, size_t len, char *
 	return n < 0 ? -1 : (size_t)n >= cap ? (int)cap - 1 : n;
 }
 
+static long desc_trim(struct nuwa_app *app, const char *level, void *arg)
+{
+	(void)app;
+	const struct nuwa_fw_app *desc = arg;
+	return desc->trim(level);
+}
+
 int nuwa_fw_app_main(struct nuwa_app *app, const struct nuwa_fw_app *desc)
 {
 	if (desc->start && desc->start(app->argc, app->argv) != 0) {
@@ -196,5 +241,7 @@ int nuwa_fw_app_main(struct nuwa_app *app, const struct nuwa_fw_app *desc)
 		return 1;
 	}
 	app->svc->on_request(app, app_request, (void *)desc);
+	if (desc->trim)
+		app->svc->on_trim(app, desc_trim, (void *)desc);
 	return app->svc->ready(app) == 0 ? 0 : 1;
 }

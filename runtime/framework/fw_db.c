@@ -1,6 +1,7 @@
 /* Start-up part 2: the app database. Opening it, creating the schema and
  * preparing the statements apps use is ordinary platform start-up work; the
  * schema cache and prepared statements live on the heap from then on. */
+#include <limits.h>
 #include <stdio.h>
 
 #include <sqlite3.h>
@@ -91,4 +92,11 @@ int fw_db_init(int *n_tables, int *n_stmts)
 	sqlite3_finalize(q);
 	*n_stmts = NUWA_FW_STMT_COUNT;
 	return 0;
+}
+
+void fw_db_release(void)
+{
+	if (db)
+		sqlite3_db_release_memory(db);
+	sqlite3_release_memory(INT_MAX);
 }

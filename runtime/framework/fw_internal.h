@@ -14,6 +14,8 @@
 int fw_tls_init(const char *ca_bundle, int *n_certs);
 /* fw_db.c: in-memory database, schema, seed rows, prepared statements. */
 int fw_db_init(int *n_tables, int *n_stmts);
+/* Give SQLite's page cache back (a TRIM). */
+void fw_db_release(void);
 /* fw_theme.c: parse theme.xml and index styles and strings. */
 int fw_theme_init(const char *path, int *n_styles, int *n_strings);
 /* fw_text.c: ICU collator, normalizer, word breaker. */

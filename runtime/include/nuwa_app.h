@@ -52,6 +52,9 @@
  *  - pass NUWA_APP_MSG_REQUEST payloads (text) to the handler the app set
  *    with svc->on_request and answer NUWA_APP_MSG_REPLY with the same id
  *    (NUWA_APP_MSG_ERROR with a text reason when there is no handler);
+ *  - answer every NUWA_APP_MSG_TRIM with NUWA_APP_MSG_TRIMMED, same id,
+ *    "freed_kb=N", after releasing its own caches and calling the handler
+ *    the app set with svc->on_trim;
  *  - quit on NUWA_APP_MSG_QUIT and on end of file.
  * Frameworks may use nuwa_app_handle_msg() below to do all of that.
  */
@@ -95,6 +98,10 @@ enum nuwa_app_msg {
 					(none: /dev/null) */
 	NUWA_APP_MSG_CRASH = 10,     /* app -> nuwad: the app is dying of a signal;
 				      * text "key=value" lines (lib/crash.c) */
+	NUWA_APP_MSG_TRIM = 12,      /* nuwad -> app: memory is short, give some back;
+				      * text level: "background" or "running-low"
+				      * (docs/protocol.md) */
+	NUWA_APP_MSG_TRIMMED = 13,   /* app -> nuwad, same id: text "freed_kb=N" */
 	NUWA_APP_MSG_GRANT_FIRST = 64,
 	NUWA_APP_MSG_GRANT_LAST = 95
 };
@@ -135,6 +142,10 @@ typedef void (*nuwa_timer_cb)(struct nuwa_app *app, int timer_id, void *arg);
  * REPLY (CAP bytes); return its length, or -1 to answer an error. */
 typedef int (*nuwa_request_cb)(struct nuwa_app *app, const char *req, size_t len,
 			       char *reply, size_t cap, void *arg);
+/* Release what the app can rebuild (caches, decoded data) for a TRIM of
+ * LEVEL ("background", "running-low"); return the kB freed (an estimate,
+ * >= 0). */
+typedef long (*nuwa_trim_cb)(struct nuwa_app *app, const char *level, void *arg);
 
 /* What a framework offers an app; all calls are made from the loop thread. */
 struct nuwa_app_services {
@@ -150,6 +161,9 @@ struct nuwa_app_services {
 	int (*on_request)(struct nuwa_app *app, nuwa_request_cb cb, void *arg);
 	/* Leave the loop; run_app returns STATUS. */
 	void (*quit)(struct nuwa_app *app, int status);
+	/* Set the handler for NUWA_APP_MSG_TRIM (the framework releases its own
+	 * caches too, and answers NUWA_APP_MSG_TRIMMED). */
+	int (*on_trim)(struct nuwa_app *app, nuwa_trim_cb cb, void *arg);
 };
 
 struct nuwa_app {
@@ -178,6 +192,10 @@ struct nuwa_app {
  * Returns 1 when handled, 0 when the app must quit (QUIT or end of file),
  * -1/errno on a channel error. */
 int nuwa_app_handle_msg(struct nuwa_app *app, nuwa_request_cb handler, void *handler_arg);
+
+/* The handler nuwa_app_handle_msg() calls for a TRIM (NULL: answer
+ * "freed_kb=0"); its result is the answer's freed_kb. */
+void nuwa_app_set_trim_handler(nuwa_trim_cb cb, void *arg);
 
 /* Send READY on app->channel_fd. 0 or -1/errno. */
 int nuwa_app_send_ready(struct nuwa_app *app);

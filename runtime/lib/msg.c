@@ -1,5 +1,6 @@
 /* Framed messages over SOCK_SEQPACKET, and the app-channel helper. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -122,6 +123,15 @@ int nuwa_app_send_ready(struct nuwa_app *app)
 	return nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_READY, 0, NULL, 0, -1);
 }
 
+static nuwa_trim_cb trim_cb;
+static void *trim_arg;
+
+void nuwa_app_set_trim_handler(nuwa_trim_cb cb, void *arg)
+{
+	trim_cb = cb;
+	trim_arg = arg;
+}
+
 int nuwa_app_handle_msg(struct nuwa_app *app, nuwa_request_cb handler, void *handler_arg)
 {
 	struct nuwa_msg_hdr h;
@@ -178,6 +188,13 @@ int nuwa_app_handle_msg(struct nuwa_app *app, nuwa_request_cb handler, void *han
 					  (uint32_t)strlen(why), -1) < 0)
 				ret = -1;
 		}
+		break;
+	}
+	case NUWA_APP_MSG_TRIM: {
+		long kb = trim_cb ? trim_cb(app, in, trim_arg) : 0;
+		int n = snprintf(out, NUWA_MSG_MAX_PAYLOAD, "freed_kb=%ld", kb < 0 ? 0 : kb);
+		if (nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_TRIMMED, h.id, out, (uint32_t)n, -1) < 0)
+			ret = -1;
 		break;
 	}
 	default: {

@@ -144,7 +144,16 @@ static void svc_quit(struct nuwa_app *app, int status)
 	L.status = status;
 }
 
+static int svc_on_trim(struct nuwa_app *app, nuwa_trim_cb cb, void *arg)
+{
+	(void)app;
+	/* minifw holds no caches of its own: the app's handler answers. */
+	nuwa_app_set_trim_handler(cb, arg);
+	return 0;
+}
+
 static const struct nuwa_app_services services = {
+	.on_trim = svc_on_trim,
 	.ready = svc_ready,
 	.watch_fd = svc_watch,
 	.unwatch_fd = svc_unwatch,

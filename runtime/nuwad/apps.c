@@ -20,6 +20,7 @@
 #include "filter_kill.h"
 #include "groups.h"
 #include "importance.h"
+#include "lmk.h"
 #include "logs.h"
 #include "util.h"
 
@@ -613,6 +614,9 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 		case NUWA_APP_MSG_CRASH:
 			crashes_on_report(a, buf, h.len);
 			break;
+		case NUWA_APP_MSG_TRIMMED:
+			lmk_on_trimmed(d, a, buf);
+			break;
 		default:
 			if (h.type >= NUWA_APP_MSG_GRANT_FIRST && h.type <= NUWA_APP_MSG_GRANT_LAST) {
 				snapshots_on_app_msg(d, a, &h, buf);
@@ -849,6 +853,10 @@ void apps_list(struct nuwad *d, struct out *o)
 		out_bool(o, "mem_includes_descendants", 0);
 		out_int(o, "group_procs", groups_count(d, a));
 		importance_out(d, a, o);
+		if (a->trim_freed_kb >= 0 && a->state == APP_RUNNING)
+			out_int(o, "trim_freed_kb", a->trim_freed_kb);
+		else
+			out_null(o, "trim_freed_kb");
 		out_obj_end(o);
 	}
 	out_arr_end(o);
@@ -889,6 +897,10 @@ void apps_stats(struct nuwad *d, struct out *o)
 	}
 	out_arr_end(o);
 	out_int(o, "lmk_kills", d->lmk_kills);
+	out_int(o, "lmk_foreground_kills", d->lmk_foreground_kills);
+	out_int(o, "lmk_trims", d->lmk_trims);
+	out_int(o, "lmk_trims_answered", d->lmk_trims_answered);
+	out_int(o, "lmk_trimmed_kb", d->lmk_trimmed_kb);
 	out_int(o, "clients", d->nclients);
 	out_int(o, "fallback_launches", d->fallback_launches);
 	supervision_stats(d, o);

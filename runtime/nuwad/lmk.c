@@ -1,16 +1,27 @@
 /*
  * nuwad's low-memory killer (the nuwad_lmk_tick hook, see nuwad.h).
  *
- * Every [daemon] tick_ms: when MemAvailable is below [daemon]
- * lmk_threshold_kb, SIGKILL the least recently launched running app, log it
- * and count it in stats.lmk_kills. The template, the spare and nuwad are
- * never candidates. After a kill the next victim is chosen only once the
- * previous one has been reaped (or LMK_GRACE_MS passed), so one shortage
- * does not take several apps while the first one's memory is being freed.
+ * Every [daemon] tick_ms, and after every trim answer: when MemAvailable is
+ * below [daemon] lmk_threshold_kb, memory is short. Then, one step at a time
+ * with memory checked again after each (docs/runtime.md "Memory pressure"):
+ *  1. trim: ask the background apps, least recently used first, to give
+ *     memory back (NUWA_APP_MSG_TRIM "background"), then the foreground app
+ *     ("running-low"); each once per shortage, each answer (or
+ *     trim_timeout_ms without one) before the next. The template and the
+ *     spare are never asked: their pages are shared.
+ *  2. kill: SIGKILL one app, chosen by importance (background before
+ *     foreground), then least recent use, then size (USS); log it with the
+ *     reason, the figures and what it frees, count it in stats.lmk_kills.
+ *     The template, the spare and nuwad are never candidates. The next
+ *     victim is chosen only once the previous one has been reaped (or
+ *     LMK_GRACE_MS passed), so one shortage does not take several apps
+ *     while the first one's memory is being freed.
+ * When memory is no longer short the shortage is over: every app may be
+ * asked to trim again in the next one.
  *
  * The kernel's OOM killer is steered the same way: nuwad and the template
  * (and so the spare, its fork, until it is specialised) get a low
- * oom_score_adj here; apps get theirs from their config section.
+ * oom_score_adj here; apps get theirs from importance.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +34,10 @@
 #include <stdlib.h>
 
 #include "lmk.h"
+#include "nuwa.h"
+#include "nuwa_app.h"
 #include "nuwad.h"
+#include "procmem.h"
 
 static pid_t victim;          /* last kill, until reaped or grace over */
 static int64_t victim_at_us;
@@ -56,7 +70,13 @@ static int is_candidate(const struct app *a)
 {
 	/* Only running apps: not the spare, not one being forked or started,
 	 * not one already being stopped. */
-	return a->pid > 0 && a->state == APP_RUNNING;
+	return a->pid > 0 && a->state == APP_RUNNING && a->name[0];
+}
+
+static long app_uss_kb(const struct app *a)
+{
+	struct procmem m;
+	return procmem_read(a->pid, &m) == 0 ? m.uss_kb : -1;
 }
 
 static int still_listed(struct nuwad *d, pid_t pid)
@@ -113,12 +133,102 @@ long lmk_mem_available_kb(const char *path)
 	return kb;
 }
 
+/* A before B as a victim: background first, then least recently used,
+ * then larger. */
+static int kill_before(const struct app *a, long a_kb, const struct app *b, long b_kb)
+{
+	if (a->foreground != b->foreground)
+		return !a->foreground;
+	if (a->last_used_us != b->last_used_us)
+		return a->last_used_us < b->last_used_us;
+	return a_kb > b_kb;
+}
+
 struct app *lmk_pick(struct nuwad *d)
 {
-	for (struct app *a = nuwad_app_oldest(d); a; a = nuwad_app_newer(d, a))
-		if (is_candidate(a))
-			return a;
-	return NULL;
+	struct app *best = NULL;
+	long best_kb = -1;
+	for (struct app *a = nuwad_app_oldest(d); a; a = nuwad_app_newer(d, a)) {
+		if (!is_candidate(a))
+			continue;
+		long kb = app_uss_kb(a);
+		if (!best || kill_before(a, kb, best, best_kb)) {
+			best = a;
+			best_kb = kb;
+		}
+	}
+	return best;
+}
+
+/* The next app to ask to trim (see above), or NULL when every app was asked. */
+static struct app *trim_next(struct nuwad *d)
+{
+	struct app *best = NULL;
+	for (struct app *a = d->apps; a; a = a->next)
+		if (is_candidate(a) && a->chan >= 0 && a->trim_state == 0 &&
+		    (!best || kill_before(a, 0, best, 0)))
+			best = a;
+	return best;
+}
+
+static int trim_outstanding(struct nuwad *d, int64_t now)
+{
+	int waiting = 0;
+	for (struct app *a = d->apps; a; a = a->next) {
+		if (a->trim_state != 1)
+			continue;
+		if (a->pid > 0 && a->state == APP_RUNNING &&
+		    now - a->trim_sent_us < (int64_t)d->conf.trim_timeout_ms * 1000) {
+			waiting = 1;
+			continue;
+		}
+		/* Late or gone: a candidate like any other now. */
+		a->trim_state = 2;
+		if (a->pid > 0 && a->state == APP_RUNNING)
+			nuwad_log("lmk: %s (pid %d) did not answer the trim within %d ms", a->name, (int)a->pid,
+				  d->conf.trim_timeout_ms);
+	}
+	return waiting;
+}
+
+static void trim_send(struct nuwad *d, struct app *a, long avail)
+{
+	const char *level = a->foreground ? "running-low" : "background";
+	a->trim_state = 1;
+	a->trim_sent_us = nuwad_now_us();
+	if (nuwa_msg_send(a->chan, NUWA_APP_MSG_TRIM, ++d->next_id, level, (uint32_t)strlen(level), -1) < 0) {
+		nuwad_log("lmk: cannot ask %s (pid %d) to trim: %s", a->name, (int)a->pid, strerror(errno));
+		a->trim_state = 2;
+		return;
+	}
+	d->lmk_trims++;
+	nuwad_log("lmk: asked %s (pid %d, %s) to trim (%s): MemAvailable %ld kB < %d kB", a->name,
+		  (int)a->pid, a->foreground ? "foreground" : "background", level, avail,
+		  d->conf.lmk_threshold_kb);
+}
+
+void lmk_on_trimmed(struct nuwad *d, struct app *a, const char *answer)
+{
+	long kb = -1;
+	const char *p = strstr(answer, "freed_kb=");
+	if (p) {
+		char *end;
+		kb = strtol(p + 9, &end, 10);
+		if (end == p + 9 || kb < 0)
+			kb = -1;
+	}
+	if (a->trim_state != 1 || kb < 0) {
+		nuwad_log("app %s (pid %d): unexpected trim answer '%.64s' dropped", a->name, (int)a->pid, answer);
+		return;
+	}
+	a->trim_state = 2;
+	a->trim_freed_kb = kb;
+	d->lmk_trims_answered++;
+	d->lmk_trimmed_kb += kb;
+	nuwad_log("lmk: %s (pid %d) trimmed: freed %ld kB in %.1f ms", a->name, (int)a->pid, kb,
+		  (double)(nuwad_now_us() - a->trim_sent_us) / 1000.0);
+	/* Is memory still short? The next step now, not at the next tick. */
+	nuwad_lmk_tick(d);
 }
 
 void nuwad_lmk_tick(struct nuwad *d)
@@ -139,9 +249,23 @@ void nuwad_lmk_tick(struct nuwad *d)
 		return;
 	}
 	read_error_logged = 0;
-	if (avail >= d->conf.lmk_threshold_kb)
-		return;
 	int64_t now = nuwad_now_us();
+	if (avail >= d->conf.lmk_threshold_kb) {
+		/* The shortage is over: the next one may trim every app again. */
+		for (struct app *a = d->apps; a; a = a->next)
+			if (a->trim_state == 2)
+				a->trim_state = 0;
+		return;
+	}
+	if (d->conf.lmk_trim) {
+		if (trim_outstanding(d, now))
+			return;
+		struct app *t = trim_next(d);
+		if (t) {
+			trim_send(d, t, avail);
+			return;
+		}
+	}
 	if (victim > 0 && still_listed(d, victim) && now - victim_at_us < (int64_t)LMK_GRACE_MS * 1000)
 		return;
 	struct app *a = lmk_pick(d);
@@ -152,6 +276,9 @@ void nuwad_lmk_tick(struct nuwad *d)
 	pid_t pid = a->pid;
 	char name[NUWA_NAME_MAX];
 	snprintf(name, sizeof name, "%s", a->name);
+	int fg = a->foreground;
+	long idle_ms = fg ? 0 : (long)((now - a->last_used_us) / 1000);
+	long uss = app_uss_kb(a);
 	if (nuwad_kill_app(d, a, SIGKILL, reason) < 0) {
 		nuwad_log("lmk: cannot kill %s (pid %d): %s", name, (int)pid, strerror(errno));
 		return;
@@ -159,5 +286,10 @@ void nuwad_lmk_tick(struct nuwad *d)
 	victim = pid;
 	victim_at_us = now;
 	d->lmk_kills++;
-	nuwad_log("lmk: killed %s (pid %d), the least recently launched app; %s", name, (int)pid, reason);
+	if (fg)
+		d->lmk_foreground_kills++;
+	nuwad_log("lmk: killed %s (pid %d), %s, idle %ld ms, freeing %ld kB (USS); %s; %u trims answered, "
+		  "%ld kB trimmed so far",
+		  name, (int)pid, fg ? "foreground" : "background", idle_ms, uss, reason, d->lmk_trims_answered,
+		  d->lmk_trimmed_kb);
 }

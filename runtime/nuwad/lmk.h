@@ -17,8 +17,11 @@ struct app;
  * next victim may be chosen (an exit stuck in D state must not stall it). */
 #define LMK_GRACE_MS 2000
 
-/* The least recently launched running app (never the spare), or NULL. */
+/* The next victim (background first, least recently used, largest), never
+ * the spare, or NULL. */
 struct app *lmk_pick(struct nuwad *d);
+/* A's answer to a trim request ("freed_kb=N"). */
+void lmk_on_trimmed(struct nuwad *d, struct app *a, const char *answer);
 /* MemAvailable in kB from a meminfo file; -1 (errno set) when unreadable. */
 long lmk_mem_available_kb(const char *path);
 /* Write ADJ to /proc/PID/oom_score_adj (PID 0: this process). 0 or -1. */

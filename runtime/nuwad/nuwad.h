@@ -122,6 +122,7 @@ struct nuwad {
 	int64_t refill_at_us;       /* 0: no refill scheduled */
 	int64_t next_tick_us;
 	unsigned lmk_kills;         /* for the low-memory killer */
+	unsigned lmk_foreground_kills;
 	unsigned lmk_trims;         /* trim requests sent */
 	unsigned lmk_trims_answered;
 	long lmk_trimmed_kb;        /* sum of what the apps reported freeing */

@@ -8,12 +8,13 @@ As in test_framework_lmk.py, MemAvailable comes from a file the test writes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fw_harness import fw_build, write_fw_config
-from nuwad_harness import Nuwad
+from nuwad_harness import Nuwad, wait_for
 from test_framework_lmk import may_lower_oom_score_adj, oom_adj, set_available
 
 THRESHOLD_KB = 50000
@@ -107,3 +108,88 @@ def test_foreground_and_background(daemon: tuple[Nuwad, Path]) -> None:
     assert d.ctl("foreground", check=False).returncode != 0
     d.ctl("ping")
     print("cpu share via", bg_share[0], "; lower oom_score_adj allowed:", lowered)
+
+
+def lmk_events(d: Nuwad) -> list[tuple[str, str, int]]:
+    """('trim'|'killed', app, pid) in the order nuwad logged them."""
+    events = []
+    for line in d.log.read_text().splitlines():
+        if m := re.search(r"lmk: asked (\S+) \(pid (\d+)", line):
+            events.append(("trim", m[1], int(m[2])))
+        elif m := re.search(r"lmk: killed (\S+) \(pid (\d+)\)", line):
+            events.append(("killed", m[1], int(m[2])))
+    return events
+
+
+def test_trim_before_kill_then_background_oldest_first(daemon: tuple[Nuwad, Path]) -> None:
+    d, meminfo = daemon
+    names = ["clock", "gallery", "notes", "settings"]
+    pid = {n: int(d.json("launch", n)["pid"]) for n in names}  # type: ignore[index]
+    # clock, the oldest launch, is in use: the others are background, in
+    # launch order of last use.
+    d.ctl("foreground", "clock")
+    template_pid = d.json("stats")["template"]["pid"]  # type: ignore[index]
+
+    set_available(meminfo, THRESHOLD_KB - 1)
+    wait_for(lambda: d.json("stats")["lmk_kills"] >= 4, 30, "every app killed")  # type: ignore[index]
+    events = lmk_events(d)
+    trims = [(n, p) for kind, n, p in events if kind == "trim"]
+    kills = [(n, p) for kind, n, p in events if kind == "killed"]
+    order = [(n, pid[n]) for n in ["gallery", "notes", "settings", "clock"]]
+    # Trimmed before any kill, background least recently used first, the
+    # foreground app last; then killed in the same order.
+    assert trims == order, events
+    assert events[:4] == [("trim", n, p) for n, p in order], events
+    assert kills == order, events
+    st = d.json("stats")
+    assert isinstance(st, dict)
+    assert st["lmk_trims"] == st["lmk_trims_answered"] == 4
+    assert st["lmk_foreground_kills"] == 1  # clock, once no background app was left
+    text = d.log.read_text()
+    assert re.search(r"lmk: asked clock \(pid \d+, foreground\) to trim \(running-low\)", text)
+    # What gallery said it freed (its photo cache) reached nuwad.
+    m = re.search(rf"lmk: gallery \(pid {pid['gallery']}\) trimmed: freed (\d+) kB", text)
+    assert m, text[-3000:]
+    app_said = re.search(r"gallery: trim background: app freed (\d+) kB", d.ctl("logs", "gallery").stdout
+                         + text)
+    assert app_said and int(app_said[1]) > 0 and int(m[1]) >= int(app_said[1])
+    assert st["lmk_trimmed_kb"] >= int(m[1])
+    # The template, the spare and nuwad survive.
+    d.ctl("ping")
+    assert st["template"]["pid"] == template_pid and Path(f"/proc/{template_pid}").exists()
+    assert st["spare"] is not None
+    assert "killed by the seccomp filter" not in text
+
+
+def test_trim_off_kills_without_asking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build = fw_build("host")
+    meminfo = tmp_path / "meminfo"
+    set_available(meminfo, 4 * THRESHOLD_KB)
+    monkeypatch.setenv("NUWAD_LMK_MEMINFO", str(meminfo))
+    conf = write_fw_config(tmp_path, build, daemon=f"tick_ms = 100\nlmk_threshold_kb = {THRESHOLD_KB}\n"
+                           "lmk_trim = no")
+    d = Nuwad(build, tmp_path, conf)
+    try:
+        d.wait_ready(timeout=60)
+        first = int(d.json("launch", "gallery")["pid"])  # type: ignore[index]
+        second = int(d.json("launch", "notes")["pid"])  # type: ignore[index]
+        d.ctl("foreground", str(first))
+        set_available(meminfo, THRESHOLD_KB - 1)
+        wait_for(lambda: d.json("stats")["lmk_kills"] >= 1, 10, "a kill")  # type: ignore[index]
+        set_available(meminfo, 4 * THRESHOLD_KB)
+        # The background app goes, although launched later; nothing trimmed.
+        assert [p for _, _, p in lmk_events(d)] == [second]
+        assert d.json("stats")["lmk_trims"] == 0  # type: ignore[index]
+        assert first in apps(d)
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("line", ["lmk_trim = maybe", "trim_timeout_ms = 5", "trim_timeout_ms = soon"])
+def test_bad_pressure_config_is_one_error_with_its_line(tmp_path: Path, line: str) -> None:
+    build = fw_build("host")
+    conf = write_fw_config(tmp_path, build, daemon=line)
+    lineno = conf.read_text().splitlines().index(line) + 1
+    with pytest.raises(AssertionError) as err:
+        Nuwad(build, tmp_path, conf).stop()
+    assert f"{conf}:{lineno}" in str(err.value), err.value

@@ -105,6 +105,8 @@ struct nuwa_fw_app {
 	int (*start)(int argc, char **argv);
 	/* Short text for a "status" request (optional): writes into buf. */
 	void (*status)(char *buf, size_t len);
+	/* A TRIM (optional): release what can be rebuilt; return kB freed. */
+	long (*trim)(const char *level);
 };
 
 struct nuwa_app;
