@@ -344,6 +344,15 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 		return set_bool(p, &c->lmk_trim, v);
 	if (!strcmp(k, "trim_timeout_ms"))
 		return set_int(p, &c->trim_timeout_ms, v, 10, 60000);
+	if (!strcmp(k, "psi"))
+		return set_bool(p, &c->psi, v);
+	/* The kernel's limits: a window of 0.5 to 10 s, a stall within it. */
+	if (!strcmp(k, "psi_window_ms"))
+		return set_int(p, &c->psi_window_ms, v, 500, 10000);
+	if (!strcmp(k, "psi_some_ms"))
+		return set_int(p, &c->psi_some_ms, v, 0, 10000);
+	if (!strcmp(k, "psi_full_ms"))
+		return set_int(p, &c->psi_full_ms, v, 0, 10000);
 	if (!strcmp(k, "max_clients"))
 		return set_int(p, &c->max_clients, v, 1, 4096);
 	if (!strcmp(k, "rate_limit"))
@@ -711,6 +720,12 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->tick_ms = 1000;
 	c->lmk_trim = 1;
 	c->trim_timeout_ms = 1000;
+	c->psi = 1;
+	/* lmkd's proportions; a 2 s window because without CAP_SYS_RESOURCE
+	 * the kernel takes only windows of whole multiples of 2 s. */
+	c->psi_some_ms = 300;
+	c->psi_full_ms = 100;
+	c->psi_window_ms = 2000;
 	c->max_clients = 512;
 	c->rate_limit = 1000;
 	c->snapshot_max_kb = 16 * 1024;

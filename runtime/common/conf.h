@@ -44,6 +44,8 @@ struct nuwa_conf {
 	int lmk_threshold_kb;     /* low-memory killer: MemAvailable floor, 0 off */
 	int lmk_trim;             /* ask apps to trim before killing: 0/1 */
 	int trim_timeout_ms;      /* a trim answer later than this counts as none */
+	int psi;                  /* PSI triggers besides MemAvailable: 0/1 */
+	int psi_some_ms, psi_full_ms, psi_window_ms; /* stall thresholds in a window; 0 off */
 	int max_clients;
 	int rate_limit;           /* control requests per second per client */
 	char *socket_group;       /* NULL: socket mode 0600 */

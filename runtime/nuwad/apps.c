@@ -21,6 +21,7 @@
 #include "groups.h"
 #include "importance.h"
 #include "lmk.h"
+#include "psi.h"
 #include "logs.h"
 #include "util.h"
 
@@ -901,6 +902,7 @@ void apps_stats(struct nuwad *d, struct out *o)
 	out_int(o, "lmk_trims", d->lmk_trims);
 	out_int(o, "lmk_trims_answered", d->lmk_trims_answered);
 	out_int(o, "lmk_trimmed_kb", d->lmk_trimmed_kb);
+	psi_out(d, o);
 	out_int(o, "clients", d->nclients);
 	out_int(o, "fallback_launches", d->fallback_launches);
 	supervision_stats(d, o);

@@ -191,7 +191,7 @@ static int trim_outstanding(struct nuwad *d, int64_t now)
 	return waiting;
 }
 
-static void trim_send(struct nuwad *d, struct app *a, long avail)
+static void trim_send(struct nuwad *d, struct app *a, long avail, int psi)
 {
 	const char *level = a->foreground ? "running-low" : "background";
 	a->trim_state = 1;
@@ -202,9 +202,9 @@ static void trim_send(struct nuwad *d, struct app *a, long avail)
 		return;
 	}
 	d->lmk_trims++;
-	nuwad_log("lmk: asked %s (pid %d, %s) to trim (%s): MemAvailable %ld kB < %d kB", a->name,
+	nuwad_log("lmk: asked %s (pid %d, %s) to trim (%s): MemAvailable %ld kB, threshold %d kB%s", a->name,
 		  (int)a->pid, a->foreground ? "foreground" : "background", level, avail,
-		  d->conf.lmk_threshold_kb);
+		  d->conf.lmk_threshold_kb, psi ? ", PSI trigger fired" : "");
 }
 
 void lmk_on_trimmed(struct nuwad *d, struct app *a, const char *answer)
@@ -250,7 +250,8 @@ void nuwad_lmk_tick(struct nuwad *d)
 	}
 	read_error_logged = 0;
 	int64_t now = nuwad_now_us();
-	if (avail >= d->conf.lmk_threshold_kb) {
+	int psi = now < d->psi_until_us; /* a PSI trigger fired within its window */
+	if (avail >= d->conf.lmk_threshold_kb && !psi) {
 		/* The shortage is over: the next one may trim every app again. */
 		for (struct app *a = d->apps; a; a = a->next)
 			if (a->trim_state == 2)
@@ -262,7 +263,7 @@ void nuwad_lmk_tick(struct nuwad *d)
 			return;
 		struct app *t = trim_next(d);
 		if (t) {
-			trim_send(d, t, avail);
+			trim_send(d, t, avail, psi);
 			return;
 		}
 	}
@@ -272,7 +273,12 @@ void nuwad_lmk_tick(struct nuwad *d)
 	if (!a)
 		return;
 	char reason[160];
-	snprintf(reason, sizeof reason, "low memory: MemAvailable %ld kB < %d kB", avail, d->conf.lmk_threshold_kb);
+	if (avail < d->conf.lmk_threshold_kb)
+		snprintf(reason, sizeof reason, "low memory: MemAvailable %ld kB < %d kB%s", avail,
+			 d->conf.lmk_threshold_kb, psi ? ", PSI trigger fired" : "");
+	else
+		snprintf(reason, sizeof reason, "memory pressure: PSI %s trigger fired (event %u), MemAvailable %ld kB",
+			 d->psi_last ? d->psi_last : "?", d->psi_events, avail);
 	pid_t pid = a->pid;
 	char name[NUWA_NAME_MAX];
 	snprintf(name, sizeof name, "%s", a->name);

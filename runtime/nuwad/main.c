@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "nuwad.h"
+#include "psi.h"
 #include "snapshots.h"
 #include "app_uids.h"
 #include "supervision.h"
@@ -97,7 +98,7 @@ static void on_signal(struct nuwad *d)
 	reap_all(d);
 }
 
-enum tag_kind { TAG_SIG = 1, TAG_LISTEN, TAG_TEMPLATE, TAG_APP, TAG_APP_LOG, TAG_CLIENT };
+enum tag_kind { TAG_SIG = 1, TAG_LISTEN, TAG_TEMPLATE, TAG_APP, TAG_APP_LOG, TAG_CLIENT, TAG_PSI };
 
 static void loop(struct nuwad *d)
 {
@@ -122,7 +123,7 @@ static void loop(struct nuwad *d)
 		control_timers(d, now, &next);
 		filter_kill_timers(now, &next);
 
-		need = 3 + d->nclients;
+		need = 5 + d->nclients;
 		for (a = d->apps; a; a = a->next)
 			need += 2;
 		if (need > cap) {
@@ -161,6 +162,11 @@ static void loop(struct nuwad *d)
 			tag[n] = a;
 			kind[n++] = TAG_APP_LOG;
 		}
+		for (i = 0; i < 2; i++)
+			if (d->psi_fd[i] >= 0) {
+				p[n] = (struct pollfd){ .fd = d->psi_fd[i], .events = POLLPRI };
+				kind[n++] = TAG_PSI;
+			}
 		i = control_poll_fds(d, p + n, tag + n, cap - n);
 		while (i-- > 0)
 			kind[n++] = TAG_CLIENT;
@@ -202,6 +208,9 @@ static void loop(struct nuwad *d)
 				break;
 			case TAG_CLIENT:
 				control_ready(d, tag[i], p[i].revents);
+				break;
+			case TAG_PSI:
+				psi_ready(d, p[i].fd, p[i].revents);
 				break;
 			}
 		}
@@ -311,6 +320,7 @@ int main(int argc, char **argv)
 		d.survivors_ended += i;
 	}
 	groups_init(&d);
+	psi_init(&d);
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
 	d.next_tick_us = nuwad_now_us() + (int64_t)d.conf.tick_ms * 1000;
 	if (d.conf.template_off) {

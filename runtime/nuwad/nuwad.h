@@ -126,6 +126,10 @@ struct nuwad {
 	unsigned lmk_trims;         /* trim requests sent */
 	unsigned lmk_trims_answered;
 	long lmk_trimmed_kb;        /* sum of what the apps reported freeing */
+	int psi_fd[2];              /* psi.c: "some" and "full" triggers, or -1 */
+	unsigned psi_events;
+	int64_t psi_until_us;       /* under pressure until then (a trigger fired) */
+	const char *psi_last;       /* which trigger fired last */
 	int quit;
 	/* supervision.c */
 	int supervised;             /* started by nuwa-supervise */

@@ -36,7 +36,8 @@ def lmk_daemon(request: pytest.FixtureRequest, tmp_path: Path,
     set_available(meminfo, 4 * THRESHOLD_KB)
     monkeypatch.setenv("NUWAD_LMK_MEMINFO", str(meminfo))
     conf = write_fw_config(tmp_path, build,
-                           daemon=f"tick_ms = 300\nlmk_threshold_kb = {THRESHOLD_KB}")
+                           daemon=f"tick_ms = 300\nlmk_threshold_kb = {THRESHOLD_KB}\n"
+                           "psi = no")  # the test alone decides when memory is short
     d = Nuwad(build, tmp_path, conf)
     try:
         d.wait_ready(timeout=60)

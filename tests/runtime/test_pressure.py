@@ -26,8 +26,9 @@ def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Nu
     meminfo = tmp_path / "meminfo"
     set_available(meminfo, 4 * THRESHOLD_KB)
     monkeypatch.setenv("NUWAD_LMK_MEMINFO", str(meminfo))
+    # psi = no: the test alone decides when memory is short (test_psi_* below).
     conf = write_fw_config(tmp_path, build,
-                           daemon=f"tick_ms = 100\nlmk_threshold_kb = {THRESHOLD_KB}")
+                           daemon=f"tick_ms = 100\nlmk_threshold_kb = {THRESHOLD_KB}\npsi = no")
     d = Nuwad(build, tmp_path, conf)
     try:
         d.wait_ready(timeout=60, spare=True)
@@ -167,7 +168,7 @@ def test_trim_off_kills_without_asking(tmp_path: Path, monkeypatch: pytest.Monke
     set_available(meminfo, 4 * THRESHOLD_KB)
     monkeypatch.setenv("NUWAD_LMK_MEMINFO", str(meminfo))
     conf = write_fw_config(tmp_path, build, daemon=f"tick_ms = 100\nlmk_threshold_kb = {THRESHOLD_KB}\n"
-                           "lmk_trim = no")
+                           "lmk_trim = no\npsi = no")
     d = Nuwad(build, tmp_path, conf)
     try:
         d.wait_ready(timeout=60)
@@ -185,7 +186,8 @@ def test_trim_off_kills_without_asking(tmp_path: Path, monkeypatch: pytest.Monke
         d.stop()
 
 
-@pytest.mark.parametrize("line", ["lmk_trim = maybe", "trim_timeout_ms = 5", "trim_timeout_ms = soon"])
+@pytest.mark.parametrize("line", ["lmk_trim = maybe", "trim_timeout_ms = 5", "trim_timeout_ms = soon",
+                                  "psi = perhaps", "psi_window_ms = 100", "psi_some_ms = -1"])
 def test_bad_pressure_config_is_one_error_with_its_line(tmp_path: Path, line: str) -> None:
     build = fw_build("host")
     conf = write_fw_config(tmp_path, build, daemon=line)
@@ -193,3 +195,50 @@ def test_bad_pressure_config_is_one_error_with_its_line(tmp_path: Path, line: st
     with pytest.raises(AssertionError) as err:
         Nuwad(build, tmp_path, conf).stop()
     assert f"{conf}:{lineno}" in str(err.value), err.value
+
+
+def psi_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, psi_file: Path | None) -> Nuwad:
+    build = fw_build("host")
+    meminfo = tmp_path / "meminfo"
+    set_available(meminfo, 4 * THRESHOLD_KB)
+    monkeypatch.setenv("NUWAD_LMK_MEMINFO", str(meminfo))
+    if psi_file is not None:
+        monkeypatch.setenv("NUWAD_PSI_FILE", str(psi_file))
+    conf = write_fw_config(tmp_path, build, daemon=f"tick_ms = 100\nlmk_threshold_kb = {THRESHOLD_KB}")
+    d = Nuwad(build, tmp_path, conf)
+    d.wait_ready(timeout=60)
+    return d
+
+
+def test_psi_triggers_where_the_kernel_has_them(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    d = psi_daemon(tmp_path, monkeypatch, None)
+    try:
+        st = d.json("stats")
+        assert isinstance(st, dict)
+        log = d.log.read_text()
+        if Path("/proc/pressure/memory").exists():
+            # The kernel has PSI: both triggers are in nuwad's poll loop.
+            assert st["psi"] == {"file": "/proc/pressure/memory", "some_ms": 300, "full_ms": 100,
+                                 "window_ms": 2000, "events": st["psi"]["events"]}, log[-2000:]
+            assert "lmk: PSI triggers on /proc/pressure/memory" in log
+        else:
+            assert st["psi"] is None and log.count("lmk: no PSI trigger") == 1
+    finally:
+        d.stop()
+
+
+def test_missing_psi_file_falls_back_to_memavailable(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    d = psi_daemon(tmp_path, monkeypatch, tmp_path / "no-pressure-here")
+    try:
+        assert d.json("stats")["psi"] is None  # type: ignore[index]
+        pid = int(d.json("launch", "clock")["pid"])  # type: ignore[index]
+        set_available(tmp_path / "meminfo", THRESHOLD_KB - 1)
+        wait_for(lambda: pid not in apps(d), 10, "the MemAvailable path's kill")
+        log = d.log.read_text()
+        assert log.count("lmk: no PSI trigger on") == 1
+        assert "MemAvailable polling every 100 ms only" in log
+        d.ctl("ping")
+    finally:
+        d.stop()
