@@ -8,6 +8,8 @@
  *       [--readable FILE] [--unreadable FILE] [--writable FILE] [--required]
  *       [--threads N]   (N extra threads blocked in pause(), like workers)
  *       [--blocker]     (a thread that blocks every signal: sandbox must fail)
+ *       [--syscalls N]  (time N getppid() calls before and after the sandbox:
+ *                        "syscall_ns_before=", "syscall_ns_after=", per call)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +103,18 @@ static void *blocking_thread(void *arg)
 	return NULL;
 }
 
+/* Nanoseconds per getppid() over N calls (the raw call: no C-library cache). */
+static long long syscall_ns(long n)
+{
+	struct timespec a, b;
+	long i;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return n ? ((long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec)) / n : 0;
+}
+
 static void status_line(const char *key)
 {
 	char line[256];
@@ -131,6 +146,8 @@ int main(int argc, char **argv)
 	pthread_t th, idle[32];
 	struct timespec t0, t1;
 	int i, nread = 0, fsize_fd = -1, nidle = 0;
+	long nsyscalls = 0;
+	long long ns_before = 0;
 
 	memset(&c, 0, sizeof c);
 	c.app = "probe";
@@ -169,6 +186,8 @@ int main(int argc, char **argv)
 			fsize_file = v;
 		else if (!strcmp(a, "--victim"))
 			victim = (pid_t)atoi(v);
+		else if (!strcmp(a, "--syscalls"))
+			nsyscalls = atol(v);
 		else if (!strcmp(a, "--threads"))
 			nidle = atoi(v) < 32 ? atoi(v) : 32;
 		else if (!strcmp(a, "--tmp"))
@@ -202,6 +221,8 @@ int main(int argc, char **argv)
 		perror("thread");
 		return 2;
 	}
+	if (nsyscalls)
+		ns_before = syscall_ns(nsyscalls);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (nuwa_sandbox_apply(&c, &st, err, sizeof err) < 0) {
 		printf("sandbox=failed\nsandbox_error=%s\n", err);
@@ -210,6 +231,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("apply_us=%lld\n", (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
 	       (t1.tv_nsec - t0.tv_nsec) / 1000);
+	if (nsyscalls)
+		printf("syscall_ns_before=%lld\nsyscall_ns_after=%lld\n", ns_before, syscall_ns(nsyscalls));
 	nuwa_sandbox_describe(&st, desc, sizeof desc);
 	printf("sandbox=ok\nlandlock_abi=%d\ndescribe=%s\n", st.landlock_abi, desc);
 	status_line("NoNewPrivs");
