@@ -306,11 +306,45 @@ void groups_record(struct nuwad *d)
 		unlink(tmp);
 }
 
-int groups_end_leftovers(const char *state_dir)
+/* PID runs TEMPLATE_HOST or EXEC_HOST. */
+static int runs_host(pid_t pid, const char *template_host, const char *exec_host)
 {
-	char path[4096], line[1200];
+	char link[64], exe[4096];
+	ssize_t n;
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof exe - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	return (template_host && !strcmp(exe, template_host)) || (exec_host && !strcmp(exe, exec_host));
+}
+
+/* SIGKILL the processes of group PGID that run one of the hosts. */
+static int kill_host_group(pid_t pgid, const char *template_host, const char *exec_host)
+{
+	DIR *dd = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+	if (!dd)
+		return 0;
+	while ((de = readdir(dd))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (pid > 1 && pid != getpid() && getpgid(pid) == pgid &&
+		    runs_host(pid, template_host, exec_host) && kill(pid, SIGKILL) == 0)
+			n++;
+	}
+	closedir(dd);
+	return n;
+}
+
+int groups_end_leftovers(const char *state_dir, const char *template_host, const char *exec_host)
+{
+	char path[4096], line[1200], th[4096], eh[4096];
 	FILE *f;
 	int n = 0;
+	/* /proc/PID/exe is the resolved path. */
+	template_host = template_host && realpath(template_host, th) ? th : template_host;
+	exec_host = exec_host && realpath(exec_host, eh) ? eh : exec_host;
 	snprintf(path, sizeof path, "%s/%s", state_dir, NUWA_GROUPS_FILE);
 	f = fopen(path, "re");
 	if (!f)
@@ -337,9 +371,8 @@ int groups_end_leftovers(const char *state_dir)
 			}
 			closedir(dd);
 		} else if (sscanf(line, "pgid %d", &pgid) == 1 && pgid > 1) {
-			/* Only a group that still has its leader's id and is not ours. */
-			if (pgid != getpgrp() && kill(-pgid, SIGKILL) == 0)
-				n++;
+			if (pgid != getpgrp())
+				n += kill_host_group((pid_t)pgid, template_host, exec_host);
 		}
 	}
 	fclose(f);

@@ -20,10 +20,13 @@ struct app;
 void groups_init(struct nuwad *d);
 
 /* End every process left in the app cgroups and process groups recorded in
- * STATE_DIR by an earlier nuwad (one that died without cleaning up). Returns
- * how many processes (cgroups) and process groups were signalled. Small and self-contained so a supervisor
- * can call it before starting anything. */
-int groups_end_leftovers(const char *state_dir);
+ * STATE_DIR by an earlier nuwad (one that died without cleaning up): all of
+ * an app cgroup; of a recorded process group only processes running one of
+ * the hosts TEMPLATE_HOST / EXEC_HOST (apps are forks of them), since the
+ * group id may have been reused since. Returns how many processes were
+ * signalled. Small and self-contained so a supervisor can call it before
+ * starting anything. */
+int groups_end_leftovers(const char *state_dir, const char *template_host, const char *exec_host);
 
 /* SIGKILL every process of app A's group (its cgroup, else its process
  * group); the main process through its pidfd. */

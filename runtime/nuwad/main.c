@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 		return 1;
 	filter_kill_init();
 	/* Apps an earlier nuwad left behind (it died without stopping them). */
-	i = groups_end_leftovers(d.state_dir);
+	i = groups_end_leftovers(d.state_dir, d.conf.template_host, d.conf.exec_host);
 	if (i > 0) {
 		nuwad_log("ended %d app processes/groups left by an earlier nuwad", i);
 		d.survivors_ended += i;

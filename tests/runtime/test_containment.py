@@ -392,3 +392,26 @@ def test_abstract_unix_sockets_outside_the_app_are_out_of_reach(start: Callable[
         assert call(d, pid, f"probe abstract {name}") == want
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("cgroups", ["yes", "no"])
+def test_a_new_nuwad_ends_the_apps_a_killed_one_left(start: Callable[..., Nuwad], build: Path,
+                                                     open_dir: Path, cgroups: str) -> None:
+    """groups_end_leftovers: nuwad dies by SIGKILL (no clean-up); the next
+    one on the same state dir ends its apps and their children."""
+    d = start(daemon=f"app_cgroups = {cgroups}", apps=hostile(build))
+    pid = launch(d, "hostile-exec")
+    child = int(call(d, pid, "fork-child"))
+    d.proc.kill()
+    d.proc.wait()
+    time.sleep(0.3)
+    # The app quits when its channel closes; what it forked stays.
+    assert proc_state(child) not in ("gone", "Z")
+    conf = write_config(open_dir / "next.conf", build, daemon=f"app_cgroups = {cgroups}",
+                        apps=hostile(build))
+    again = Nuwad(build, d.sock.parent, conf, LEAK_CHECK_ENV)
+    try:
+        wait_for(lambda: proc_state(child) in ("gone", "Z"), 10, "the old app's child ended")
+        wait_for(lambda: "left by an earlier nuwad" in again.log.read_text(), 10, "the log line")
+    finally:
+        again.stop()
