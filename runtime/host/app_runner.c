@@ -33,6 +33,15 @@ void runner_keep_argv(int argc, char **argv)
 	}
 }
 
+void runner_drop_bounding(const char *who)
+{
+	/* Nothing here execs a program that needs capabilities: every app
+	 * (and thread) inherits the empty set, and the sandbox has none to
+	 * drop per thread. */
+	if (nuwa_sandbox_drop_bounding() < 0)
+		nuwa_logf(who, "capability bounding set: %s", strerror(errno));
+}
+
 static void set_process_name(const char *name)
 {
 	if (prctl(PR_SET_NAME, name, 0, 0, 0) < 0)

@@ -15,6 +15,8 @@ struct runner {
 
 /* Remember main()'s argv so the process can be renamed for ps. */
 void runner_keep_argv(int argc, char **argv);
+/* At start, single-threaded: empty the capability bounding set (as root). */
+void runner_drop_bounding(const char *who);
 /* Load config, preload libraries, dlopen the framework and call its init.
  * 0, or -1 with the reason in ERR. */
 int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode,

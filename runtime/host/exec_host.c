@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 	char err[4096];
 
 	runner_keep_argv(argc, argv);
+	runner_drop_bounding("nuwa-exec-host");
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			config = argv[++i];

@@ -165,6 +165,7 @@ int main(int argc, char **argv)
 	int64_t t0;
 
 	runner_keep_argv(argc, argv);
+	runner_drop_bounding("nuwa-template");
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			config = argv[++i];

@@ -83,6 +83,12 @@ struct nuwa_sandbox_state {
 int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *conf, struct nuwa_sandbox_state *st,
 		       char *err, size_t errlen);
 
+/* Empty the capability bounding set of the calling thread (as root; a
+ * no-op otherwise). The hosts call it at start, while single-threaded, so
+ * every thread and child inherits the empty set and the sandbox has no
+ * bounding set left to drop per thread. 0, or -1 with errno. */
+int nuwa_sandbox_drop_bounding(void);
+
 /* Landlock ABI version the running kernel offers; 0 when it has none (or
  * it is disabled at boot), with errno set. */
 int nuwa_landlock_abi(void);

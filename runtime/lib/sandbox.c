@@ -196,10 +196,46 @@ static volatile int sb_ruleset = -1;
 static volatile int sb_set_ids;
 static volatile long sb_uid = -1, sb_gid = -1;
 static SB_GID_T sb_groups[NUWA_SANDBOX_MAX_GROUPS];
+static uint64_t sb_bounding;  /* capabilities still in the bounding set */
 static volatile int sb_ngroups;
 static volatile pid_t sb_done[SB_MAX_THREADS];
 static volatile int sb_ndone;
 static volatile int sb_failed;
+
+int nuwa_sandbox_drop_bounding(void)
+{
+	int cap;
+	if (geteuid() != 0)
+		return 0;
+	for (cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				return 0; /* past the kernel's last capability */
+			return -1;
+		}
+	return 0;
+}
+
+/* The bounding set every thread has (it is inherited and nothing here
+ * changes it but the sandbox): CapBnd of the calling thread, one read
+ * instead of a drop call per capability per thread. All bits if unknown. */
+static uint64_t bounding_set(void)
+{
+	char buf[4096], *p;
+	ssize_t n;
+	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ~0ULL;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return ~0ULL;
+	buf[n] = 0;
+	p = strstr(buf, "CapBnd:");
+	return p ? strtoull(p + 7, NULL, 16) : ~0ULL;
+}
 
 /* Async-signal-safe: raw system calls only. 0 or an errno. */
 static int confine_self(void)
@@ -214,11 +250,10 @@ static int confine_self(void)
 		if (syscall(SYS_prctl, PR_SET_SECUREBITS, (long)SB_SECUREBITS, 0L, 0L, 0L) < 0)
 			return errno;
 		for (cap = 0; cap < 64; cap++)
-			if (syscall(SYS_prctl, PR_CAPBSET_DROP, (long)cap, 0L, 0L, 0L) < 0) {
-				if (errno == EINVAL)
-					break; /* past the kernel's last capability */
+			if ((sb_bounding >> cap) & 1 &&
+			    syscall(SYS_prctl, PR_CAPBSET_DROP, (long)cap, 0L, 0L, 0L) < 0 &&
+			    errno != EINVAL)
 				return errno;
-			}
 		if (syscall(SYS_prctl, PR_CAP_AMBIENT, (long)PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L) < 0 &&
 		    errno != EINVAL)
 			return errno;
@@ -1820,6 +1855,7 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 		goto out;
 	} else {
 		sb_set_ids = 1;
+		sb_bounding = bounding_set();
 	}
 	/* Every other thread first, then this one. */
 	if (confine_other_threads(err, errlen) < 0)

@@ -8,6 +8,8 @@
  *       [--readable FILE] [--unreadable FILE] [--writable FILE] [--required]
  *       [--threads N]   (N extra threads blocked in pause(), like workers)
  *       [--blocker]     (a thread that blocks every signal: sandbox must fail)
+ *       [--keep-bounding] (do not empty the capability bounding set at start,
+ *                        as the hosts do: the sandbox then drops it per thread)
  *       [--syscalls N]  (time N getppid() calls before and after the sandbox:
  *                        "syscall_ns_before=", "syscall_ns_after=", per call)
  */
@@ -151,6 +153,10 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.app = "probe";
+	for (i = 1; i < argc && strcmp(argv[i], "--keep-bounding"); i++)
+		;
+	if (i == argc && nuwa_sandbox_drop_bounding() < 0)
+		perror("bounding set");
 	c.uid = c.gid = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -161,6 +167,8 @@ int main(int argc, char **argv)
 			usleep(20000); /* let it block its signals */
 			continue;
 		}
+		if (!strcmp(a, "--keep-bounding"))
+			continue;
 		if (!strcmp(a, "--required")) {
 			c.landlock = NUWA_LANDLOCK_REQUIRED;
 			continue;
