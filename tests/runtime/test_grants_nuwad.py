@@ -157,8 +157,15 @@ def test_one_outstanding_snapshot_per_app(nuwad: Nuwad) -> None:
     first.connect(str(nuwad.sock))
     first.sendall(frame(["snapshot", "hostile"]))
     # The grant is a memfd of nuwad's, nothing in the directory until accepted.
-    wait_for(lambda: any("memfd:nuwa-snapshot" in os.readlink(f)
-                         for f in Path(f"/proc/{nuwad.proc.pid}/fd").iterdir()), 5, "grant")
+    def memfd_open() -> bool:
+        for f in Path(f"/proc/{nuwad.proc.pid}/fd").iterdir():
+            try:
+                if "memfd:nuwa-snapshot" in os.readlink(f):
+                    return True
+            except OSError:  # an fd closed meanwhile
+                pass
+        return False
+    wait_for(memfd_open, 10, "grant")
     assert "outstanding" in snapshot_error(nuwad, "hostile")
     status, body = read_answer(first)
     first.close()
