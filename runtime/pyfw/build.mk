@@ -1,0 +1,39 @@
+# CPython framework: libnuwapy.so, its Python side and the Python sample
+# apps (runtime/pyapps). Included by runtime/Makefile; see the variables
+# documented there. Needs CPython 3.11's embedding files: natively the
+# host's python3.11-config; cross builds PY_CONFIG= a config for the target
+# or PY_CFLAGS/PY_LIBS. Skipped (PYFW=0) where none is found.
+
+PY_CONFIG ?= python3.11-config
+ifeq ($(CROSS_COMPILE)$(SANITIZE),)
+  PYFW ?= $(if $(shell command -v $(PY_CONFIG) 2>/dev/null),1,0)
+else
+  PYFW ?= 0
+endif
+
+ifeq ($(PYFW),1)
+PY_CFLAGS ?= $(shell $(PY_CONFIG) --includes)
+PY_LIBS ?= $(shell $(PY_CONFIG) --embed --ldflags)
+# CPython's prefix (its stdlib is PREFIX/lib/python3.11); "home=" overrides.
+PY_HOME ?= $(shell $(PY_CONFIG) --prefix)
+PYFW_LIB := $(BUILD)/libnuwapy.so
+PYFW_PY := $(BUILD)/py/nuwa_platform.py $(patsubst $(TOP)/pyapps/%,$(BUILD)/py/%,$(wildcard $(TOP)/pyapps/*.py))
+
+$(BUILD)/obj/nuwapy/%.o: $(TOP)/pyfw/%.c $(NUWA_INCLUDE)/nuwa.h $(NUWA_INCLUDE)/nuwa_app.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SO_CFLAGS) $(PY_CFLAGS) -DNUWAPY_HOME='"$(PY_HOME)"' -c -o $@ $<
+
+$(PYFW_LIB): $(BUILD)/obj/nuwapy/pyfw.o $(LIBNUWA)
+	$(CC) $(LDFLAGS) $(SO_LDFLAGS) -Wl,-soname,libnuwapy.so -o $@ $< -L$(BUILD) -lnuwa $(PY_LIBS) -lpthread
+
+# The modules, next to the library (native: path=$(BUILD)/py).
+$(BUILD)/py/nuwa_platform.py: $(TOP)/pyfw/nuwa_platform.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(BUILD)/py/%.py: $(TOP)/pyapps/%.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+ALL_TARGETS += $(PYFW_LIB) $(PYFW_PY)
+INSTALL_LIB += $(PYFW_LIB)
+endif

@@ -1,0 +1,167 @@
+"""Native tests of the CPython framework (libnuwapy) and the Python sample apps.
+
+A private nuwad runs libnuwapy as its framework; every Python app is
+launched in template and in exec mode, sandboxed like the C apps (own uid,
+Landlock, seccomp). Once with gc_freeze=yes and once with gc_freeze=no.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nuwad_harness import BUILDS, Nuwad, wait_for
+
+PY_APPS = ["weather", "todo"]
+MODES = ["template", "exec"]
+BROKEN_APPS = {
+    # module name: (source, text the launch error must carry)
+    "pybroken_raise": ("def main(app):\n    raise RuntimeError('no sensor attached')\n",
+                       "RuntimeError: no sensor attached"),
+    "pybroken_syntax": ("def main(app)\n    pass\n", "SyntaxError"),
+    "pybroken_nomain": ("x = 1\n", "has no main(app)"),
+}
+
+
+def py_build() -> Path:
+    build = BUILDS["host"]
+    if not (build / "libnuwapy.so").exists():
+        pytest.skip("libnuwapy.so not built (make -C runtime; needs python3.11-config)")
+    return build
+
+
+def py_home() -> str:
+    out = subprocess.run(["python3.11-config", "--prefix"], capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip()
+
+
+def write_py_config(tmp: Path, build: Path, extra_dir: Path, gc_freeze: str) -> Path:
+    stdlib = f"{py_home()}/lib/python3.11"
+    apps = "".join(f"[app {a}]\nlibrary = {build}/libnuwapy.so\n" for a in
+                   PY_APPS + sorted(BROKEN_APPS))
+    conf = tmp / "nuwad.conf"
+    conf.write_text(
+        "[daemon]\n"
+        f"template = {build}/nuwa-template\n"
+        f"exec_host = {build}/nuwa-exec-host\n"
+        "spare_delay_ms = 50\n"
+        "app_uids = 63000-63999\n"
+        "lmk_threshold_kb = 0\n"
+        "[framework]\n"
+        f"library = {build}/libnuwapy.so\n"
+        f"args = path={build}/py:{extra_dir} data_dir={build} gc_freeze={gc_freeze}\n"
+        f"sandbox_read = {stdlib} {build}/py {extra_dir} /etc/ssl/certs\n"
+        + apps)
+    return conf
+
+
+@pytest.fixture(scope="module", params=["yes", "no"])
+def daemon(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nuwad]:
+    build = py_build()
+    tmp = tmp_path_factory.mktemp(f"pyfw-{request.param}")
+    # The failing app modules, where an app uid can read them.
+    extra = Path(tempfile.mkdtemp(prefix="nuwa-pyapps-", dir="/tmp"))
+    extra.chmod(0o755)
+    for name, (src, _) in BROKEN_APPS.items():
+        (extra / f"{name}.py").write_text(src)
+        (extra / f"{name}.py").chmod(0o644)
+    d = Nuwad(build, tmp, write_py_config(tmp, build, extra, request.param))
+    d.gc_freeze = request.param  # type: ignore[attr-defined]
+    try:
+        d.wait_ready(timeout=60)
+        yield d
+    finally:
+        d.stop()
+        shutil.rmtree(extra, ignore_errors=True)
+
+
+def launch(d: Nuwad, app: str, mode: str) -> int:
+    res = d.json("launch", app, "--mode", mode)
+    assert isinstance(res, dict) and res["app"] == app and res["mode"] == mode
+    return int(res["pid"])
+
+
+def call(d: Nuwad, pid: int, text: str) -> str:
+    res = d.json("call", str(pid), text)
+    assert isinstance(res, dict)
+    return str(res["reply"])
+
+
+def fields(text: str) -> dict[str, str]:
+    return dict(w.split("=", 1) for w in text.split() if "=" in w)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("app", PY_APPS)
+def test_python_app_answers_ping_and_works(daemon: Nuwad, app: str, mode: str) -> None:
+    pid = launch(daemon, app, mode)
+    try:
+        daemon.ctl("app-ping", str(pid))
+        assert Path(f"/proc/{pid}/comm").read_text().strip() == app
+        # Sandboxed like a C app: its own uid, not root.
+        status = Path(f"/proc/{pid}/status").read_text()
+        assert int(status.split("Uid:")[1].split()[0]) >= 63000
+        assert status.split("NoNewPrivs:")[1].split()[0] == "1"
+        assert status.split("Seccomp:")[1].split()[0] == "2"  # the allowlist filter
+        assert f"mode={mode}" in call(daemon, pid, "status")
+        if app == "weather":
+            # Periodic work: the 100 ms timer keeps sampling.
+            wait_for(lambda: int(fields(call(daemon, pid, "status"))["ticks"]) >= 3, 10,
+                     "weather's timer")
+            assert '"city": "Oslo"' in call(daemon, pid, "forecast Oslo")
+        else:
+            item = call(daemon, pid, "add buy milk")
+            assert '"text": "buy milk"' in call(daemon, pid, "list")
+            assert call(daemon, pid, f"done {item}") == "ok"
+            wait_for(lambda: fields(call(daemon, pid, "status"))["swept"] == "1", 10,
+                     "todo's sweep timer")
+        daemon.ctl("app-ping", str(pid))
+    finally:
+        daemon.ctl("kill", str(pid))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_platform_state_and_gc_freeze(daemon: Nuwad, mode: str) -> None:
+    """The platform's start-up objects are in the app; frozen per config."""
+    pid = launch(daemon, "weather", mode)
+    try:
+        p = fields(call(daemon, pid, "platform"))
+        assert int(p["ca_certs"]) > 0 and int(p["db_tables"]) == 2
+        assert int(p["theme_elements"]) > 1 and int(p["preloaded"]) >= 9
+        tpl = daemon.template()
+        # Built in the template (module-level state) or in this very process.
+        expect = str(tpl["pid"]) if mode == "template" else str(pid)
+        assert p["template_pid"] == expect
+        frozen = int(p["gc_frozen"])
+        assert (frozen > 1000) if daemon.gc_freeze == "yes" else frozen == 0  # type: ignore[attr-defined]
+    finally:
+        daemon.ctl("kill", str(pid))
+
+
+def test_random_differs_between_children(daemon: Nuwad) -> None:
+    pids = [launch(daemon, "weather", "template") for _ in range(2)]
+    try:
+        draws = [call(daemon, pid, "random") for pid in pids]
+        assert draws[0] != draws[1]
+    finally:
+        for pid in pids:
+            daemon.ctl("kill", str(pid))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("module", sorted(BROKEN_APPS))
+def test_launch_error_carries_the_exception(daemon: Nuwad, module: str, mode: str) -> None:
+    res = daemon.ctl("launch", module, "--mode", mode, check=False)
+    assert res.returncode != 0
+    assert BROKEN_APPS[module][1] in res.stderr
+    # The traceback went to the app's log; the daemon and template stay up.
+    if module == "pybroken_raise":
+        wait_for(lambda: "Traceback" in daemon.log_tail(), 5, "the traceback in the log")
+    daemon.ctl("app-ping", str(launch(daemon, "todo", mode)))
+    assert daemon.template()["state"] == "ready"
