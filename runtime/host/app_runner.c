@@ -175,6 +175,7 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 		return -1;
 	}
 	r->init_ms = (double)(nuwa_mono_us() - t0) / 1000.0;
+	nuwa_phase_mark("framework_init");
 	if (mode == NUWA_MODE_EXEC && r->conf.exec_mergeable && mark_mergeable(err, errlen) < 0)
 		return -1;
 	return 0;
@@ -195,12 +196,14 @@ static void join_groups(const char *name)
 		nuwa_logf(name, "own process group: %s", strerror(errno));
 	if (!base || !*base)
 		return;
+	nuwa_phase_mark("pgid_set");
 	snprintf(dir, sizeof dir, "%s/%s-%d", base, name, (int)getpid());
 	snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		nuwa_logf(name, "cgroup %s: %s (its process group still holds it)", dir, strerror(errno));
 		return;
 	}
+	nuwa_phase_mark("cgroup_made");
 	fd = open(procs, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "0", 1) != 1)
 		nuwa_logf(name, "joining cgroup %s: %s (its process group still holds it)", dir,
@@ -259,6 +262,18 @@ static int sandbox_app(const struct runner *r, const struct nuwa_app_conf *ac, c
 	return rc;
 }
 
+/* The launch's phases so far, to nuwad, just before the app entry: the
+ * last mark is the entry call (docs/protocol.md). */
+static void send_phases(int channel)
+{
+	char text[NUWA_MSG_MAX_PAYLOAD];
+	int n;
+	nuwa_phase_mark("entry_called");
+	n = nuwa_phase_format(text, sizeof text);
+	if (nuwa_msg_send(channel, NUWA_APP_MSG_PHASES, 0, text, (uint32_t)n, -1) < 0)
+		nuwa_logf("nuwa-app", "launch phases: %s", strerror(errno));
+}
+
 /* [daemon] core_dir: setresuid() made the app non-dumpable; core dumps
  * need it dumpable again and a core size limit (nuwad points the kernel's
  * core_pattern at core_dir). */
@@ -294,10 +309,13 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 		nuwa_logf(ac->name, "oom_score_adj %d: %s", ac->oom_score_adj, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	nuwa_phase_mark("oom_score_set");
 	/* Crash records: a dying app reports on its channel (lib/crash.c). */
 	if (nuwa_crash_arm(channel) < 0)
 		nuwa_logf(ac->name, "crash handler: %s", strerror(errno));
+	nuwa_phase_mark("crash_armed");
 	join_groups(ac->name);
+	nuwa_phase_mark("groups_joined");
 	if (ac->sandbox) {
 		char why[400];
 		if (sandbox_app(r, ac, why, sizeof why) < 0)
@@ -308,6 +326,7 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 	h = dlopen(ac->library, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return app_error(channel, "app library: %s%s", dlerror(), "");
+	nuwa_phase_mark("library_opened");
 	*(void **)&entry = dlsym(h, ac->entry);
 	if (!entry)
 		return app_error(channel, "app library has no entry symbol '%s'%s", ac->entry, "");
@@ -326,5 +345,6 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 	app.argc = ac->argc + nextra + 1;
 	app.argv = argv;
 	app.channel_fd = channel;
+	send_phases(channel);
 	return r->fw.run_app(&app, entry);
 }

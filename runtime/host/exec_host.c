@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 	struct runner r;
 	char err[4096];
 
+	nuwa_phase_mark("exec_main"); /* the loader's work ends here */
 	runner_keep_argv(argc, argv);
 	runner_drop_bounding("nuwa-exec-host");
 	for (i = 1; i < argc; i++) {

@@ -97,6 +97,9 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 		while (rc > 0 && h.type != NUWA_APP_MSG_SPECIALISE);
 		if (rc <= 0 || h.len == 0)
 			_exit(0); /* nuwad dropped the spare */
+		/* What the spare did before the request is not this launch's. */
+		nuwa_phase_reset();
+		nuwa_phase_mark("specialise_received");
 		/* The acknowledgement ends nuwad's specialise latency. */
 		if (nuwa_msg_send(app_ch, NUWA_APP_MSG_SPECIALISED, 0, NULL, 0, -1) < 0)
 			nuwa_logf("nuwa-spare", "specialise ack: %s", strerror(errno));

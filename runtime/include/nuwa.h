@@ -216,6 +216,20 @@ typedef void (*nuwa_hook_fn)(enum nuwa_hook_point point, void *arg);
 int nuwa_hook_add(enum nuwa_hook_point point, nuwa_hook_fn fn, void *arg);
 
 /* ------------------------------------------------------------------ */
+/* Launch phases.                                                      */
+
+/* A CLOCK_MONOTONIC timestamp under NAME (a static string, [a-z_]),
+ * kept in order in fixed storage (24 at most; later ones are dropped).
+ * nuwa_fork() marks the child's own steps (child_running, fds_rebuilt,
+ * reseeded, threads_recreated) and the sandbox its parts; the host sends
+ * them to nuwad before the app entry (NUWA_APP_MSG_PHASES). */
+void nuwa_phase_mark(const char *name);
+/* Forget the marks so far (a spare, when it is told which app to be). */
+void nuwa_phase_reset(void);
+/* "NAME MONO_US\n" per mark into BUF; returns the bytes written. */
+int nuwa_phase_format(char *buf, size_t cap);
+
+/* ------------------------------------------------------------------ */
 /* Seeds.                                                              */
 
 /* Per-process secret seed, remade from getrandom() in every child. */

@@ -102,6 +102,9 @@ enum nuwa_app_msg {
 				      * text level: "background" or "running-low"
 				      * (docs/protocol.md) */
 	NUWA_APP_MSG_TRIMMED = 13,   /* app -> nuwad, same id: text "freed_kb=N" */
+	NUWA_APP_MSG_PHASES = 14,    /* app host -> nuwad (host-internal), before
+				      * the app entry: "NAME MONO_US" lines, the
+				      * child's launch phases (docs/protocol.md) */
 	NUWA_APP_MSG_GRANT_FIRST = 64,
 	NUWA_APP_MSG_GRANT_LAST = 95
 };

@@ -1834,6 +1834,7 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 	rs = prepare_landlock(c, &st, &abi, err, errlen);
 	if (rs == -1)
 		return -1;
+	nuwa_phase_mark("sandbox_landlock_ruleset");
 	sb_set_ids = 0;
 	sb_uid = c->uid;
 	sb_gid = c->gid >= 0 ? c->gid : c->uid; /* never root's group by default */
@@ -1860,16 +1861,19 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 	/* Every other thread first, then this one. */
 	if (confine_other_threads(err, errlen) < 0)
 		goto out;
+	nuwa_phase_mark("sandbox_other_threads");
 	if ((e = confine_self()) != 0) {
 		fail(err, errlen, "confine: %s", strerror(e));
 		goto out;
 	}
+	nuwa_phase_mark("sandbox_ids_landlock");
 	st.uid_set = sb_set_ids;
 	st.no_new_privs = 1;
 	st.landlock_abi = rs >= 0 ? abi : 0;
 	/* Last: every thread has no_new_privs, so TSYNC may filter them all. */
 	if (apply_seccomp(err, errlen) < 0)
 		goto out;
+	nuwa_phase_mark("sandbox_seccomp");
 	st.seccomp = 1;
 	if (out)
 		*out = st;

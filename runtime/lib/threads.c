@@ -1062,8 +1062,12 @@ static void child_rebuild(void)
 
 	is_child = 1;
 	child_error[0] = 0;
+	nuwa_phase_reset(); /* the template's own marks, if any */
+	nuwa_phase_mark("child_running");
 	nuwa_fds_child_rebuild();
+	nuwa_phase_mark("fds_rebuilt");
 	nuwa_seed_child();
+	nuwa_phase_mark("reseeded");
 	nuwa_hooks_run(NUWA_HOOK_CHILD_BEFORE_THREADS);
 	pthread_mutex_lock(&reg_lock);
 	frozen = 0;
@@ -1087,6 +1091,7 @@ static void child_rebuild(void)
 	if (restart_contracts(child_error, sizeof child_error) < 0)
 		nuwa_log("%s", child_error);
 	nuwa_hooks_run(NUWA_HOOK_CHILD_AFTER_THREADS);
+	nuwa_phase_mark("threads_recreated");
 }
 
 pid_t nuwa_fork(void)

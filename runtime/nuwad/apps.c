@@ -12,6 +12,7 @@
 #include "nuwa.h"
 #include "nuwa_app.h"
 #include "nuwad.h"
+#include "phases.h"
 #include "snapshots.h"
 #include "supervision.h"
 #include "crashes.h"
@@ -213,6 +214,7 @@ static void reply_launched(struct nuwad *d, struct app *a)
 	out_int(&o, "pid", a->pid);
 	out_str(&o, "mode", a->exec_mode ? "exec" : "template");
 	out_num(&o, "launch_ms", a->launch_ms);
+	phases_out(a, &o, a->t_ready_us);
 	out_bool(&o, "spare", a->via_spare);
 	out_str(&o, "fallback", a->fallback[0] ? a->fallback : NULL);
 	/* Through the spare the launch never waits for a fork (the spare's
@@ -271,6 +273,8 @@ static void start_exec(struct nuwad *d, struct app *a)
 		if (out < 0)
 			nuwad_log("app %s: output pipe: %s (its output is dropped)", a->name,
 				  strerror(errno));
+		/* Before: the spawn returns once the child has exec'd. */
+		phases_mark(a, "spawn", nuwad_now_us());
 		a->pid = spawn_with_channel(argv, sv[1], out >= 0 ? out : -2);
 		if (out >= 0)
 			close(out);
@@ -388,6 +392,9 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 			a->fork_ms = a->fork_rtt_ms = a->specialise_ms = -1;
 			a->state = APP_STARTING;
 			a->t_request_us = t_request;
+			phases_clear(a);
+			a->phases_taken = 0;
+			phases_mark(a, "specialise_sent", nuwad_now_us());
 			a->waiter = cid;
 			a->waiter_text = text;
 			a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;
@@ -413,6 +420,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	}
 	a->exec_mode = mode;
 	a->t_request_us = t_request;
+	phases_clear(a);
 	a->waiter = cid;
 	a->waiter_text = text;
 	set_args(a, nargs, args);
@@ -494,6 +502,7 @@ void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, double fork_ms, const 
 	a->pidfd = pidfd_for(pid);
 	a->fork_rtt_ms = (double)(nuwad_now_us() - a->t_fork_us) / 1000.0;
 	a->fork_ms = fork_ms;
+	phases_mark(a, "forked", nuwad_now_us());
 	if (a->state == APP_SPARE_FORKING) {
 		a->state = APP_SPARE;
 		a->deadline_us = 0;
@@ -577,13 +586,23 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 		buf[h.len] = 0;
 		switch (h.type) {
 		case NUWA_APP_MSG_SPECIALISED:
-			if (a->state == APP_STARTING && a->via_spare && a->specialise_ms < 0)
+			if (a->state == APP_STARTING && a->via_spare && a->specialise_ms < 0) {
 				a->specialise_ms =
 					(double)(nuwad_now_us() - a->t_request_us) / 1000.0;
+				phases_mark(a, "specialise_acked", nuwad_now_us());
+			}
+			break;
+		case NUWA_APP_MSG_PHASES:
+			/* Once, before ready: app code cannot add to them later. */
+			if (a->state == APP_STARTING && !a->phases_taken) {
+				a->phases_taken = 1;
+				phases_take(a, buf, nuwad_now_us());
+			}
 			break;
 		case NUWA_APP_MSG_READY:
 			if (a->state == APP_STARTING) {
-				a->launch_ms = (double)(nuwad_now_us() - a->t_request_us) / 1000.0;
+				a->t_ready_us = nuwad_now_us();
+				a->launch_ms = (double)(a->t_ready_us - a->t_request_us) / 1000.0;
 				a->state = APP_RUNNING;
 				a->deadline_us = 0;
 				/* A new app starts in the background, last used now; a

@@ -25,6 +25,7 @@ enum app_state {
 enum pending_kind { PEND_PING, PEND_CALL };
 
 #define NUWA_LAUNCH_ARGS_MAX 1024
+#define NUWAD_PHASES_MAX 32  /* launch phase marks kept per launch (phases.c) */
 
 struct pending {
 	uint32_t id;
@@ -72,6 +73,14 @@ struct app {
 	double fork_rtt_ms;         /* fork request -> template's answer, or -1 */
 	double specialise_ms;       /* via the spare: request -> spare's ack, or -1 */
 	int64_t deadline_us;        /* ready / fork / kill deadline, 0 none */
+	/* phases.c: this launch's timestamps, nuwad's and the child's. */
+	struct phase_mark {
+		char name[32];
+		int64_t us;
+	} phases[NUWAD_PHASES_MAX];
+	int nphases;
+	int phases_taken;           /* the child's marks arrived */
+	int64_t t_ready_us;         /* READY arrival */
 	uint64_t waiter;            /* client waiting for the launch answer */
 	int waiter_text;
 	struct killop *kill;

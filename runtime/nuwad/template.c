@@ -11,6 +11,7 @@
 #include "nuwa.h"
 #include "nuwa_app.h"
 #include "nuwad.h"
+#include "phases.h"
 #include "procmem.h"
 #include "proto.h"
 #include "launch_exec.h"
@@ -204,6 +205,7 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 		errno = e;
 		return -1;
 	}
+	phases_mark(a, "fork_sent", nuwad_now_us());
 	close(sv[1]);
 	a->chan = sv[0];
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.fork_timeout_ms * 1000;

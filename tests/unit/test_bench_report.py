@@ -248,3 +248,26 @@ def test_lmk_goal_without_kills_is_not_measured(results: dict[str, ModeResult]) 
     results["template"].apps_until_lmk = 10  # the run's limit, 1.25x: only a lower bound
     lmk = check_goals(summarize(results))[1]
     assert lmk.met is None and "lower bound" in lmk.why
+
+
+def test_launch_phases_median_per_pool_and_app() -> None:
+    """The report's phase table: the median of each phase per mode, pool and app."""
+    from nuwa.bench.phases import phase_medians, phase_tables
+    r = ModeResult(mode="template")
+    r.launches = [LaunchSample("clock", 3.0 + i, True, pool="spare",
+                               phases_ms={"specialise_sent": 0.1, "sandbox_seccomp": 1.0 + i,
+                                          "ready": 2.0})
+                  for i in range(3)]
+    r.launches_no_spare = [LaunchSample("clock", 4.0, False, pool="no_spare",
+                                        phases_ms={"fork_sent": 0.2, "ready": 3.8})]
+    medians = phase_medians(r)
+    assert medians["spare"]["clock"] == {"specialise_sent": 0.1, "sandbox_seccomp": 2.0,
+                                         "ready": 2.0}
+    assert list(medians["no_spare"]["clock"]) == ["fork_sent", "ready"]
+    tables = phase_tables({"launch_phases_ms": {"template": medians}})
+    title, header, rows = tables[0]
+    assert title == "template, spare" and header == ["phase", "clock"]
+    assert [row[0] for row in rows] == ["specialise_sent", "sandbox_seccomp", "ready", "sum"]
+    assert rows[-1] == ["sum", "4.10 ms"]
+    # and a saved result keeps its phases
+    assert ModeResult.from_dict(r.to_dict()) == r

@@ -18,6 +18,7 @@ from typing import Any
 
 from nuwa.bench import tables
 from nuwa.bench.goals import GoalCheck, check_goals
+from nuwa.bench.phases import phase_tables
 from nuwa.bench.plots import write_plots
 from nuwa.bench.repeats import aggregate
 from nuwa.bench.results import ModeResult
@@ -134,6 +135,10 @@ def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> s
     parts += _section("Launch latency per app (median per pool; every pool launches every "
                       "app equally often)",
                       lambda: tables.markdown(*tables.latency_by_app_rows(s)))
+    parts += _section("Launch phases (median ms per app; each the time since the previous "
+                      "mark, nuwactl launch --json phases_ms)", lambda: "\n\n".join(
+                          f"{title}\n\n" + tables.markdown(header, rows)
+                          for title, header, rows in phase_tables(s)))
     parts += _section("Fork", lambda: tables.markdown(
         ["figure", "n", "median", "p95", "max"], tables.fork_rows(s)))
     parts += _section("Where the memory is (mean per app, USS by mapping category)",

@@ -57,6 +57,7 @@ class LaunchSample:
     fork_rtt_ms: float | None = None      # nuwad: fork request -> the template's answer
     specialise_ms: float | None = None    # through the spare: request -> the spare's ack
     pool: str = ""                        # spare, no_spare or exec (plan.POOLS)
+    phases_ms: dict[str, float] = field(default_factory=dict)  # nuwad's phases_ms, in order
 
 
 @dataclass

@@ -208,7 +208,9 @@ class ModeRunner:
             answer = self.launch(app, spare=pool != NO_SPARE)
             sample = LaunchSample(app, float(answer["launch_ms"]), bool(answer.get("spare")),
                                   _ms(answer, "fork_ms"), _ms(answer, "fork_rtt_ms"),
-                                  _ms(answer, "specialise_ms"), pool)
+                                  _ms(answer, "specialise_ms"), pool,
+                                  {str(k): float(v) for k, v in
+                                   (answer.get("phases_ms") or {}).items()})
             self.guest.nuwactl("kill", str(answer["pid"]))
             if pool == SPARE and not sample.spare:
                 # the spare was gone again (e.g. dropped): not a launch of this pool

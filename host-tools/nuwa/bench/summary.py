@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from nuwa.bench import stats
+from nuwa.bench.phases import phase_medians
 from nuwa.bench.results import EXEC, EXEC_KSM, TEMPLATE, LaunchSample, ModeResult
 from nuwa.bench.smaps import CATEGORIES
 
@@ -180,6 +181,7 @@ def summarize(results: dict[str, ModeResult]) -> dict[str, Any]:
         "launch_ms": launch,
         "launch_no_spare_ms": no_spare,
         "launch_by_app_ms": {m: latency_by_app(r) for m, r in results.items()},
+        "launch_phases_ms": {m: phase_medians(r) for m, r in results.items()},
         "fork": fork_figures(tpl),
         "spare_ratio": stats.ratio(launch[TEMPLATE]["median"], no_spare[TEMPLATE]["median"]),
         "overhead_kb": {

@@ -1,0 +1,21 @@
+/* Launch phases: where a launch's time goes (docs/runtime.md). */
+#ifndef NUWAD_PHASES_H
+#define NUWAD_PHASES_H
+
+#include <stdint.h>
+
+#include "nuwad.h"
+
+/* Forget the marks (a new launch, or a spare being specialised). */
+void phases_clear(struct app *a);
+/* nuwad's own mark at US. */
+void phases_mark(struct app *a, const char *name, int64_t us);
+/* The child's NUWA_APP_MSG_PHASES text ("NAME MONO_US" lines). Marks
+ * before the request or after NOW (an app cannot be trusted to send
+ * sane ones) are dropped; bad lines are skipped. */
+void phases_take(struct app *a, const char *text, int64_t now);
+/* "phases_ms": {NAME: ms since the previous mark, ...} in time order,
+ * from the request to READY_US; the values add up to launch_ms. */
+void phases_out(struct app *a, struct out *o, int64_t ready_us);
+
+#endif

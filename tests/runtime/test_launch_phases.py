@@ -1,0 +1,61 @@
+"""Launch phases (issue 13): every launch answer breaks launch_ms down into
+the time between consecutive timestamps taken in nuwad and in the child."""
+
+from __future__ import annotations
+
+import pytest
+from nuwad_harness import Nuwad
+
+SANDBOX = ["sandbox_landlock_ruleset", "sandbox_other_threads", "sandbox_ids_landlock",
+           "sandbox_seccomp"]
+APP = ["groups_joined", *SANDBOX, "library_opened", "entry_called", "ready"]
+# The marks each kind of launch must show, in this order (others may be between).
+EXPECTED = {
+    "spare": ["specialise_sent", "specialise_received", *APP],
+    "no-spare": ["fork_sent", "child_running", "fds_rebuilt", "reseeded", "threads_recreated",
+                 *APP],
+    "exec": ["spawn", "exec_main", "framework_init", *APP],
+}
+ARGS = {"spare": [], "no-spare": ["--no-spare"], "exec": ["--mode", "exec"]}
+
+
+def launch(d: Nuwad, kind: str) -> dict[str, object]:
+    if kind == "spare":
+        d.wait_ready(spare=True)
+    answer = d.json("launch", "echo", *ARGS[kind])
+    assert isinstance(answer, dict)
+    assert answer["spare"] is (kind == "spare")
+    return answer
+
+
+def in_order(names: list[str], wanted: list[str]) -> bool:
+    it = iter(names)
+    return all(w in it for w in wanted)
+
+
+@pytest.mark.parametrize("kind", ["spare", "no-spare", "exec"])
+def test_phases_are_ordered_and_add_up_to_launch_ms(nuwad: Nuwad, kind: str) -> None:
+    for _ in range(3):
+        a = launch(nuwad, kind)
+        phases = a["phases_ms"]
+        assert isinstance(phases, dict), a
+        names = list(phases)
+        assert in_order(names, EXPECTED[kind]), f"{kind}: {names}"
+        assert names[-1] == "ready"
+        values = [float(v) for v in phases.values()]
+        # Each is the time since the previous mark: none negative (the
+        # marks are monotonic), together the request-to-ready time.
+        assert min(values) >= 0, phases
+        total = sum(values)
+        launch_ms = float(a["launch_ms"])  # type: ignore[arg-type]
+        assert total <= launch_ms + 0.001 * len(values) + 0.01, (total, a)
+        assert total >= launch_ms - 0.001 * len(values) - 0.01, (total, a)
+        nuwad.call("kill", str(a["pid"]))
+
+
+def test_spare_phases_hold_only_what_follows_the_request(nuwad: Nuwad) -> None:
+    """A spare's fork-time work was done before the request: not this launch's."""
+    a = launch(nuwad, "spare")
+    names = list(a["phases_ms"])  # type: ignore[arg-type]
+    assert not {"fork_sent", "child_running", "threads_recreated"} & set(names), names
+    nuwad.call("kill", str(a["pid"]))
