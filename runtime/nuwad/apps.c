@@ -382,7 +382,9 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	}
 	spare = apps_spare(d);
 	if (!mode && !no_spare && spare && spare->state == APP_SPARE && spare->chan >= 0) {
-		/* Specialise the spare: it is already forked and has its threads. */
+		/* Specialise the spare: it is already forked and has its threads.
+		 * Marked before the send: the spare may run before it returns. */
+		int64_t t_send = nuwad_now_us();
 		if (nuwa_msg_send(spare->chan, NUWA_APP_MSG_SPECIALISE, 0, spec, spec_len, -1) == 0) {
 			a = spare;
 			snprintf(a->name, sizeof a->name, "%s", name);
@@ -394,7 +396,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 			a->t_request_us = t_request;
 			phases_clear(a);
 			a->phases_taken = 0;
-			phases_mark(a, "specialise_sent", nuwad_now_us());
+			phases_mark(a, "specialise_sent", t_send);
 			a->waiter = cid;
 			a->waiter_text = text;
 			a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;

@@ -205,7 +205,7 @@ int tmpl_fork(struct nuwad *d, struct app *a)
 		errno = e;
 		return -1;
 	}
-	phases_mark(a, "fork_sent", nuwad_now_us());
+	phases_mark(a, "fork_sent", a->t_fork_us); /* the send's start, as above */
 	close(sv[1]);
 	a->chan = sv[0];
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.fork_timeout_ms * 1000;
