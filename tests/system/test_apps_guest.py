@@ -167,9 +167,22 @@ def test_low_memory_killer_takes_the_oldest_app(guest: Any,
     sock, threshold = lmk_nuwad
     order = ["gallery", "music", "messages"]
     pids = [ctl_json(guest, f"launch {app} --mode exec", sock)["pid"] for app in order]
+    # The newest is in use: the foreground app, with the higher CPU share and
+    # the lower oom_score_adj (nuwad is root here).
+    guest.check(f"nuwactl --socket {sock} foreground messages")
     time.sleep(SETTLE_S)
+    listed = {a["pid"]: a for a in ctl_json(guest, "list", sock)}
+    assert listed[pids[2]]["importance"] == "foreground"
+    assert listed[pids[0]]["importance"] == "background"
+    assert int(guest.check(f"cat /proc/{pids[2]}/oom_score_adj")) < \
+        int(guest.check(f"cat /proc/{pids[0]}/oom_score_adj"))
+    fg_share = (listed[pids[2]]["cpu_control"], listed[pids[2]]["cpu_value"])
+    bg_share = (listed[pids[0]]["cpu_control"], listed[pids[0]]["cpu_value"])
+    assert fg_share[0] == bg_share[0] and fg_share[1] != bg_share[1], (fg_share, bg_share)
     st = ctl_json(guest, "stats", sock)
     assert st["lmk_kills"] == 0
+    # The guest's kernel has PSI: the killer's triggers are in place.
+    assert st["psi"] is not None and st["psi"]["file"] == "/proc/pressure/memory", st
     template_pid, nuwad_pid = st["template"]["pid"], st["nuwad"]["pid"]
 
     # Real pressure: tmpfs pages cannot be reclaimed without swap. Fill until
@@ -186,6 +199,12 @@ def test_low_memory_killer_takes_the_oldest_app(guest: Any,
     killed = [int(p) for p in re.findall(r"lmk: killed \S+ \(pid (\d+)\)", log)]
     assert killed, f"no low-memory kill:\n{log[-2000:]}"
     assert killed == pids[:len(killed)], f"not oldest first: killed {killed}, launched {pids}"
+    # Trimmed before the first kill, the oldest background app first; the
+    # foreground app outlives the background ones.
+    first_kill = log.index("lmk: killed ")
+    trims = re.findall(r"lmk: asked (\S+) \(pid", log[:first_kill])
+    assert trims[:2] == ["gallery", "music"], log[-3000:]
+    assert pids[2] not in killed[:2]
     after = ctl_json(guest, "stats", sock)
     assert after["lmk_kills"] == len(killed)
     assert after["template"]["pid"] == template_pid and after["nuwad"]["pid"] == nuwad_pid
