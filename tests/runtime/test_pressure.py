@@ -8,7 +8,9 @@ As in test_framework_lmk.py, MemAvailable comes from a file the test writes
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -239,6 +241,37 @@ def test_missing_psi_file_falls_back_to_memavailable(tmp_path: Path,
         log = d.log.read_text()
         assert log.count("lmk: no PSI trigger on") == 1
         assert "MemAvailable polling every 100 ms only" in log
+        d.ctl("ping")
+    finally:
+        d.stop()
+
+
+def test_late_trim_answer_makes_a_kill_candidate(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    build = fw_build("host")
+    meminfo = tmp_path / "meminfo"
+    set_available(meminfo, 4 * THRESHOLD_KB)
+    monkeypatch.setenv("NUWAD_LMK_MEMINFO", str(meminfo))
+    conf = write_fw_config(tmp_path, build, daemon=f"tick_ms = 100\nlmk_threshold_kb = {THRESHOLD_KB}\n"
+                           "psi = no\ntrim_timeout_ms = 300")
+    d = Nuwad(build, tmp_path, conf)
+    try:
+        d.wait_ready(timeout=60)
+        frozen = int(d.json("launch", "gallery")["pid"])  # type: ignore[index]
+        fg = int(d.json("launch", "notes")["pid"])  # type: ignore[index]
+        d.ctl("foreground", "notes")
+        # A stopped app cannot answer: nuwad waits trim_timeout_ms, says so
+        # once, and goes on (SIGKILL still ends a stopped process).
+        os.kill(frozen, signal.SIGSTOP)
+        set_available(meminfo, THRESHOLD_KB - 1)
+        wait_for(lambda: d.json("stats")["lmk_kills"] >= 1, 10, "a kill")  # type: ignore[index]
+        set_available(meminfo, 4 * THRESHOLD_KB)
+        log = d.log.read_text()
+        late = f"lmk: gallery (pid {frozen}) did not answer the trim within 300 ms"
+        assert log.count(late) == 1, log[-3000:]
+        assert log.index(late) < log.index(f"lmk: asked notes (pid {fg}")
+        assert [e[2] for e in lmk_events(d) if e[0] == "killed"] == [frozen]
+        assert fg in apps(d)
         d.ctl("ping")
     finally:
         d.stop()
