@@ -24,6 +24,9 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 /* Specialise into app NAME on CHANNEL and run it; returns the exit status.
  * The app's argv: NAME, its configured args, then the NEXTRA launch args.
  * Failures are reported on the channel (NUWA_APP_MSG_ERROR) and logged. */
+/* In a spare, before it waits: its process group and cgroup (spare-PID),
+ * the app-independent part of join_groups; runner_run_app skips it then. */
+void runner_spare_groups(void);
 int runner_run_app(struct runner *r, const char *name, int nextra, char **extra, int channel);
 
 #endif

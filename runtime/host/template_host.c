@@ -91,6 +91,7 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 		 * rebuild freed goes back to the kernel before the wait. */
 		struct nuwa_msg_hdr h;
 		int rc;
+		runner_spare_groups();
 		nuwa_trim_heap();
 		do
 			rc = nuwa_msg_recv(app_ch, &h, buf, NUWA_MSG_MAX_PAYLOAD, NULL);

@@ -126,6 +126,21 @@ static void enable_cpu_controller(const char *mnt, const char *dir)
  * /proc/PID/cgroup shows it. */
 static char cgroup_rel[1024];
 
+/* favordynmods (Linux 6.0+): moving a process into a cgroup no longer
+ * waits for an RCU grace period, which was most of a launch (writing
+ * cgroup.procs took 8-19 ms, docs/benchmarks.md "Launch phases"); forks
+ * and exits pay a little instead. Older kernels refuse the option. */
+static int mount_cgroup2(void)
+{
+	unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", flags, "favordynmods") == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	nuwad_log("cgroup2 without favordynmods (kernel before 6.0): joining a cgroup is slow");
+	return mount("cgroup2", "/sys/fs/cgroup", "cgroup2", flags, NULL);
+}
+
 void groups_init(struct nuwad *d)
 {
 	char mnt[1024], own[1024], name[256];
@@ -138,9 +153,7 @@ void groups_init(struct nuwad *d)
 	}
 	if (!cgroup2_mount(mnt, sizeof mnt)) {
 		/* The device mounts nothing there itself: nuwad does, as root. */
-		if (geteuid() != 0 || mount("cgroup2", "/sys/fs/cgroup", "cgroup2",
-					    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
-		    !cgroup2_mount(mnt, sizeof mnt)) {
+		if (geteuid() != 0 || mount_cgroup2() < 0 || !cgroup2_mount(mnt, sizeof mnt)) {
 			nuwad_log("no cgroup2 (%s): every app gets its own process group only",
 				  geteuid() ? "not root" : strerror(errno));
 			unsetenv(NUWA_APP_CGROUP_ENV);
@@ -214,9 +227,10 @@ static int kill_cgroup(const char *dir)
 	return n;
 }
 
-static void app_cgroup(const struct nuwad *d, const struct app *a, char *out, size_t cap)
+void groups_app_cgroup(const struct nuwad *d, const struct app *a, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s/%s-%d", d->cgroup_dir, a->name, (int)a->pid);
+	int spare = a->via_spare || !a->name[0];
+	snprintf(out, cap, "%s/%s-%d", d->cgroup_dir, spare ? "spare" : a->name, (int)a->pid);
 }
 
 void groups_kill(struct nuwad *d, struct app *a)
@@ -226,7 +240,7 @@ void groups_kill(struct nuwad *d, struct app *a)
 		return;
 	pidfd_signal(a->pidfd, a->pid, SIGKILL);
 	if (d->cgroup_dir[0]) {
-		app_cgroup(d, a, dir, sizeof dir);
+		groups_app_cgroup(d, a, dir, sizeof dir);
 		if (access(dir, F_OK) == 0) {
 			kill_cgroup(dir);
 			return;
@@ -277,7 +291,7 @@ void groups_app_gone(struct nuwad *d, struct app *a)
 	if (a->pid <= 0)
 		return;
 	if (d->cgroup_dir[0]) {
-		app_cgroup(d, a, dir, sizeof dir);
+		groups_app_cgroup(d, a, dir, sizeof dir);
 		if (access(dir, F_OK) == 0) {
 			kill_cgroup(dir);
 			remove_cgroup(dir);
@@ -387,7 +401,9 @@ int groups_count(struct nuwad *d, const struct app *a)
 		return -1;
 	if (d->cgroup_dir[0]) {
 		long len;
-		snprintf(path, sizeof path, "%s/%s-%d/cgroup.procs", d->cgroup_dir, a->name, (int)a->pid);
+		char dir[1024];
+		groups_app_cgroup(d, a, dir, sizeof dir);
+		snprintf(path, sizeof path, "%s/cgroup.procs", dir);
 		len = nuwa_read_file(path, buf, sizeof buf);
 		if (len >= 0) {
 			for (p = buf; *p; p++)

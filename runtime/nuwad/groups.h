@@ -30,6 +30,9 @@ int groups_end_leftovers(const char *state_dir, const char *template_host, const
 
 /* SIGKILL every process of app A's group (its cgroup, else its process
  * group); the main process through its pidfd. */
+/* The app's cgroup directory: NUWA_APP_CGROUP/APP-PID, or .../spare-PID for a
+ * spare and an app a spare became (the spare joined it before the request). */
+void groups_app_cgroup(const struct nuwad *d, const struct app *a, char *out, size_t cap);
 void groups_kill(struct nuwad *d, struct app *a);
 /* A's main process is gone: end the rest of its group, remove its cgroup. */
 void groups_app_gone(struct nuwad *d, struct app *a);

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "groups.h"
 #include "importance.h"
 #include "lmk.h"
 #include "nuwad.h"
@@ -74,7 +75,9 @@ void importance_apply(struct nuwad *d, struct app *a)
 	a->cpu_control = NULL;
 	if (d->cgroup_dir[0]) {
 		int w = a->foreground ? IMPORTANCE_FG_CPU_WEIGHT : IMPORTANCE_BG_CPU_WEIGHT;
-		snprintf(path, sizeof path, "%s/%s-%d/cpu.weight", d->cgroup_dir, a->name, (int)a->pid);
+		char dir[1024];
+		groups_app_cgroup(d, a, dir, sizeof dir);
+		snprintf(path, sizeof path, "%s/cpu.weight", dir);
 		if (write_int(path, w) == 0) {
 			a->cpu_control = "cpu.weight";
 			a->cpu_value = w;

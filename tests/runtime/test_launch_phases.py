@@ -3,8 +3,11 @@ the time between consecutive timestamps taken in nuwad and in the child."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
-from nuwad_harness import Nuwad
+from nuwad_harness import Nuwad, wait_for
 
 SANDBOX = ["sandbox_landlock_ruleset", "sandbox_other_threads", "sandbox_ids_landlock",
            "sandbox_seccomp"]
@@ -59,3 +62,31 @@ def test_spare_phases_hold_only_what_follows_the_request(nuwad: Nuwad) -> None:
     names = list(a["phases_ms"])  # type: ignore[arg-type]
     assert not {"fork_sent", "child_running", "threads_recreated"} & set(names), names
     nuwad.call("kill", str(a["pid"]))
+
+
+def test_spare_joins_its_groups_before_the_request(nuwad: Nuwad) -> None:
+    """Its process group and cgroup are app-independent: made while it waits,
+    so a launch through it does not wait for a cgroup migration."""
+    spare = int(nuwad.wait_ready(spare=True)["spare_pid"])  # type: ignore[arg-type]
+    in_cgroup = "apps get their own cgroup" in nuwad.log.read_text()
+
+    def v2_cgroup() -> str:
+        text = Path(f"/proc/{spare}/cgroup").read_text()
+        return next(line[3:] for line in text.splitlines() if line.startswith("0::"))
+
+    # nuwad lists the spare once forked; it joins right after, on its own.
+    wait_for(lambda: os.getpgid(spare) == spare
+             and (not in_cgroup or v2_cgroup().endswith(f"/spare-{spare}")), 10,
+             "the spare in its own process group and cgroup")
+    cgroup = v2_cgroup()
+    a = launch(nuwad, "spare")
+    assert a["pid"] == spare
+    names = list(a["phases_ms"])  # type: ignore[arg-type]
+    assert "pgid_set" not in names and "cgroup_made" not in names, names
+    assert v2_cgroup() == cgroup
+    nuwad.call("kill", str(spare))
+    if in_cgroup:
+        leaf = cgroup
+        mount = next(line.split()[4] for line in Path("/proc/self/mountinfo").read_text()
+                     .splitlines() if " - cgroup2 " in line)
+        wait_for(lambda: not Path(mount + leaf).exists(), 10, "the spare's cgroup removed")
