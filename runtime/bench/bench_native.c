@@ -10,6 +10,7 @@
  *  - template launch with the spare, without it (--no-spare), exec launch:
  *    nuwad's launch_ms (request arrival to the app's ready) and the client's
  *    round trip; each app is killed before the next launch;
+ *  - the median of each launch phase (the answer's phases_ms, in order);
  *  - nuwad's own fds and USS/PSS/RSS with no apps running.
  * A benchmark, not a test: it asserts nothing.
  */
@@ -67,6 +68,56 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Launch phases: each name's samples, in the order first seen. */
+#define MAX_PHASES 32
+struct phase {
+	char name[32];
+	double *v;
+	int n;
+};
+
+static struct phase *phase_slot(struct phase *ph, int *nph, const char *name, size_t len,
+				int runs)
+{
+	int k;
+	for (k = 0; k < *nph; k++)
+		if (strlen(ph[k].name) == len && !strncmp(ph[k].name, name, len))
+			return &ph[k];
+	if (k == MAX_PHASES || len >= sizeof ph[k].name)
+		return NULL;
+	ph[k].v = calloc((size_t)runs, sizeof *ph[k].v);
+	if (!ph[k].v)
+		return NULL;
+	memcpy(ph[k].name, name, len);
+	ph[k].name[len] = 0;
+	ph[k].n = 0;
+	(*nph)++;
+	return &ph[k];
+}
+
+/* The "phases_ms":{"NAME":MS,...} object of one launch answer. */
+static void phases_add(struct phase *ph, int *nph, const char *ans, int runs)
+{
+	static const char key[] = "\"phases_ms\":{";
+	const char *p = strstr(ans, key);
+	if (!p)
+		return;
+	p += strlen(key);
+	while (*p == '"') {
+		const char *q = strchr(p + 1, '"');
+		struct phase *s;
+		char *end;
+		double v;
+		if (!q || q[1] != ':')
+			return;
+		s = phase_slot(ph, nph, p + 1, (size_t)(q - p - 1), runs);
+		v = strtod(q + 2, &end);
+		if (s && s->n < runs)
+			s->v[s->n++] = v;
+		p = *end == ',' ? end + 1 : end;
+	}
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
@@ -117,7 +168,8 @@ static void bench_launch(const char *app, const char *label, const char *const *
 {
 	double *srv = calloc((size_t)runs, sizeof *srv), *cli = calloc((size_t)runs, sizeof *cli);
 	double *uss = calloc((size_t)runs, sizeof *uss);
-	int i, spares = 0;
+	int i, spares = 0, nph = 0;
+	struct phase ph[MAX_PHASES];
 	if (!srv || !cli || !uss)
 		exit(1);
 	for (i = 0; i < runs; i++) {
@@ -138,6 +190,7 @@ static void bench_launch(const char *app, const char *label, const char *const *
 			exit(1);
 		}
 		srv[i] = field(ans, NULL, "launch_ms");
+		phases_add(ph, &nph, ans, runs);
 		spares += strstr(ans, "\"spare\":true") != NULL;
 		snprintf(pid, sizeof pid, "%.0f", field(ans, NULL, "pid"));
 		free(ans);
@@ -159,6 +212,11 @@ static void bench_launch(const char *app, const char *label, const char *const *
 	printf("| %s: app USS right after ready | %.0f KiB |\n", label, median(uss, runs));
 	if (spares && spares != runs)
 		printf("| %s: launches that found a spare | %d of %d |\n", label, spares, runs);
+	for (i = 0; i < nph; i++) {
+		printf("| %s: phase %s (median of %d) | %.3f ms |\n", label, ph[i].name, ph[i].n,
+		       median(ph[i].v, ph[i].n));
+		free(ph[i].v);
+	}
 	free(srv);
 	free(cli);
 	free(uss);
