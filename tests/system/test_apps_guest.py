@@ -12,6 +12,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,38 +129,45 @@ LMK_SOCK = "/run/nuwa-lmk-test/nuwad.sock"
 HOG_DIR = "/run/nuwa-lmk-test/hog"
 
 
-@pytest.fixture
-def lmk_nuwad(guest: Any) -> Iterator[tuple[str, int]]:
+@contextmanager
+def second_nuwad(guest: Any, name: str, daemon_keys: list[str]) -> Iterator[str]:
     """A second nuwad with the device's apps and framework and its own
-    threshold (the device's stays as configured), socket and state dir."""
-    threshold = 24 * 1024
+    [daemon] keys (the device's stays as configured), socket and state dir;
+    yields its socket and ends it (and the tmpfs hog) after."""
+    run, sock = f"/run/{name}", f"/run/{name}/nuwad.sock"
     conf = "\n".join([
         "[daemon]",
         "template = /usr/libexec/nuwa/nuwa-template",
         "exec_host = /usr/libexec/nuwa/nuwa-exec-host",
         "include = /etc/nuwa/apps.d",
-        "tick_ms = 200",
-        f"lmk_threshold_kb = {threshold}",
+        *daemon_keys,
         "[framework]",
         "library = /usr/lib/nuwa/libnuwafw.so",
         "args = data_dir=/usr/share/nuwa",
         "",
     ])
-    guest.check("mkdir -p /run/nuwa-lmk-test/state " + HOG_DIR)
-    guest.check(f"cat > /run/nuwa-lmk-test/nuwad.conf <<'EOF'\n{conf}EOF")
-    guest.check("nuwad --config /run/nuwa-lmk-test/nuwad.conf --socket " + LMK_SOCK +
-                " --state-dir /run/nuwa-lmk-test/state"
-                " </dev/null >/run/nuwa-lmk-test/nuwad.log 2>&1 &")
-    wait_template_ready(guest, LMK_SOCK)
+    guest.check(f"mkdir -p {run}/state " + HOG_DIR)
+    guest.check(f"cat > {run}/nuwad.conf <<'EOF'\n{conf}EOF")
+    guest.check(f"nuwad --config {run}/nuwad.conf --socket {sock} --state-dir {run}/state"
+                f" </dev/null >{run}/nuwad.log 2>&1 &")
+    wait_template_ready(guest, sock)
     try:
-        yield LMK_SOCK, threshold
+        yield sock
     finally:
-        guest.run(f"umount {HOG_DIR}")
-        st = guest.run(f"nuwactl --socket {LMK_SOCK} --json stats")
+        guest.run(f"rm -f {HOG_DIR}/fill; umount {HOG_DIR}")
+        st = guest.run(f"nuwactl --socket {sock} --json stats")
         if st.ok:
             pid = json.loads(st.stdout)["nuwad"]["pid"]
             guest.run(f"kill {pid}; i=0; while [ -e /proc/{pid} ] && [ $i -lt 50 ]; do "
                       "sleep 0.2; i=$((i+1)); done")
+
+
+@pytest.fixture
+def lmk_nuwad(guest: Any) -> Iterator[tuple[str, int]]:
+    threshold = 24 * 1024
+    with second_nuwad(guest, "nuwa-lmk-test",
+                      ["tick_ms = 200", f"lmk_threshold_kb = {threshold}"]) as sock:
+        yield sock, threshold
 
 
 def test_low_memory_killer_takes_the_oldest_app(guest: Any,
@@ -212,3 +220,41 @@ def test_low_memory_killer_takes_the_oldest_app(guest: Any,
     assert ctl_json(guest, "template-status", sock)["state"] == "ready"
     adj = {p: int(guest.check(f"cat /proc/{p}/oom_score_adj")) for p in (nuwad_pid, template_pid)}
     assert adj[nuwad_pid] < 0 and adj[template_pid] < 0, adj
+
+
+def test_psi_trigger_under_real_pressure_trims_then_kills(guest: Any) -> None:
+    """Only PSI can see this shortage: the MemAvailable threshold is 1 kB.
+    A tmpfs file fills memory until the apps' own pages are reclaimed and
+    tasks stall on memory; the kernel's trigger wakes nuwad, which trims,
+    then kills (background first)."""
+    with second_nuwad(guest, "nuwa-psi-test",
+                      ["tick_ms = 1000", "lmk_threshold_kb = 1", "psi_some_ms = 50",
+                       "psi_full_ms = 20", "psi_window_ms = 2000"]) as sock:
+        pids = [ctl_json(guest, f"launch {app} --mode exec", sock)["pid"]
+                for app in ("gallery", "music", "messages")]
+        guest.check(f"nuwactl --socket {sock} foreground messages")
+        time.sleep(SETTLE_S)
+        st = ctl_json(guest, "stats", sock)
+        assert st["psi"] is not None and st["psi"]["events"] == 0, st
+        # Up to just under what is available: the page cache, the apps'
+        # code among it, must go, and go again as they run (never beyond:
+        # the kernel's OOM killer is not what this tests).
+        hog_mib = max(1, mem_available(guest) // 1024 - 2)
+        guest.run(f"mount -t tmpfs -o size={hog_mib + 8}m nuwa-hog {HOG_DIR} && "
+                  f"dd if=/dev/zero of={HOG_DIR}/fill bs=1M count={hog_mib} 2>/dev/null",
+                  timeout=180)
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            st = ctl_json(guest, "stats", sock)
+            if st["psi"]["events"] >= 1 and st["lmk_trims"] >= 1:
+                break
+            time.sleep(1)
+        guest.check(f"rm -f {HOG_DIR}/fill")
+        log = guest.check("cat /run/nuwa-psi-test/nuwad.log")
+        assert st["psi"]["events"] >= 1, f"no PSI event:\n{log[-3000:]}"
+        trims = re.findall(r"lmk: asked (\S+) \(pid \d+, \w+\) to trim .*PSI trigger fired", log)
+        assert trims and trims[0] == "gallery", log[-3000:]
+        killed = [int(p) for p in re.findall(r"lmk: killed \S+ \(pid (\d+)\)", log)]
+        # Whatever was killed, background before foreground.
+        assert pids[2] not in killed[:2], (killed, pids)
+        assert ctl_json(guest, "template-status", sock)["state"] == "ready"
