@@ -1,21 +1,29 @@
 # CPython framework: libnuwapy.so, its Python side and the Python sample
 # apps (runtime/pyapps). Included by runtime/Makefile; see the variables
 # documented there. Needs CPython 3.11's embedding files: natively the
-# host's python3.11-config; cross builds PY_CONFIG= a config for the target
-# or PY_CFLAGS/PY_LIBS. Skipped (PYFW=0) where none is found.
+# host's python3.11-config (PY_CONFIG); cross builds
+# the sysroot's libpython3.11-dev (python-3.11-embed.pc), or PY_CFLAGS/PY_LIBS.
+# Skipped (PYFW=0) where none is found, and in the sanitizer build.
 
 PY_CONFIG ?= python3.11-config
-ifeq ($(CROSS_COMPILE)$(SANITIZE),)
-  PYFW ?= $(if $(shell command -v $(PY_CONFIG) 2>/dev/null),1,0)
-else
+ifneq ($(SANITIZE),)
   PYFW ?= 0
+else ifneq ($(CROSS_COMPILE),)
+  # The target's CPython from the sysroot (libpython3.11-dev), through the
+  # framework's pkg-config (framework/build.mk); installed under /usr.
+  PYFW ?= $(if $(shell $(FW_PKG_CONFIG) --exists python-3.11-embed && echo yes),1,0)
+  PY_CFLAGS ?= $(shell $(FW_PKG_CONFIG) --cflags python-3.11-embed)
+  PY_LIBS ?= $(shell $(FW_PKG_CONFIG) --libs python-3.11-embed) $(FW_RPATH_LINK)
+  PY_HOME ?= /usr
+else
+  PYFW ?= $(if $(shell command -v $(PY_CONFIG) 2>/dev/null),1,0)
+  PY_CFLAGS ?= $(shell $(PY_CONFIG) --includes)
+  PY_LIBS ?= $(shell $(PY_CONFIG) --embed --ldflags)
+  # CPython's prefix (its stdlib is PREFIX/lib/python3.11); "home=" overrides.
+  PY_HOME ?= $(shell $(PY_CONFIG) --prefix)
 endif
 
 ifeq ($(PYFW),1)
-PY_CFLAGS ?= $(shell $(PY_CONFIG) --includes)
-PY_LIBS ?= $(shell $(PY_CONFIG) --embed --ldflags)
-# CPython's prefix (its stdlib is PREFIX/lib/python3.11); "home=" overrides.
-PY_HOME ?= $(shell $(PY_CONFIG) --prefix)
 PYFW_LIB := $(BUILD)/libnuwapy.so
 PYFW_PY := $(BUILD)/py/nuwa_platform.py $(patsubst $(TOP)/pyapps/%,$(BUILD)/py/%,$(wildcard $(TOP)/pyapps/*.py))
 
@@ -36,4 +44,5 @@ $(BUILD)/py/%.py: $(TOP)/pyapps/%.py
 
 ALL_TARGETS += $(PYFW_LIB) $(PYFW_PY)
 INSTALL_LIB += $(PYFW_LIB)
+INSTALL_PY += $(PYFW_PY)
 endif
