@@ -3,12 +3,10 @@
 # documented there. Needs CPython 3.11's embedding files: natively the
 # host's python3.11-config (PY_CONFIG); cross builds
 # the sysroot's libpython3.11-dev (python-3.11-embed.pc), or PY_CFLAGS/PY_LIBS.
-# Skipped (PYFW=0) where none is found, and in the sanitizer build.
+# Skipped (PYFW=0) where none is found.
 
 PY_CONFIG ?= python3.11-config
-ifneq ($(SANITIZE),)
-  PYFW ?= 0
-else ifneq ($(CROSS_COMPILE),)
+ifneq ($(CROSS_COMPILE),)
   # The target's CPython from the sysroot (libpython3.11-dev), through the
   # framework's pkg-config (framework/build.mk); installed under /usr.
   PYFW ?= $(if $(shell $(FW_PKG_CONFIG) --exists python-3.11-embed && echo yes),1,0)

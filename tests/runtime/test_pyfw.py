@@ -2,7 +2,8 @@
 
 A private nuwad runs libnuwapy as its framework; every Python app is
 launched in template and in exec mode, sandboxed like the C apps (own uid,
-Landlock, seccomp). Once with gc_freeze=yes and once with gc_freeze=no.
+Landlock, seccomp). Plain and ASan+UBSan builds, each once with
+gc_freeze=yes and once with gc_freeze=no.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nuwad_harness import BUILDS, Nuwad, wait_for
+from nuwad_harness import FRAMEWORK_BUILDS, Nuwad, wait_for
 
 PY_APPS = ["weather", "todo"]
 MODES = ["template", "exec"]
@@ -25,12 +26,38 @@ BROKEN_APPS = {
     "pybroken_syntax": ("def main(app)\n    pass\n", "SyntaxError"),
     "pybroken_nomain": ("x = 1\n", "has no main(app)"),
 }
+# A Python app that tries what the sandbox forbids; each answer is the errno name.
+PROBE_SRC = """\
+import errno, os  # builtins: the host's stdlib may be unreadable to app uids
+
+def attempt(fn):
+    try:
+        fn()
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    return "ok"
+
+def request(text):
+    what, arg = text.split(" ", 1)
+    if what == "write":
+        return attempt(lambda: open(arg, "w").close())
+    if what == "kill":
+        return attempt(lambda: os.kill(int(arg), 15))
+    if what == "mem":
+        return attempt(lambda: open(f"/proc/{arg}/mem", "rb").read(1))
+    raise ValueError(text)
+
+def main(app):
+    app.on_request(request)
+    app.ready()
+"""
 
 
-def py_build() -> Path:
-    build = BUILDS["host"]
+def py_build(name: str) -> Path:
+    build = FRAMEWORK_BUILDS[name]
     if not (build / "libnuwapy.so").exists():
-        pytest.skip("libnuwapy.so not built (make -C runtime; needs python3.11-config)")
+        pytest.skip(f"libnuwapy.so not in build '{name}' (make -C runtime [sanitize]; "
+                    "needs python3.11-config)")
     return build
 
 
@@ -43,7 +70,7 @@ def py_home() -> str:
 def write_py_config(tmp: Path, build: Path, extra_dir: Path, gc_freeze: str) -> Path:
     stdlib = f"{py_home()}/lib/python3.11"
     apps = "".join(f"[app {a}]\nlibrary = {build}/libnuwapy.so\n" for a in
-                   PY_APPS + sorted(BROKEN_APPS))
+                   [*PY_APPS, *sorted(BROKEN_APPS), "pyprobe"])
     conf = tmp / "nuwad.conf"
     conf.write_text(
         "[daemon]\n"
@@ -60,19 +87,25 @@ def write_py_config(tmp: Path, build: Path, extra_dir: Path, gc_freeze: str) -> 
     return conf
 
 
-@pytest.fixture(scope="module", params=["yes", "no"])
+@pytest.fixture(scope="module",
+                params=[(b, f) for b in sorted(FRAMEWORK_BUILDS) for f in ("yes", "no")],
+                ids=lambda p: f"{p[0]}-gc_freeze={p[1]}")
 def daemon(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nuwad]:
-    build = py_build()
-    tmp = tmp_path_factory.mktemp(f"pyfw-{request.param}")
+    """One nuwad per build (plain, ASan+UBSan) and gc_freeze value."""
+    build_name, gc_freeze = request.param
+    build = py_build(build_name)
+    tmp = tmp_path_factory.mktemp(f"pyfw-{build_name}-{gc_freeze}")
     # The failing app modules, where an app uid can read them.
     extra = Path(tempfile.mkdtemp(prefix="nuwa-pyapps-", dir="/tmp"))
     extra.chmod(0o755)
     for name, (src, _) in BROKEN_APPS.items():
         (extra / f"{name}.py").write_text(src)
         (extra / f"{name}.py").chmod(0o644)
-    d = Nuwad(build, tmp, write_py_config(tmp, build, extra, request.param))
-    d.gc_freeze = request.param  # type: ignore[attr-defined]
+    (extra / "pyprobe.py").write_text(PROBE_SRC)
+    (extra / "pyprobe.py").chmod(0o644)
+    d = Nuwad(build, tmp, write_py_config(tmp, build, extra, gc_freeze))
+    d.gc_freeze = gc_freeze  # type: ignore[attr-defined]
     try:
         d.wait_ready(timeout=60)
         yield d
@@ -165,3 +198,23 @@ def test_launch_error_carries_the_exception(daemon: Nuwad, module: str, mode: st
         wait_for(lambda: "Traceback" in daemon.log_tail(), 5, "the traceback in the log")
     daemon.ctl("app-ping", str(launch(daemon, "todo", mode)))
     assert daemon.template()["state"] == "ready"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_python_sandbox_probes_fail(daemon: Nuwad, mode: str, tmp_path: Path) -> None:
+    """A Python app can write no file, signal no other app, read no other
+    app's memory: the C apps' sandbox, from Python."""
+    victim = launch(daemon, "todo", mode)
+    probe = launch(daemon, "pyprobe", mode)
+    try:
+        target = Path(tempfile.mkdtemp(prefix="nuwa-pyprobe-", dir="/tmp"))
+        target.chmod(0o777)  # only the sandbox can refuse it
+        assert call(daemon, probe, f"write {target}/x") in ("EACCES", "EPERM")
+        assert not (target / "x").exists()
+        shutil.rmtree(target)
+        assert call(daemon, probe, f"kill {victim}") == "EPERM"
+        assert call(daemon, probe, f"mem {victim}") in ("EACCES", "EPERM")
+        daemon.ctl("app-ping", str(victim))
+    finally:
+        daemon.ctl("kill", str(probe))
+        daemon.ctl("kill", str(victim))
