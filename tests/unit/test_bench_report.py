@@ -164,9 +164,10 @@ def test_report_directory(tmp_path: Path, results: dict[str, ModeResult]) -> Non
     report = write_report_dir(out, results, {"command": "nuwa bench --quick",
                                              "target": {"description": "test"}})
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["launch_latency.png", "memory_vs_apps.png", "report.json", "report.md",
-                     "uss_over_time.png"]
-    for png in ("launch_latency.png", "memory_vs_apps.png", "uss_over_time.png"):
+    assert names == ["launch_latency.png", "launch_phases.png", "memory_vs_apps.png",
+                     "report.json", "report.md", "uss_over_time.png"]
+    for png in ("launch_latency.png", "launch_phases.png", "memory_vs_apps.png",
+                "uss_over_time.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     saved = json.loads((out / "report.json").read_text())
     assert saved["summary"]["uss_ratio"] == report["summary"]["uss_ratio"]

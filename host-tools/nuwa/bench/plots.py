@@ -9,11 +9,13 @@ matplotlib.use("Agg")  # files only, no display on build hosts or CI
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from nuwa.bench.phases import phase_medians  # noqa: E402
 from nuwa.bench.results import ModeResult  # noqa: E402
 
 MEMORY_PLOT = "memory_vs_apps.png"
 LATENCY_PLOT = "launch_latency.png"
 DRIFT_PLOT = "uss_over_time.png"
+PHASES_PLOT = "launch_phases.png"
 
 
 def memory_vs_apps(results: dict[str, ModeResult], path: Path) -> None:
@@ -87,8 +89,34 @@ def uss_over_time(results: dict[str, ModeResult], path: Path) -> None:
     plt.close(fig)
 
 
+def launch_phases(results: dict[str, ModeResult], path: Path) -> None:
+    """One stacked bar per mode, pool and app: the median of each launch phase."""
+    bars: list[tuple[str, dict[str, float | None]]] = []
+    for mode, r in results.items():
+        for pool, apps in phase_medians(r).items():
+            bars += [(f"{mode}, {pool}: {app}", phases) for app, phases in apps.items()]
+    names: list[str] = []
+    for _, phases in bars:
+        names += [n for n in phases if n not in names]
+    fig, ax = plt.subplots(figsize=(10, 0.35 * len(bars) + 2))
+    left = [0.0] * len(bars)
+    for name in names:
+        widths = [phases.get(name) or 0.0 for _, phases in bars]
+        ax.barh(range(len(bars)), widths, left=left, label=name)
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    ax.set_yticks(range(len(bars)), [label for label, _ in bars])
+    ax.set(title="launch phases (median per app)", xlabel="ms")
+    if names:
+        ax.legend(fontsize="x-small", ncol=2, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def write_plots(results: dict[str, ModeResult], directory: Path) -> list[str]:
     memory_vs_apps(results, directory / MEMORY_PLOT)
     launch_latency(results, directory / LATENCY_PLOT)
     uss_over_time(results, directory / DRIFT_PLOT)
-    return [MEMORY_PLOT, LATENCY_PLOT, DRIFT_PLOT]
+    launch_phases(results, directory / PHASES_PLOT)
+    return [MEMORY_PLOT, LATENCY_PLOT, DRIFT_PLOT, PHASES_PLOT]
