@@ -696,8 +696,8 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 			free(k);
 		}
 	}
-	if (!is_spare(a) && a->name[0])
-		groups_app_gone(d, a);
+	/* A spare has its own groups too (spare-PID, made while it waited). */
+	groups_app_gone(d, a);
 	app_free(d, a);
 	groups_record(d);
 }

@@ -4,6 +4,7 @@ the time between consecutive timestamps taken in nuwad and in the child."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,21 @@ def test_spare_joins_its_groups_before_the_request(nuwad: Nuwad) -> None:
         mount = next(line.split()[4] for line in Path("/proc/self/mountinfo").read_text()
                      .splitlines() if " - cgroup2 " in line)
         wait_for(lambda: not Path(mount + leaf).exists(), 10, "the spare's cgroup removed")
+
+
+def test_a_dead_spare_leaves_no_cgroup(nuwad: Nuwad) -> None:
+    if "apps get their own cgroup" not in nuwad.log.read_text():
+        pytest.skip("no app cgroups here")
+    spare = int(nuwad.wait_ready(spare=True)["spare_pid"])  # type: ignore[arg-type]
+    mount = next(line.split()[4] for line in Path("/proc/self/mountinfo").read_text()
+                 .splitlines() if " - cgroup2 " in line)
+
+    def leaf() -> Path | None:
+        text = Path(f"/proc/{spare}/cgroup").read_text()
+        rel = next(line[3:] for line in text.splitlines() if line.startswith("0::"))
+        return Path(mount + rel) if rel.endswith(f"/spare-{spare}") else None
+
+    found = wait_for(leaf, 10, "the spare in its cgroup")
+    assert isinstance(found, Path) and found.is_dir()
+    os.kill(spare, signal.SIGKILL)
+    wait_for(lambda: not found.exists(), 10, "the dead spare's cgroup removed")
