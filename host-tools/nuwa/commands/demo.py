@@ -31,8 +31,8 @@ DEMO_MODES = (TEMPLATE, EXEC)
 
 def run(args: argparse.Namespace) -> int:
     where = args.target or f"a fresh {args.board} guest per mode"
-    print(f"nuwa demo: template versus exec mode on {where} (`nuwa bench --quick`, a few "
-          "minutes; progress below)", flush=True)
+    print(f"nuwa demo: template versus exec mode on {where} (`nuwa bench --quick --modes "
+          "template,exec`, a few minutes; progress below)", flush=True)
     quick = argparse.Namespace(board=args.board, mem=args.mem, target=args.target, out=args.out,
                                quick=True, json=False, apps=None, lmk_threshold_kb=None,
                                repeat=1, modes=",".join(DEMO_MODES),
