@@ -8,7 +8,9 @@ gc_freeze=yes and once with gc_freeze=no.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -218,3 +220,36 @@ def test_python_sandbox_probes_fail(daemon: Nuwad, mode: str, tmp_path: Path) ->
     finally:
         daemon.ctl("kill", str(probe))
         daemon.ctl("kill", str(victim))
+
+
+def test_killed_python_template_is_restarted(daemon: Nuwad) -> None:
+    old = int(daemon.template()["pid"])  # type: ignore[arg-type]
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: daemon.template()["state"] == "ready" and daemon.template()["pid"] != old,
+             30, "a new Python template")
+    pid = launch(daemon, "weather", "template")
+    daemon.ctl("app-ping", str(pid))
+    daemon.ctl("kill", str(pid))
+
+
+def test_missing_preload_module_fails_the_template_clearly(tmp_path: Path) -> None:
+    """A preload module that does not exist: one clear line, nuwad stays up and
+    the exec host says the same."""
+    build = py_build("host")
+    conf = tmp_path / "nuwad.conf"
+    conf.write_text(
+        "[daemon]\n"
+        f"template = {build}/nuwa-template\nexec_host = {build}/nuwa-exec-host\n"
+        "app_uids = 63000-63999\nlmk_threshold_kb = 0\n"
+        f"[framework]\nlibrary = {build}/libnuwapy.so\n"
+        f"args = path={build}/py preload=json,no_such_module\n"
+        f"[app todo]\nlibrary = {build}/libnuwapy.so\n")
+    d = Nuwad(build, tmp_path, conf)
+    try:
+        wait_for(lambda: "preload module 'no_such_module'" in d.log_tail(), 30,
+                 "the preload error in the log")
+        res = d.ctl("launch", "todo", "--mode", "exec", check=False)
+        assert res.returncode != 0
+        assert d.json("ping")
+    finally:
+        d.stop()
