@@ -16,8 +16,8 @@
  *     victim is chosen only once the previous one has been reaped (or
  *     LMK_GRACE_MS passed), so one shortage does not take several apps
  *     while the first one's memory is being freed.
- * When memory is no longer short the shortage is over: every app may be
- * asked to trim again in the next one.
+ * When memory stayed fine for LMK_CALM_MS the shortage is over: every app
+ * may be asked to trim again in the next one. A PSI event allows one step.
  *
  * The kernel's OOM killer is steered the same way: nuwad and the template
  * (and so the spare, its fork, until it is specialised) get a low
@@ -44,6 +44,7 @@ static int64_t victim_at_us;
 static pid_t adjusted_template; /* template pid whose oom_score_adj is set */
 static int adjusted_self;
 static int read_error_logged;
+static int64_t calm_since_us; /* memory fine since then, 0 while short */
 
 int lmk_set_oom_score_adj(pid_t pid, int adj)
 {
@@ -250,20 +251,29 @@ void nuwad_lmk_tick(struct nuwad *d)
 	}
 	read_error_logged = 0;
 	int64_t now = nuwad_now_us();
-	int psi = now < d->psi_until_us; /* a PSI trigger fired within its window */
+	/* A PSI event allows one step (a trim or a kill), not a shortage for
+	 * its whole window: after a kill the stall it measured is still in it. */
+	int psi = d->psi_pending;
 	if (avail >= d->conf.lmk_threshold_kb && !psi) {
-		/* The shortage is over: the next one may trim every app again. */
-		for (struct app *a = d->apps; a; a = a->next)
-			if (a->trim_state == 2)
-				a->trim_state = 0;
+		/* The shortage is over once memory stayed fine for LMK_CALM_MS:
+		 * then the next one may trim every app again (not when it merely
+		 * flickers above the threshold). */
+		if (!calm_since_us)
+			calm_since_us = now;
+		if (now - calm_since_us >= (int64_t)LMK_CALM_MS * 1000)
+			for (struct app *a = d->apps; a; a = a->next)
+				if (a->trim_state == 2)
+					a->trim_state = 0;
 		return;
 	}
+	calm_since_us = 0;
 	if (d->conf.lmk_trim) {
 		if (trim_outstanding(d, now))
 			return;
 		struct app *t = trim_next(d);
 		if (t) {
 			trim_send(d, t, avail, psi);
+			d->psi_pending = 0;
 			return;
 		}
 	}
@@ -291,6 +301,7 @@ void nuwad_lmk_tick(struct nuwad *d)
 	}
 	victim = pid;
 	victim_at_us = now;
+	d->psi_pending = 0;
 	d->lmk_kills++;
 	if (fg)
 		d->lmk_foreground_kills++;

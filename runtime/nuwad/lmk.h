@@ -16,6 +16,8 @@ struct app;
 /* After a kill, how long to wait for the victim to be reaped before the
  * next victim may be chosen (an exit stuck in D state must not stall it). */
 #define LMK_GRACE_MS 2000
+/* Memory fine for this long ends a shortage (apps may be trimmed again). */
+#define LMK_CALM_MS 10000
 
 /* The next victim (background first, least recently used, largest), never
  * the spare, or NULL. */

@@ -137,7 +137,7 @@ struct nuwad {
 	long lmk_trimmed_kb;        /* sum of what the apps reported freeing */
 	int psi_fd[2];              /* psi.c: "some" and "full" triggers, or -1 */
 	unsigned psi_events;
-	int64_t psi_until_us;       /* under pressure until then (a trigger fired) */
+	int psi_pending;            /* a trigger fired: the killer may take one step */
 	const char *psi_last;       /* which trigger fired last */
 	int quit;
 	/* supervision.c */

@@ -77,7 +77,7 @@ void psi_ready(struct nuwad *d, int fd, short revents)
 	if (!(revents & POLLPRI))
 		return;
 	d->psi_events++;
-	d->psi_until_us = nuwad_now_us() + (int64_t)d->conf.psi_window_ms * 1000;
+	d->psi_pending = 1;
 	d->psi_last = i ? "full" : "some";
 	nuwad_lmk_tick(d);
 }
