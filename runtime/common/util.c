@@ -24,6 +24,16 @@ int nuwa_set_nonblock(int fd, int on)
 	return fcntl(fd, F_SETFL, fl);
 }
 
+int nuwa_is_decimal(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
 long nuwa_read_file(const char *path, char *buf, size_t cap)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,19 +513,6 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 
 /* ---- the inventory at freeze ---------------------------------------- */
 
-static void append(char *buf, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t cap, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-	if (used + 1 >= cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, cap - used, fmt, ap);
-	va_end(ap);
-}
-
 static void fd_target(int fd, char *out, size_t cap)
 {
 	char link[64];
@@ -556,11 +542,11 @@ static void describe_socket(int fd, char *out, size_t cap)
 	     dom == AF_NETLINK ? "netlink" : "other-domain";
 	tn = type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" :
 	     type == SOCK_SEQPACKET ? "seqpacket" : type == SOCK_RAW ? "raw" : "other-type";
-	append(out, cap, ", %s %s", dn, tn);
+	nuwa_append(out, cap, ", %s %s", dn, tn);
 	memset(&ss, 0, sizeof ss);
 	l = sizeof ss;
 	if (getpeername(fd, (struct sockaddr *)&ss, &l) < 0) {
-		append(out, cap, ", no peer");
+		nuwa_append(out, cap, ", no peer");
 		return;
 	}
 	if (ss.ss_family == AF_UNIX) {
@@ -568,21 +554,21 @@ static void describe_socket(int fd, char *out, size_t cap)
 		size_t plen = l > offsetof(struct sockaddr_un, sun_path) ?
 			      l - offsetof(struct sockaddr_un, sun_path) : 0;
 		if (plen == 0)
-			append(out, cap, ", peer unnamed");
+			nuwa_append(out, cap, ", peer unnamed");
 		else if (u->sun_path[0] == 0)
-			append(out, cap, ", peer @%.*s", (int)plen - 1, u->sun_path + 1);
+			nuwa_append(out, cap, ", peer @%.*s", (int)plen - 1, u->sun_path + 1);
 		else
-			append(out, cap, ", peer %.*s", (int)strnlen(u->sun_path, plen), u->sun_path);
+			nuwa_append(out, cap, ", peer %.*s", (int)strnlen(u->sun_path, plen), u->sun_path);
 	} else if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 		char a[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
-		append(out, cap, ", peer %s:%u", a, ntohs(in->sin_port));
+		nuwa_append(out, cap, ", peer %s:%u", a, ntohs(in->sin_port));
 	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 		char a[INET6_ADDRSTRLEN];
 		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
-		append(out, cap, ", peer [%s]:%u", a, ntohs(in6->sin6_port));
+		nuwa_append(out, cap, ", peer [%s]:%u", a, ntohs(in6->sin6_port));
 	}
 }
 
@@ -673,7 +659,7 @@ int nuwa_fds_freeze_check(char *err, size_t cap)
 	d = opendir("/proc/self/fd");
 	if (!d) {
 		pthread_mutex_unlock(&fd_lock);
-		append(err, cap, "; fd inventory: /proc/self/fd: %s", strerror(errno));
+		nuwa_append(err, cap, "; fd inventory: /proc/self/fd: %s", strerror(errno));
 		return 1;
 	}
 	while ((de = readdir(d))) {
@@ -694,7 +680,7 @@ int nuwa_fds_freeze_check(char *err, size_t cap)
 		twin = marked_twin(fd, st.st_dev, st.st_ino);
 		i = slot(fd);
 		if (!i) {
-			append(err, cap, "; fd %d (%s): cannot track it: out of memory", fd, target);
+			nuwa_append(err, cap, "; fd %d (%s): cannot track it: out of memory", fd, target);
 			bad++;
 			continue;
 		}
@@ -729,12 +715,12 @@ int nuwa_fds_freeze_check(char *err, size_t cap)
 				continue;
 			}
 		}
-		append(err, cap, "; fd %d (%s", fd, target);
+		nuwa_append(err, cap, "; fd %d (%s", fd, target);
 		if (S_ISSOCK(st.st_mode))
 			describe_socket(fd, err, cap);
 		else if (S_ISREG(st.st_mode) && (acc & O_ACCMODE) != O_RDONLY)
-			append(err, cap, ", open for writing");
-		append(err, cap, ") is neither marked by libnuwa, nor an allowed kind, nor in [framework] fd_allow");
+			nuwa_append(err, cap, ", open for writing");
+		nuwa_append(err, cap, ") is neither marked by libnuwa, nor an allowed kind, nor in [framework] fd_allow");
 		bad++;
 	}
 	closedir(d);

@@ -32,6 +32,11 @@ NUWA_HIDDEN void nuwa_hooks_lock(void);
 NUWA_HIDDEN void nuwa_hooks_unlock(void);
 NUWA_HIDDEN void nuwa_hooks_atfork_child(void);
 
+/* Append printf-style text to the NUL-terminated BUF of CAP bytes; what
+ * does not fit is cut. */
+NUWA_HIDDEN void nuwa_append(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Monotonic milliseconds. */
 NUWA_HIDDEN int64_t nuwa_now_ms(void);
 

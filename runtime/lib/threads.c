@@ -165,6 +165,17 @@ void nuwa_log(const char *fmt, ...)
 	dprintf(2, "libnuwa[%d]: %s\n", (int)getpid(), buf);
 }
 
+void nuwa_append(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+	if (used + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, cap - used, fmt, ap);
+	va_end(ap);
+}
+
 int64_t nuwa_now_ms(void)
 {
 	struct timespec ts;
@@ -676,19 +687,6 @@ static void start_symbol(void *(*start)(void *), char *out, size_t cap)
 /* ---------------------------------------------------------------- */
 /* Freeze.                                                            */
 
-static void append(char *buf, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t cap, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-	if (used + 1 >= cap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, cap - used, fmt, ap);
-	va_end(ap);
-}
-
 /* Caller holds reg_lock. Counts threads that prevent the freeze and, when
  * ERR is given, describes them. */
 static int stragglers(char *err, size_t cap)
@@ -703,7 +701,7 @@ static int stragglers(char *err, size_t cap)
 		if (w->in_run) {
 			n++;
 			if (err)
-				append(err, cap, "; worker '%s' did not reach a safe point", w->name);
+				nuwa_append(err, cap, "; worker '%s' did not reach a safe point", w->name);
 		}
 	}
 	for (r = threads; r; r = r->next) {
@@ -721,10 +719,10 @@ static int stragglers(char *err, size_t cap)
 			start_symbol(r->start, sym, sizeof sym);
 			c = covering(r);
 			if (c)
-				append(err, cap, "; thread '%s' (tid %d, start %s) still runs after the stop hook of '%s' returned",
+				nuwa_append(err, cap, "; thread '%s' (tid %d, start %s) still runs after the stop hook of '%s' returned",
 				       comm, (int)r->tid, sym, c->name);
 			else
-				append(err, cap, "; thread '%s' (tid %d, start %s) is neither a worker nor registered with stop/restart hooks (nuwa_thread_register)",
+				nuwa_append(err, cap, "; thread '%s' (tid %d, start %s) is neither a worker nor registered with stop/restart hooks (nuwa_thread_register)",
 				       comm, (int)r->tid, sym);
 		}
 	}
@@ -745,7 +743,7 @@ static int stragglers(char *err, size_t cap)
 			if (err) {
 				char comm[32];
 				thread_comm(tid, comm, sizeof comm);
-				append(err, cap, "; thread '%s' (tid %d) was not created through pthread_create: "
+				nuwa_append(err, cap, "; thread '%s' (tid %d) was not created through pthread_create: "
 				       "the C library made it (a SIGEV_THREAD timer, aio) or a raw clone did; "
 				       "use timerfd or SIGEV_THREAD_ID instead of SIGEV_THREAD, or stop it before the freeze "
 				       "(docs/runtime.md)", comm, (int)tid);

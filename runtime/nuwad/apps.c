@@ -720,21 +720,11 @@ int nuwad_kill_app(struct nuwad *d, struct app *a, int sig, const char *reason)
 	return 0;
 }
 
-static int is_pid(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
 static int matches(const struct app *a, const char *target)
 {
 	if (is_spare(a) || a->pid <= 0)
 		return 0;
-	if (is_pid(target))
+	if (nuwa_is_decimal(target))
 		return a->pid == (pid_t)atol(target);
 	return !strcmp(a->name, target);
 }

@@ -36,19 +36,9 @@ static int running(const struct app *a)
 	return a->pid > 0 && a->state == APP_RUNNING && a->name[0];
 }
 
-static int is_number(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
 static struct app *find_running(struct nuwad *d, const char *target)
 {
-	int by_pid = is_number(target);
+	int by_pid = nuwa_is_decimal(target);
 	for (struct app *a = d->apps; a; a = a->next)
 		if (running(a) && (by_pid ? a->pid == (pid_t)atol(target) : !strcmp(a->name, target)))
 			return a;
