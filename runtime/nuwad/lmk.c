@@ -17,7 +17,9 @@
  *     LMK_GRACE_MS passed), so one shortage does not take several apps
  *     while the first one's memory is being freed.
  * When memory stayed fine for LMK_CALM_MS the shortage is over: every app
- * may be asked to trim again in the next one. A PSI event allows one step.
+ * may be asked to trim again in the next one. A PSI event allows one step;
+ * with MemAvailable above the threshold, an event within one PSI window of
+ * the last step is dropped: the stall it measured came before that step.
  *
  * The kernel's OOM killer is steered the same way: nuwad and the template
  * (and so the spare, its fork, until it is specialised) get a low
@@ -45,6 +47,7 @@ static pid_t adjusted_template; /* template pid whose oom_score_adj is set */
 static int adjusted_self;
 static int read_error_logged;
 static int64_t calm_since_us; /* memory fine since then, 0 while short */
+static int64_t step_at_us;    /* last trim or kill, 0 before the first */
 
 int lmk_set_oom_score_adj(pid_t pid, int adj)
 {
@@ -254,6 +257,11 @@ void nuwad_lmk_tick(struct nuwad *d)
 	/* A PSI event allows one step (a trim or a kill), not a shortage for
 	 * its whole window: after a kill the stall it measured is still in it. */
 	int psi = d->psi_pending;
+	if (psi && avail >= d->conf.lmk_threshold_kb && step_at_us &&
+	    now - step_at_us < (int64_t)d->conf.psi_window_ms * 1000) {
+		d->psi_pending = 0;
+		psi = 0;
+	}
 	if (avail >= d->conf.lmk_threshold_kb && !psi) {
 		/* The shortage is over once memory stayed fine for LMK_CALM_MS:
 		 * then the next one may trim every app again (not when it merely
@@ -274,6 +282,7 @@ void nuwad_lmk_tick(struct nuwad *d)
 		if (t) {
 			trim_send(d, t, avail, psi);
 			d->psi_pending = 0;
+			step_at_us = now;
 			return;
 		}
 	}
@@ -301,6 +310,7 @@ void nuwad_lmk_tick(struct nuwad *d)
 	}
 	victim = pid;
 	victim_at_us = now;
+	step_at_us = now;
 	d->psi_pending = 0;
 	d->lmk_kills++;
 	if (fg)
