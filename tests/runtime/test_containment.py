@@ -112,11 +112,8 @@ def test_app_without_uid_and_no_range_is_refused(start: Callable[..., Nuwad], bu
     assert d.call("ping")["pong"] is True
 
 
-@pytest.mark.parametrize("bad", ["app_uids = 10000", "app_uids = 0-100", "app_uids = 20-10",
-                                 "app_uids = a-b", "control_group = no such group!",
-                                 "control_group = nosuchgroupxyz", "status_group = "])
-def test_bad_identity_keys_are_a_file_line_error(build: Path, tmp_path: Path, bad: str) -> None:
-    conf = write_config(tmp_path / "bad.conf", build, daemon=bad)
+def refused_config_line(build: Path, tmp_path: Path, conf: Path) -> str:
+    """nuwad refuses CONF with exactly one `file:line` message; returns it."""
     res = subprocess.run([str(build / "nuwad"), "--config", str(conf), "--socket",
                           str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
                          check=False, capture_output=True, text=True, timeout=30,
@@ -124,6 +121,15 @@ def test_bad_identity_keys_are_a_file_line_error(build: Path, tmp_path: Path, ba
     assert res.returncode != 0
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and f"{conf}:" in lines[0], res.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("bad", ["app_uids = 10000", "app_uids = 0-100", "app_uids = 20-10",
+                                 "app_uids = a-b", "control_group = no such group!",
+                                 "control_group = nosuchgroupxyz", "status_group = "])
+def test_bad_identity_keys_are_a_file_line_error(build: Path, tmp_path: Path, bad: str) -> None:
+    conf = write_config(tmp_path / "bad.conf", build, daemon=bad)
+    refused_config_line(build, tmp_path, conf)
 
 
 @pytest.mark.parametrize("bad", ["net = connect", "net = connect:", "net = connect:0",
@@ -131,14 +137,8 @@ def test_bad_identity_keys_are_a_file_line_error(build: Path, tmp_path: Path, ba
                                  "net = connect:443,x", "groups = nosuchgroupxyz"])
 def test_bad_app_net_and_groups_are_a_file_line_error(build: Path, tmp_path: Path, bad: str) -> None:
     conf = write_config(tmp_path / "bad.conf", build, apps=f"[app x]\nlibrary = /x.so\n{bad}\n")
-    res = subprocess.run([str(build / "nuwad"), "--config", str(conf), "--socket",
-                          str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
-                         check=False, capture_output=True, text=True, timeout=30,
-                         env={**os.environ, **LEAK_CHECK_ENV})
-    assert res.returncode != 0
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and f"{conf}:" in lines[0], res.stderr
-    assert "net" in lines[0] or "group" in lines[0], res.stderr
+    line = refused_config_line(build, tmp_path, conf)
+    assert "net" in line or "group" in line, line
 
 
 # ---- the control socket ---------------------------------------------------
