@@ -1,4 +1,4 @@
-/* Config parser: [daemon], [framework], [app NAME]; key = value; '#' comments. */
+/* Config parser: [daemon], [framework [NAME]], [app NAME]; key = value; '#' comments. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +13,8 @@
 
 #include "conf.h"
 
+#define NUWA_APP_ENTRY_DEFAULT "nuwa_app_main"
+
 enum section { SEC_NONE, SEC_DAEMON, SEC_FRAMEWORK, SEC_APP };
 
 struct parser {
@@ -21,6 +23,7 @@ struct parser {
 	int line;
 	enum section sec;
 	struct nuwa_app_conf *app;
+	int fw;                   /* the [framework] section's index in c->frameworks */
 	char *err;
 	size_t errlen;
 	char **includes;
@@ -422,15 +425,14 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 
 /* fd_allow: fd numbers or absolute paths; one that names nothing (neither,
  * or a path that does not exist) is an error here, not at freeze. */
-static int set_fd_allow(struct parser *p, const char *v)
+static int set_fd_allow(struct parser *p, struct nuwa_fw_conf *f, const char *v)
 {
-	struct nuwa_conf *c = p->c;
 	int i;
 	struct stat st;
-	if (set_words(p, &c->nfd_allow, &c->fd_allow, v, 0) < 0)
+	if (set_words(p, &f->nfd_allow, &f->fd_allow, v, 0) < 0)
 		return -1;
-	for (i = 0; i < c->nfd_allow; i++) {
-		const char *e = c->fd_allow[i];
+	for (i = 0; i < f->nfd_allow; i++) {
+		const char *e = f->fd_allow[i];
 		char *end;
 		long n;
 		errno = 0;
@@ -448,33 +450,73 @@ static int set_fd_allow(struct parser *p, const char *v)
 
 static int framework_key(struct parser *p, const char *k, const char *v)
 {
-	struct nuwa_conf *c = p->c;
+	struct nuwa_fw_conf *f = &p->c->frameworks[p->fw];
 	if (!strcmp(k, "preload"))
-		return set_words(p, &c->npreload, &c->preload, v, 1);
+		return set_words(p, &f->npreload, &f->preload, v, 1);
 	if (!strcmp(k, "library"))
-		return set_str(p, &c->fw_library, v, 1);
+		return set_str(p, &f->library, v, 1);
 	if (!strcmp(k, "init"))
-		return set_str(p, &c->fw_init, v, 0);
+		return set_str(p, &f->init, v, 0);
 	if (!strcmp(k, "args"))
-		return set_words(p, &c->fw_argc, &c->fw_argv, v, 0);
+		return set_words(p, &f->argc, &f->argv, v, 0);
+	if (!strcmp(k, "start")) {
+		if (!strcmp(v, "boot"))
+			f->first_use = 0;
+		else if (!strcmp(v, "first-use"))
+			f->first_use = 1;
+		else
+			return fail(p, "start must be 'boot' or 'first-use', not '%s'", v);
+		return 0;
+	}
+	if (!strcmp(k, "apps")) {
+		if (!strcmp(v, "libraries"))
+			f->app_modules = 0;
+		else if (!strcmp(v, "modules"))
+			f->app_modules = 1;
+		else
+			return fail(p, "apps must be 'libraries' or 'modules', not '%s'", v);
+		return 0;
+	}
 	if (!strcmp(k, "skip_threads"))
 		return fail(p, "skip_threads was removed: a library thread is stopped and restarted "
 			    "by hooks it registers (nuwa_thread_register, docs/runtime.md)");
 	if (!strcmp(k, "fd_allow"))
-		return set_fd_allow(p, v);
+		return set_fd_allow(p, f, v);
 	if (!strcmp(k, "fd_readonly_prefixes")) {
 		int i;
-		if (set_words(p, &c->nfd_ro_prefixes, &c->fd_ro_prefixes, v, 0) < 0)
+		if (set_words(p, &f->nfd_ro_prefixes, &f->fd_ro_prefixes, v, 0) < 0)
 			return -1;
-		for (i = 0; i < c->nfd_ro_prefixes; i++)
-			if (c->fd_ro_prefixes[i][0] != '/')
+		for (i = 0; i < f->nfd_ro_prefixes; i++)
+			if (f->fd_ro_prefixes[i][0] != '/')
 				return fail(p, "fd_readonly_prefixes: '%s' is not an absolute path",
-					    c->fd_ro_prefixes[i]);
+					    f->fd_ro_prefixes[i]);
 		return 0;
 	}
 	if (!strcmp(k, "sandbox_read"))
-		return set_words(p, &c->nsandbox_read, &c->sandbox_read, v, 1);
-	return fail(p, "unknown key '%s' in [framework]", k);
+		return set_words(p, &f->nsandbox_read, &f->sandbox_read, v, 1);
+	if (p->fw == 0)
+		return fail(p, "unknown key '%s' in [framework]", k);
+	return fail(p, "unknown key '%s' in [framework %s]", k, f->name);
+}
+
+/* A Python-style module name: identifiers joined by dots. */
+static int module_name_ok(const char *s)
+{
+	int start = 1;
+	size_t n = 0;
+	for (; s[n]; n++) {
+		unsigned char ch = (unsigned char)s[n];
+		if (ch == '.') {
+			if (start)
+				return 0;
+			start = 1;
+		} else if (isalpha(ch) || ch == '_' || (!start && isdigit(ch))) {
+			start = 0;
+		} else {
+			return 0;
+		}
+	}
+	return n > 0 && n < 256 && !start;
 }
 
 static int app_key(struct parser *p, const char *k, const char *v)
@@ -482,6 +524,21 @@ static int app_key(struct parser *p, const char *k, const char *v)
 	struct nuwa_app_conf *a = p->app;
 	if (!strcmp(k, "library"))
 		return set_str(p, &a->library, v, 1);
+	if (!strcmp(k, "framework")) {
+		char where[512];
+		if (!nuwa_name_ok(v))
+			return fail(p, "bad framework name '%s'", v);
+		snprintf(where, sizeof where, "%s:%d", p->file, p->line);
+		free(a->framework_where);
+		a->framework_where = strdup(where);
+		return a->framework_where ? set_str(p, &a->framework_name, v, 0)
+					  : fail(p, "out of memory");
+	}
+	if (!strcmp(k, "module")) {
+		if (!module_name_ok(v))
+			return fail(p, "module '%s' is not a module name (identifiers joined by '.')", v);
+		return set_str(p, &a->module, v, 0);
+	}
 	if (!strcmp(k, "entry"))
 		return set_str(p, &a->entry, v, 0);
 	if (!strcmp(k, "args"))
@@ -514,6 +571,34 @@ static int app_key(struct parser *p, const char *k, const char *v)
 	return fail(p, "unknown key '%s' in [app %s]", k, a->name);
 }
 
+/* [framework] (the default) or [framework NAME]. */
+static int framework_section(struct parser *p, const char *name)
+{
+	struct nuwa_conf *c = p->c;
+	struct nuwa_fw_conf *f = (struct nuwa_fw_conf *)nuwa_conf_framework(c, name);
+	char where[512];
+	if (!nuwa_name_ok(name))
+		return fail(p, "bad framework name '%s' (letters, digits, '.', '_', '-'; at most %d)",
+			    name, NUWA_NAME_MAX - 1);
+	if (f && f->where)
+		return fail(p, "framework '%s' defined twice (first at %s)", name, f->where);
+	if (!f) {
+		struct nuwa_fw_conf *nf = realloc(c->frameworks,
+						  (size_t)(c->nframeworks + 1) * sizeof *nf);
+		if (!nf)
+			return fail(p, "out of memory");
+		c->frameworks = nf;
+		f = &c->frameworks[c->nframeworks++];
+		memset(f, 0, sizeof *f);
+		snprintf(f->name, sizeof f->name, "%s", name);
+	}
+	snprintf(where, sizeof where, "%s:%d", p->file, p->line);
+	f->where = strdup(where);
+	p->fw = (int)(f - c->frameworks);
+	p->sec = SEC_FRAMEWORK;
+	return f->where ? 0 : fail(p, "out of memory");
+}
+
 static int section(struct parser *p, char *s)
 {
 	struct nuwa_conf *c = p->c;
@@ -528,12 +613,12 @@ static int section(struct parser *p, char *s)
 		p->sec = SEC_DAEMON;
 		return 0;
 	}
-	if (!strcmp(s, "framework")) {
-		p->sec = SEC_FRAMEWORK;
-		return 0;
-	}
+	if (!strcmp(s, "framework"))
+		return framework_section(p, NUWA_DEFAULT_FRAMEWORK);
+	if (!strncmp(s, "framework", 9) && isspace((unsigned char)s[9]))
+		return framework_section(p, trim(s + 9));
 	if (strncmp(s, "app", 3) || !isspace((unsigned char)s[3]))
-		return fail(p, "unknown section [%s] (want daemon, framework or app NAME)", s);
+		return fail(p, "unknown section [%s] (want daemon, framework [NAME] or app NAME)", s);
 	name = trim(s + 3);
 	if (!nuwa_name_ok(name))
 		return fail(p, "bad app name '%s' (letters, digits, '.', '_', '-'; at most %d)", name,
@@ -672,32 +757,99 @@ static int parse_dir(struct parser *p, const char *dir)
 	return rc;
 }
 
+static int fail_at(struct parser *p, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail_at(struct parser *p, const char *where, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s: %s", where, msg);
+	return -1;
+}
+
+/* The frameworks' names, for "unknown framework" messages. */
+static void framework_names(const struct nuwa_conf *c, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int i;
+	buf[0] = 0;
+	for (i = 0; i < c->nframeworks && n < cap; i++)
+		if (c->frameworks[i].library)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "",
+					      c->frameworks[i].name);
+}
+
+/* An app's framework (by name, default when none) and library or module. */
+static int check_app(struct parser *p, struct nuwa_app_conf *a)
+{
+	struct nuwa_conf *c = p->c;
+	const struct nuwa_fw_conf *f = &c->frameworks[0];
+	if (a->framework_name) {
+		f = nuwa_conf_framework(c, a->framework_name);
+		if (!f || !f->library) {
+			char names[256];
+			framework_names(c, names, sizeof names);
+			return fail_at(p, a->framework_where, "app '%s' names unknown framework '%s' "
+				       "(configured: %s)", a->name, a->framework_name,
+				       names[0] ? names : "none");
+		}
+	}
+	a->framework = (int)(f - c->frameworks);
+	if (f->app_modules) {
+		if (!a->module)
+			return fail_at(p, a->where, "[app %s] has no module (framework '%s' runs "
+				       "modules: module = NAME)", a->name, f->name);
+		if (a->library)
+			return fail_at(p, a->where, "[app %s] names a library and a module; "
+				       "framework '%s' runs modules (module = only)", a->name, f->name);
+		/* The entry is the framework's own (it imports the module). */
+		a->library = strdup(f->library);
+		if (!a->library)
+			return fail_at(p, a->where, "out of memory");
+	} else if (a->module) {
+		return fail_at(p, a->where, "[app %s] has module = '%s', but its framework '%s' "
+			       "runs app libraries (library =); module = is for a framework "
+			       "with apps = modules", a->name, a->module, f->name);
+	} else if (!a->library) {
+		return fail_at(p, a->where, "[app %s] has no library", a->name);
+	}
+	if (!a->entry && !(a->entry = strdup(NUWA_APP_ENTRY_DEFAULT)))
+		return fail_at(p, a->where, "out of memory");
+	return 0;
+}
+
 static int check(struct parser *p)
 {
 	struct nuwa_conf *c = p->c;
-	int i;
+	int i, default_used = 0;
 	p->file = c->path;
 	p->line = 0;
-	if (c->fw_library == NULL && c->napps > 0) {
+	for (i = 1; i < c->nframeworks; i++)
+		if (!c->frameworks[i].library)
+			return fail_at(p, c->frameworks[i].where, "[framework %s] has no library",
+				       c->frameworks[i].name);
+	for (i = 0; i < c->nframeworks; i++)
+		if (c->frameworks[i].library && !c->frameworks[i].init &&
+		    !(c->frameworks[i].init = strdup("nuwa_framework_init")))
+			return fail_at(p, c->path, "out of memory");
+	for (i = 0; i < c->napps; i++)
+		if (!c->apps[i].framework_name)
+			default_used = 1;
+	if (c->frameworks[0].library == NULL && default_used) {
 		snprintf(p->err, p->errlen, "%s: [framework] library is required", c->path);
 		return -1;
 	}
-	for (i = 0; i < c->napps; i++) {
-		if (!c->apps[i].library) {
-			snprintf(p->err, p->errlen, "%s: [app %s] has no library", c->apps[i].where,
-				 c->apps[i].name);
+	for (i = 0; i < c->napps; i++)
+		if (check_app(p, &c->apps[i]) < 0)
 			return -1;
-		}
-		if (!c->apps[i].entry && !(c->apps[i].entry = strdup("nuwa_app_main")))
-			return -1;
-	}
 	if (c->snapshot_quota_kb < c->snapshot_max_kb) {
 		snprintf(p->err, p->errlen, "%s: snapshot_quota_kb (%ld) is below snapshot_max_kb (%ld)",
 			 c->path, c->snapshot_quota_kb, c->snapshot_max_kb);
 		return -1;
 	}
-	if (!c->fw_init && !(c->fw_init = strdup("nuwa_framework_init")))
-		return -1;
 	if (!c->template_host && !(c->template_host = strdup("/usr/libexec/nuwa/nuwa-template")))
 		return -1;
 	if (!c->exec_host && !(c->exec_host = strdup("/usr/libexec/nuwa/nuwa-exec-host")))
@@ -734,8 +886,17 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->control_gid = c->status_gid = -1;
 	c->fallback_exec = 0; /* wait; the device config says exec */
 	c->crash_records_max = 32;
+	/* The default framework is always frameworks[0], configured or not. */
+	c->frameworks = calloc(1, sizeof *c->frameworks);
+	if (c->frameworks) {
+		c->nframeworks = 1;
+		snprintf(c->frameworks[0].name, sizeof c->frameworks[0].name, "%s",
+			 NUWA_DEFAULT_FRAMEWORK);
+	}
 	c->path = abs_path(path);
-	if (!c->path) {
+	if (!c->path || !c->frameworks) {
+		free(c->frameworks);
+		free(c->path);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
@@ -759,15 +920,23 @@ void nuwa_conf_free(struct nuwa_conf *c)
 	free(c->exec_host);
 	free(c->socket_group);
 	free(c->snapshot_dir);
-	free_words(c->nsandbox_read, c->sandbox_read);
-	free_words(c->npreload, c->preload);
-	free(c->fw_library);
-	free(c->fw_init);
-	free_words(c->fw_argc, c->fw_argv);
-	free_words(c->nfd_allow, c->fd_allow);
-	free_words(c->nfd_ro_prefixes, c->fd_ro_prefixes);
+	for (i = 0; i < c->nframeworks; i++) {
+		struct nuwa_fw_conf *f = &c->frameworks[i];
+		free(f->where);
+		free_words(f->npreload, f->preload);
+		free(f->library);
+		free(f->init);
+		free_words(f->argc, f->argv);
+		free_words(f->nfd_allow, f->fd_allow);
+		free_words(f->nfd_ro_prefixes, f->fd_ro_prefixes);
+		free_words(f->nsandbox_read, f->sandbox_read);
+	}
+	free(c->frameworks);
 	free(c->core_dir);
 	for (i = 0; i < c->napps; i++) {
+		free(c->apps[i].module);
+		free(c->apps[i].framework_where);
+		free(c->apps[i].framework_name);
 		free(c->apps[i].library);
 		free(c->apps[i].entry);
 		free(c->apps[i].where);
@@ -780,6 +949,15 @@ void nuwa_conf_free(struct nuwa_conf *c)
 	free(c->apps);
 	free(c->path);
 	memset(c, 0, sizeof *c);
+}
+
+const struct nuwa_fw_conf *nuwa_conf_framework(const struct nuwa_conf *c, const char *name)
+{
+	int i;
+	for (i = 0; i < c->nframeworks; i++)
+		if (!strcmp(c->frameworks[i].name, name))
+			return &c->frameworks[i];
+	return NULL;
 }
 
 const struct nuwa_app_conf *nuwa_conf_app(const struct nuwa_conf *c, const char *name)

@@ -5,16 +5,42 @@
 #include <stddef.h>
 
 #define NUWA_NAME_MAX 48
+/* The framework of [framework] (no name), and of apps naming none. */
+#define NUWA_DEFAULT_FRAMEWORK "default"
+
+/* [framework] or [framework NAME]: one app framework, one template. */
+struct nuwa_fw_conf {
+	char name[NUWA_NAME_MAX];
+	char *where;              /* "file:line" of the section, or NULL (not in the file) */
+	int npreload;             /* libraries dlopen'ed before it (PATH[:INIT]) */
+	char **preload;
+	char *library;            /* the framework shared object; NULL: not configured */
+	char *init;
+	int argc;                 /* args for its init */
+	char **argv;
+	int first_use;            /* start = first-use: the template starts at its first launch */
+	int app_modules;          /* apps = modules: its apps name a module, not a library */
+	int nfd_allow;            /* fd inventory: fd numbers or paths shared as is */
+	char **fd_allow;
+	int nfd_ro_prefixes;      /* read-only files reopened per child; 0: defaults */
+	char **fd_ro_prefixes;
+	int nsandbox_read;        /* paths its sandboxed apps may read */
+	char **sandbox_read;
+};
 
 struct nuwa_app_conf {
 	char name[NUWA_NAME_MAX];
-	char *library;        /* absolute path of the app shared object */
+	int framework;        /* index in nuwa_conf.frameworks (0: the default) */
+	char *module;         /* module = NAME (frameworks with apps = modules), or NULL */
+	char *library;        /* the app shared object (module apps: the framework's) */
 	char *entry;          /* entry symbol */
 	int exec_mode;        /* default launch mode: 0 template, 1 exec */
 	int oom_score_adj;
 	int argc;             /* args (not including the name) */
 	char **argv;
 	char *where;          /* "file:line" of the section, for messages */
+	char *framework_where; /* "file:line" of its framework = key, or NULL */
+	char *framework_name;  /* as written, until resolved into framework */
 	/* sandbox (docs/security.md) */
 	int sandbox;          /* 1 (default): sandbox the app; 0: not */
 	long uid, gid;        /* -1: keep nuwad's */
@@ -68,19 +94,10 @@ struct nuwa_conf {
 	int fallback_exec;        /* 1 (default): launches run in exec mode while the template is not ready */
 	char *core_dir;           /* NULL: no core dumps of crashing apps */
 	int crash_records_max;    /* crash records kept in the state dir */
-	/* [framework] */
-	int npreload;
-	char **preload;
-	char *fw_library;
-	char *fw_init;
-	int fw_argc;
-	char **fw_argv;
-	int nfd_allow;            /* fd inventory: fd numbers or paths shared as is */
-	char **fd_allow;
-	int nfd_ro_prefixes;      /* read-only files reopened per child; 0: defaults */
-	char **fd_ro_prefixes;
-	int nsandbox_read;        /* paths every sandboxed app may read */
-	char **sandbox_read;
+	/* [framework], [framework NAME]: frameworks[0] is the default one
+	 * (always there; library NULL when the file has no [framework]) */
+	int nframeworks;
+	struct nuwa_fw_conf *frameworks;
 	/* [app NAME] */
 	int napps;
 	struct nuwa_app_conf *apps;
@@ -93,6 +110,8 @@ struct nuwa_conf {
 int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errlen);
 void nuwa_conf_free(struct nuwa_conf *c);
 const struct nuwa_app_conf *nuwa_conf_app(const struct nuwa_conf *c, const char *name);
+/* The framework called NAME, or NULL. */
+const struct nuwa_fw_conf *nuwa_conf_framework(const struct nuwa_conf *c, const char *name);
 /* Nonzero when S is a valid app name: [A-Za-z0-9._-], 1..NUWA_NAME_MAX-1. */
 int nuwa_name_ok(const char *s);
 

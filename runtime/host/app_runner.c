@@ -85,11 +85,12 @@ static int mark_mergeable(char *err, size_t errlen)
 	return marked;
 }
 
-int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode,
-		char *err, size_t errlen)
+int runner_load(struct runner *r, const char *config, const char *framework,
+		enum nuwa_launch_mode mode, char *err, size_t errlen)
 {
 	struct nuwa_framework_env env;
 	nuwa_framework_init_fn init;
+	const struct nuwa_fw_conf *f;
 	void *h;
 	int64_t t0 = nuwa_mono_us();
 	int i;
@@ -98,26 +99,35 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 	r->mode = mode;
 	if (nuwa_conf_load(config, &r->conf, err, errlen) < 0)
 		return -1;
-	if (!r->conf.fw_library) {
-		snprintf(err, errlen, "%s: no [framework] library", config);
+	f = nuwa_conf_framework(&r->conf, framework ? framework : NUWA_DEFAULT_FRAMEWORK);
+	if (!f) {
+		snprintf(err, errlen, "%s: no framework '%s'", config, framework);
 		return -1;
 	}
+	if (!f->library) {
+		if (f == r->conf.frameworks)
+			snprintf(err, errlen, "%s: no [framework] library", config);
+		else
+			snprintf(err, errlen, "%s: [framework %s] has no library", config, f->name);
+		return -1;
+	}
+	r->fwc = f;
 	if (app_uids_load(&r->conf, err, errlen) < 0)
 		return -1;
-	for (i = 0; i < r->conf.nfd_allow; i++)
-		if (nuwa_fd_allow(r->conf.fd_allow[i]) < 0) {
-			snprintf(err, errlen, "fd_allow %s: %s", r->conf.fd_allow[i], strerror(errno));
+	for (i = 0; i < f->nfd_allow; i++)
+		if (nuwa_fd_allow(f->fd_allow[i]) < 0) {
+			snprintf(err, errlen, "fd_allow %s: %s", f->fd_allow[i], strerror(errno));
 			return -1;
 		}
-	for (i = 0; i < r->conf.nfd_ro_prefixes; i++)
-		if (nuwa_fd_readonly_prefix(r->conf.fd_ro_prefixes[i]) < 0) {
-			snprintf(err, errlen, "fd_readonly_prefixes %s: %s", r->conf.fd_ro_prefixes[i],
+	for (i = 0; i < f->nfd_ro_prefixes; i++)
+		if (nuwa_fd_readonly_prefix(f->fd_ro_prefixes[i]) < 0) {
+			snprintf(err, errlen, "fd_readonly_prefixes %s: %s", f->fd_ro_prefixes[i],
 				 strerror(errno));
 			return -1;
 		}
-	for (i = 0; i < r->conf.npreload; i++) {
+	for (i = 0; i < f->npreload; i++) {
 		/* PATH or PATH:SYMBOL, SYMBOL being an int (void) init entry. */
-		char *path = r->conf.preload[i], *colon = strrchr(path, ':');
+		char *path = f->preload[i], *colon = strrchr(path, ':');
 		const char *sym = NULL;
 		void *lib;
 		if (colon && !strchr(colon, '/')) {
@@ -142,30 +152,29 @@ int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode
 			}
 		}
 	}
-	h = dlopen(r->conf.fw_library, RTLD_NOW | RTLD_GLOBAL);
+	h = dlopen(f->library, RTLD_NOW | RTLD_GLOBAL);
 	if (!h) {
 		snprintf(err, errlen, "framework: %s", dlerror());
 		return -1;
 	}
-	*(void **)&init = dlsym(h, r->conf.fw_init);
+	*(void **)&init = dlsym(h, f->init);
 	if (!init) {
-		snprintf(err, errlen, "framework %s: no init symbol '%s'", r->conf.fw_library,
-			 r->conf.fw_init);
+		snprintf(err, errlen, "framework %s: no init symbol '%s'", f->library, f->init);
 		return -1;
 	}
 	memset(&env, 0, sizeof env);
 	env.abi_version = NUWA_APP_ABI_VERSION;
 	env.mode = mode;
-	env.argc = r->conf.fw_argc;
-	env.argv = r->conf.fw_argv;
+	env.argc = f->argc;
+	env.argv = f->argv;
 	r->fw.abi_version = NUWA_APP_ABI_VERSION;
 	if (init(&env, &r->fw) != 0) {
-		snprintf(err, errlen, "framework %s: %s() failed", r->conf.fw_library, r->conf.fw_init);
+		snprintf(err, errlen, "framework %s: %s() failed", f->library, f->init);
 		return -1;
 	}
 	if (r->fw.abi_version != NUWA_APP_ABI_VERSION || !r->fw.run_app) {
 		snprintf(err, errlen, "framework %s: ABI version %u or no run_app (want %d)",
-			 r->conf.fw_library, r->fw.abi_version, NUWA_APP_ABI_VERSION);
+			 f->library, r->fw.abi_version, NUWA_APP_ABI_VERSION);
 		return -1;
 	}
 	/* The crash handler's stack and a warm unwinder, made before the
@@ -238,18 +247,19 @@ static int sandbox_app(const struct runner *r, const struct nuwa_app_conf *ac, c
 		       size_t errlen)
 {
 	const struct nuwa_conf *c = &r->conf;
+	const struct nuwa_fw_conf *f = r->fwc;
 	struct nuwa_sandbox_conf sc;
 	struct nuwa_sandbox_state st;
 	const char **paths;
 	int i, n = 0, rc;
 
-	paths = calloc((size_t)(c->nsandbox_read + ac->nread) + 1, sizeof *paths);
+	paths = calloc((size_t)(f->nsandbox_read + ac->nread) + 1, sizeof *paths);
 	if (!paths) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < c->nsandbox_read; i++)
-		paths[n++] = c->sandbox_read[i];
+	for (i = 0; i < f->nsandbox_read; i++)
+		paths[n++] = f->sandbox_read[i];
 	for (i = 0; i < ac->nread; i++)
 		paths[n++] = ac->read[i];
 	memset(&sc, 0, sizeof sc);
@@ -313,6 +323,10 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 
 	if (!ac)
 		return app_error(channel, "unknown app '%s'%s", name, "");
+	/* nuwad sends each app to its own framework's host; this guards it. */
+	if (&r->conf.frameworks[ac->framework] != r->fwc)
+		return app_error(channel, "app '%s' runs on framework '%s', not on this host's",
+				 name, r->conf.frameworks[ac->framework].name);
 	set_process_name(ac->name);
 	n = snprintf(oom, sizeof oom, "%d\n", ac->oom_score_adj);
 	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -357,6 +371,7 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 	app.argc = ac->argc + nextra + 1;
 	app.argv = argv;
 	app.channel_fd = channel;
+	app.module = ac->module;
 	send_phases(channel);
 	return r->fw.run_app(&app, entry);
 }

@@ -8,6 +8,7 @@
 
 struct runner {
 	struct nuwa_conf conf;
+	const struct nuwa_fw_conf *fwc; /* the framework this host runs (--framework) */
 	struct nuwa_framework fw;
 	enum nuwa_launch_mode mode;
 	double init_ms;          /* preload + framework init, wall time */
@@ -17,10 +18,10 @@ struct runner {
 void runner_keep_argv(int argc, char **argv);
 /* At start, single-threaded: empty the capability bounding set (as root). */
 void runner_drop_bounding(const char *who);
-/* Load config, preload libraries, dlopen the framework and call its init.
- * 0, or -1 with the reason in ERR. */
-int runner_load(struct runner *r, const char *config, enum nuwa_launch_mode mode,
-		char *err, size_t errlen);
+/* Load config, preload framework FRAMEWORK's libraries (NULL: the default
+ * framework), dlopen it and call its init. 0, or -1 with the reason in ERR. */
+int runner_load(struct runner *r, const char *config, const char *framework,
+		enum nuwa_launch_mode mode, char *err, size_t errlen);
 /* Specialise into app NAME on CHANNEL and run it; returns the exit status.
  * The app's argv: NAME, its configured args, then the NEXTRA launch args.
  * Failures are reported on the channel (NUWA_APP_MSG_ERROR) and logged. */

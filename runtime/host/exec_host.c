@@ -11,13 +11,14 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nuwa-exec-host --config FILE --app NAME --channel-fd N [-- ARG...]\n");
+	fprintf(stderr, "usage: nuwa-exec-host --config FILE [--framework NAME] --app NAME "
+		"--channel-fd N [-- ARG...]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL, *app = NULL;
+	const char *config = NULL, *app = NULL, *framework = NULL;
 	int channel = -1, i, first_extra = argc, nextra;
 	char **extra;
 	struct runner r;
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			config = argv[++i];
+		else if (!strcmp(argv[i], "--framework") && i + 1 < argc)
+			framework = argv[++i];
 		else if (!strcmp(argv[i], "--app") && i + 1 < argc)
 			app = argv[++i];
 		else if (!strcmp(argv[i], "--channel-fd") && i + 1 < argc)
@@ -43,9 +46,9 @@ int main(int argc, char **argv)
 		usage();
 	config = strdup(config);
 	app = strdup(app);
-	if (!config || !app)
+	if (!config || !app || (framework && !(framework = strdup(framework))))
 		return 1;
-	if (runner_load(&r, config, NUWA_MODE_EXEC, err, sizeof err) < 0) {
+	if (runner_load(&r, config, framework, NUWA_MODE_EXEC, err, sizeof err) < 0) {
 		nuwa_logf("nuwa-exec-host", "%s", err);
 		nuwa_msg_send(channel, NUWA_APP_MSG_ERROR, 0, err, (uint32_t)strlen(err), -1);
 		return 1;

@@ -1,4 +1,5 @@
-/* nuwa-template: loads the framework, freezes, reports ready to nuwad on
+/* nuwa-template: loads one framework (--framework NAME, default: the
+ * [framework] section; nuwad starts one per framework), freezes, reports ready to nuwad on
  * its channel, then serves fork requests. It never runs app code: app
  * libraries are opened in the child. Children are reaped here and their
  * exit status reported to nuwad (apps re-parent to nuwad, a subreaper, if
@@ -23,7 +24,7 @@ static sigset_t old_mask;
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nuwa-template --config FILE --channel-fd N\n");
+	fprintf(stderr, "usage: nuwa-template --config FILE [--framework NAME] --channel-fd N\n");
 	exit(2);
 }
 
@@ -161,7 +162,7 @@ static void reap(int ch)
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL;
+	const char *config = NULL, *framework = NULL;
 	int ch = -1, sfd, i;
 	struct runner r;
 	char err[4096], ready[256];
@@ -173,6 +174,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			config = argv[++i];
+		else if (!strcmp(argv[i], "--framework") && i + 1 < argc)
+			framework = argv[++i];
 		else if (!strcmp(argv[i], "--channel-fd") && i + 1 < argc)
 			ch = atoi(argv[++i]);
 		else
@@ -180,8 +183,9 @@ int main(int argc, char **argv)
 	}
 	if (!config || ch < 0)
 		usage();
+	/* Copies: renaming the process for ps overwrites the argv strings. */
 	config = strdup(config);
-	if (!config)
+	if (!config || (framework && !(framework = strdup(framework))))
 		return 1;
 	/* The control channel and the SIGCHLD fd are the template's own. */
 	if (nuwa_fd_private(ch) < 0) {
@@ -199,7 +203,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (runner_load(&r, config, NUWA_MODE_TEMPLATE, err, sizeof err) < 0) {
+	if (runner_load(&r, config, framework, NUWA_MODE_TEMPLATE, err, sizeof err) < 0) {
 		nuwa_logf("nuwa-template", "%s", err);
 		send_text(ch, NUWA_T_FAILED, 0, err);
 		return 1;

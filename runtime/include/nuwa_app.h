@@ -10,7 +10,9 @@
  *  - an APP: a shared object named by an [app NAME] section.
  *
  * Config (see docs/runtime.md):
- *     [framework]
+ *     [framework]                               # the default framework; more
+ *                                               # as [framework NAME], each its
+ *                                               # own template (apps: framework = NAME)
  *     preload  = /usr/lib/nuwa/libfoo.so[:init] ... # dlopen'ed first, in order;
  *                                               # init: int init(void), 0 = ok
  *     library  = /usr/lib/nuwa/libnuwafw.so     # the framework
@@ -18,10 +20,15 @@
  *     args     = word word ...                  # passed to init
  *     fd_allow = 5 /dev/ttyS0 ...               # fds the freeze lets through
  *     fd_readonly_prefixes = /usr/ /lib/ ...    # read-only files reopened per child
+ *     start    = boot | first-use               # when its template starts
+ *     apps     = libraries | modules            # what its apps name
  *     [app clock]
  *     library  = /usr/lib/nuwa/app-clock.so
  *     entry    = nuwa_app_main                  # default
  *     args     = word ...
+ *     [app weather]
+ *     framework = python                        # [framework python]
+ *     module   = weather                        # loaded by that framework
  *
  * Sequence, both modes:
  *  1. host dlopen()s every preload library, then the framework library
@@ -179,6 +186,10 @@ struct nuwa_app {
 	const struct nuwa_app_services *svc; /* set by run_app */
 	void *framework_data;          /* framework private */
 	void *app_data;                /* app private */
+	/* [app] module: what a framework with apps = modules loads for this app
+	 * (CPython: the module's name); NULL for an app library. Last, so a
+	 * framework built before it reads the fields above unchanged. */
+	const char *module;
 };
 
 /* The app's entry point, exported under the name given by [app] entry

@@ -153,11 +153,12 @@ class App:
         _nuwa.quit(status)
 
 
-def launch(name: str, args: list[str], mode: str) -> str | None:
-    """Start app NAME (its module). None, or the error text for nuwad."""
+def launch(name: str, args: list[str], mode: str, module_name: str = "") -> str | None:
+    """Start app NAME from its module (MODULE_NAME, default NAME). None, or
+    the error text for nuwad."""
     try:
         random.seed()  # from os.urandom: the template's state is every child's
-        module = importlib.import_module(name)
+        module = importlib.import_module(module_name or name)
         main = getattr(module, "main", None)
         if main is None:
             return f"python app {name}: module has no main(app)"

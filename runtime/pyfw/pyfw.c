@@ -368,7 +368,7 @@ static int loop(struct nuwa_app *app)
 }
 
 /* The app entry the config names for a Python app (default symbol). The
- * module is the app's name; nuwa_platform.launch imports it and calls its
+ * module is [app] module (default: the app's name); nuwa_platform.launch imports it and calls its
  * main(app); an exception there fails the launch with the exception's last
  * line, the traceback going to the app's log. */
 int nuwa_app_main(struct nuwa_app *app)
@@ -386,8 +386,10 @@ int nuwa_app_main(struct nuwa_app *app)
 		}
 		Py_DECREF(s);
 	}
-	PyObject *r = PyObject_CallMethod(platform, "launch", "sOs", app->name, argv,
-					  app->mode == NUWA_MODE_TEMPLATE ? "template" : "exec");
+	/* [app] module = NAME; an app without one is the module of its name. */
+	PyObject *r = PyObject_CallMethod(platform, "launch", "sOss", app->name, argv,
+					  app->mode == NUWA_MODE_TEMPLATE ? "template" : "exec",
+					  app->module ? app->module : app->name);
 	Py_DECREF(argv);
 	if (!r) {
 		PyErr_Print();
