@@ -10,6 +10,7 @@
 #include <linux/securebits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -498,7 +500,8 @@ enum sb_action {
 	A_FCNTL,         /* no F_SETOWN/F_SETOWN_EX/F_SETSIG */
 	A_IOCTL,         /* none of the ioctls that signal or inject input */
 	A_CLONE,         /* no namespace flags */
-	A_PERSONALITY    /* query only */
+	A_PERSONALITY,   /* query only */
+	A_SOCKET         /* UNIX always; TCP only where the config grants ports */
 };
 
 struct sb_rule {
@@ -1070,7 +1073,7 @@ static const struct sb_rule sb_rules[] = {
 #endif
 	/* sockets (Landlock ABI >= 4 restricts TCP bind/connect) */
 #ifdef __NR_socket
-	{ __NR_socket, A_ALLOW },
+	{ __NR_socket, A_SOCKET },
 #endif
 #ifdef __NR_socketpair
 	{ __NR_socketpair, A_ALLOW },
@@ -1685,13 +1688,45 @@ static void deny_if_in(struct bpf_prog_buf *p, const uint32_t *v, int n, uint32_
 	RET(p, other);
 }
 
+/* What the argument checks depend on: the app's own pid, and whether its
+ * config grants TCP ports (Landlock then checks which). */
+struct sb_filter_ctx {
+	uint32_t self;
+	int tcp;
+};
+
+/* socket(): AF_UNIX always; with TCP granted, AF_INET/AF_INET6 stream
+ * sockets of protocol 0 or TCP. Everything else (UDP, raw, packet, netlink,
+ * SCTP…) gets EACCES, since Landlock has rules for TCP only; with net =
+ * none no IP socket exists, on any Landlock ABI. */
+static void emit_socket_check(struct bpf_prog_buf *p, int tcp)
+{
+	LOAD_ARG(p, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, AF_UNIX);
+	RET(p, SECCOMP_RET_ALLOW);
+	if (!tcp) {
+		RET(p, RET_ERRNO(EACCES));
+		return;
+	}
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, AF_INET);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 7, AF_INET6);
+	LOAD_ARG(p, 1);
+	emit(p, BPF_ALU | BPF_AND | BPF_K, 0, 0, 0xf); /* the type without SOCK_NONBLOCK/CLOEXEC */
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 4, SOCK_STREAM);
+	LOAD_ARG(p, 2);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, IPPROTO_TCP);
+	RET(p, SECCOMP_RET_ALLOW);
+	RET(p, RET_ERRNO(EACCES));
+}
+
 /* The action's instructions; every path ends in a RET. */
-static void emit_action(struct bpf_prog_buf *p, unsigned action, uint32_t self)
+static void emit_action(struct bpf_prog_buf *p, unsigned action, const struct sb_filter_ctx *cx)
 {
 	static const uint32_t fcntl_cmds[] = { F_SETOWN, F_SETOWN_EX, F_SETSIG };
 	static const uint32_t ioctl_cmds[] = { FIOSETOWN, SIOCSPGRP, TIOCSTI, TIOCSETD,
 					       TIOCSPGRP, TIOCLINUX };
-	uint32_t self_or_0[2] = { 0, self };
+	uint32_t self = cx->self, self_or_0[2] = { 0, cx->self };
 
 	switch (action) {
 	case A_ALLOW:
@@ -1739,6 +1774,9 @@ static void emit_action(struct bpf_prog_buf *p, unsigned action, uint32_t self)
 		LOAD_ARG(p, 0);
 		allow_if_in(p, (const uint32_t[]){ 0xffffffffu }, 1, RET_ERRNO(EPERM));
 		break;
+	case A_SOCKET:
+		emit_socket_check(p, cx->tcp);
+		break;
 	}
 }
 
@@ -1751,14 +1789,15 @@ static int rule_cmp(const void *a, const void *b)
 /* A binary search over the sorted rules R[0..N) on the syscall number in
  * the accumulator: a few comparisons per system call instead of hundreds.
  * Leaves compare linearly; anything not found is killed. */
-static void emit_tree(struct bpf_prog_buf *p, const struct sb_rule *r, int n, uint32_t self)
+static void emit_tree(struct bpf_prog_buf *p, const struct sb_rule *r, int n,
+		      const struct sb_filter_ctx *cx)
 {
 	int i;
 	if (n <= 4) {
 		for (i = 0; i < n; i++) {
 			unsigned at = p->n, len;
 			emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, (uint32_t)r[i].nr);
-			emit_action(p, r[i].action, self);
+			emit_action(p, r[i].action, cx);
 			len = p->n - at - 1;
 			if (at < SB_MAX_INSNS)
 				p->f[at].jf = (uint8_t)(len > 255 ? 255 : len);
@@ -1771,19 +1810,19 @@ static void emit_tree(struct bpf_prog_buf *p, const struct sb_rule *r, int n, ui
 		emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, (uint32_t)r[mid].nr);
 		ja = p->n;
 		emit(p, BPF_JMP | BPF_JA, 0, 0, 0);
-		emit_tree(p, r, mid, self);
+		emit_tree(p, r, mid, cx);
 		if (ja < SB_MAX_INSNS)
 			p->f[ja].k = p->n - ja - 1;
-		emit_tree(p, r + mid, n - mid, self);
+		emit_tree(p, r + mid, n - mid, cx);
 	}
 }
 
-static int apply_seccomp(char *err, size_t errlen)
+static int apply_seccomp(int tcp, char *err, size_t errlen)
 {
 	static struct bpf_prog_buf p;
 	static struct sb_rule sorted[SB_NRULES];
 	struct sock_fprog prog;
-	uint32_t self = (uint32_t)getpid();
+	struct sb_filter_ctx cx = { (uint32_t)getpid(), tcp };
 	size_t i, n = 0;
 
 	p.n = 0;
@@ -1801,7 +1840,7 @@ static int apply_seccomp(char *err, size_t errlen)
 	emit(&p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0x40000000u);
 	RET(&p, SECCOMP_RET_KILL_PROCESS);
 #endif
-	emit_tree(&p, sorted, (int)n, self);
+	emit_tree(&p, sorted, (int)n, &cx);
 	if (p.n > SB_MAX_INSNS)
 		return fail(err, errlen, "seccomp: filter too long (%u)", p.n);
 	prog.len = (unsigned short)p.n;
@@ -1871,7 +1910,7 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 	st.no_new_privs = 1;
 	st.landlock_abi = rs >= 0 ? abi : 0;
 	/* Last: every thread has no_new_privs, so TSYNC may filter them all. */
-	if (apply_seccomp(err, errlen) < 0)
+	if (apply_seccomp(c->nnet_connect > 0 || c->nnet_bind > 0, err, errlen) < 0)
 		goto out;
 	nuwa_phase_mark("sandbox_seccomp");
 	st.seccomp = 1;

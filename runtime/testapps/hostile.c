@@ -369,6 +369,33 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 		close(fd);
 		return (int)strlen(reply);
 	}
+	if (!strncmp(req, "probe socket ", 13)) {
+		/* "probe socket FAMILY TYPE": only creates the socket (what the
+		 * seccomp socket check decides); FAMILY unix|inet|inet6|netlink|
+		 * packet, TYPE stream|dgram|raw|sctp (an inet stream of SCTP). */
+		static const struct { const char *name; int v; } fam[] = {
+			{ "unix", AF_UNIX }, { "inet", AF_INET }, { "inet6", AF_INET6 },
+			{ "netlink", AF_NETLINK }, { "packet", AF_PACKET },
+		};
+		char f[16], t[16];
+		int family = -1, type, proto = 0, fd;
+		size_t i;
+		if (sscanf(req + 13, "%15s %15s", f, t) != 2)
+			return snprintf(reply, cap, "bad probe");
+		for (i = 0; i < sizeof fam / sizeof fam[0]; i++)
+			if (!strcmp(f, fam[i].name))
+				family = fam[i].v;
+		type = !strcmp(t, "dgram") ? SOCK_DGRAM : !strcmp(t, "raw") ? SOCK_RAW : SOCK_STREAM;
+		if (!strcmp(t, "sctp"))
+			proto = IPPROTO_SCTP;
+		if (family < 0)
+			return snprintf(reply, cap, "bad probe");
+		fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+		result(reply, cap, fd < 0 ? -1 : 0);
+		if (fd >= 0)
+			close(fd);
+		return (int)strlen(reply);
+	}
 	if (!strncmp(req, "probe abstract ", 15)) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		size_t n = strlen(req + 15);

@@ -366,13 +366,41 @@ net = connect:{tcp_port}
 """)
     pid = launch(d, app)
     granted = launch(d, "netapp")
+    # net = none: no IP socket at all (seccomp), on every Landlock ABI.
+    assert call(d, pid, f"probe connect {tcp_port}") == "EACCES"
+    assert call(d, pid, f"probe bind {tcp_port + 1 if tcp_port < 65535 else 1024}") == "EACCES"
+    assert call(d, granted, f"probe connect {tcp_port}") == "ok"
     if landlock_abi() >= 4:
-        assert call(d, pid, f"probe connect {tcp_port}") == "EACCES"
-        assert call(d, pid, f"probe bind {tcp_port + 1 if tcp_port < 65535 else 1024}") == "EACCES"
-        assert call(d, granted, f"probe connect {tcp_port}") == "ok"
         assert call(d, granted, f"probe connect {tcp_port - 1}") == "EACCES"
     else:
-        assert call(d, pid, f"probe connect {tcp_port}") == "ok"
+        assert call(d, granted, f"probe connect {tcp_port - 1}") != "EACCES"
+
+
+SOCKETS_NEVER = ["inet dgram", "inet6 dgram", "inet raw", "inet sctp", "inet6 sctp",
+                 "netlink dgram", "packet raw"]
+
+
+@pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
+def test_only_unix_and_granted_tcp_sockets_can_be_made(start: Callable[..., Nuwad], build: Path,
+                                                       app: str, tcp_port: int) -> None:
+    """Landlock has rules for TCP only: UDP, raw, packet, netlink and SCTP
+    sockets would reach the network (or the kernel's routing and audit
+    interfaces) unchecked, so seccomp refuses to create them; with
+    net = none not even a TCP socket is made."""
+    d = start(apps=hostile(build) + f"""
+[app netapp]
+library = {build}/app-hostile.so
+net = connect:{tcp_port}
+""")
+    none, granted = launch(d, app), launch(d, "netapp")
+    for pid in (none, granted):
+        assert call(d, pid, "probe socket unix stream") == "ok"
+        assert call(d, pid, "probe socket unix dgram") == "ok"
+        for kind in SOCKETS_NEVER:
+            assert call(d, pid, f"probe socket {kind}") == "EACCES", (pid, kind)
+    for kind in ("inet stream", "inet6 stream"):
+        assert call(d, none, f"probe socket {kind}") == "EACCES", kind
+        assert call(d, granted, f"probe socket {kind}") == "ok", kind
 
 
 @pytest.mark.parametrize("app", ["hostile", "hostile-exec"])

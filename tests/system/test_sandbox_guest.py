@@ -224,6 +224,18 @@ def test_no_signal_or_scheduling_of_other_processes(private: Any, hostile: int) 
         private.run(f"nuwactl --socket {SOCK} kill {other}", timeout=30)
 
 
+def test_no_ip_socket_with_net_none_on_a_kernel_without_landlock_tcp_rules(
+        private: Any, hostile: int) -> None:
+    """The guest's 6.1 has Landlock ABI 2 (no TCP rules): seccomp alone
+    keeps a net = none app off the network: no TCP to the guest's own sshd,
+    no UDP, raw, packet or netlink socket; UNIX sockets still work."""
+    assert call(private, hostile, "probe connect 22") == "EACCES"
+    for kind in ("inet stream", "inet6 stream", "inet dgram", "inet6 dgram", "inet raw",
+                 "packet raw", "netlink dgram"):
+        assert call(private, hostile, f"probe socket {kind}") == "EACCES", kind
+    assert call(private, hostile, "probe socket unix stream") == "ok"
+
+
 @pytest.mark.parametrize("app", ["hostile", "hostile-exec"])
 def test_syscall_outside_the_allowlist_is_killed_and_named(private: Any, app: str) -> None:
     pid = int(ctl(private, f"launch {app}")["pid"])
