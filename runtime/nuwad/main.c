@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -269,8 +270,10 @@ int main(int argc, char **argv)
 			usage();
 	}
 	if (nuwa_conf_load(config, &d.conf, err, sizeof err) < 0) {
+		/* EX_CONFIG: nuwa-supervise waits for a fixed config (SIGHUP)
+		 * instead of restarting into the same error. */
 		fprintf(stderr, "nuwad: %s\n", err);
-		return 1;
+		return EX_CONFIG;
 	}
 	if (access(d.conf.template_host, X_OK) < 0) {
 		fprintf(stderr, "nuwad: template host %s: %s\n", d.conf.template_host, strerror(errno));

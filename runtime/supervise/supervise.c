@@ -11,6 +11,11 @@
  * app) re-parent to it and are reaped, and the restarted nuwad ends them
  * (see nuwad's end_survivors). SIGTERM/SIGINT: stop nuwad (SIGTERM, SIGKILL
  * after 5 s) and exit. SIGHUP: restart nuwad now.
+ *
+ * A nuwad that exits with EX_CONFIG (its configuration is invalid) is not
+ * restarted: the same file would fail the same way, every second, forever.
+ * The supervisor logs it once and waits for SIGHUP (sent once the config
+ * is fixed) to start nuwad again.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,6 +29,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 #include <poll.h>
@@ -35,6 +41,7 @@
 static const char *state_dir;
 static unsigned restarts;
 static char last_cause[128] = "";
+static int waiting_for_config; /* nuwad exited with EX_CONFIG: restart on SIGHUP */
 
 static int64_t now_ms(void)
 {
@@ -66,8 +73,8 @@ static void write_state(void)
 		logmsg("%s: %s", tmp, strerror(errno));
 		return;
 	}
-	fprintf(f, "restarts=%u\nlast_cause=%s\nsupervisor_pid=%d\n", restarts, last_cause,
-		(int)getpid());
+	fprintf(f, "restarts=%u\nlast_cause=%s\nsupervisor_pid=%d\nwaiting_for_config=%d\n",
+		restarts, last_cause, (int)getpid(), waiting_for_config);
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		logmsg("%s: %s", path, strerror(errno));
 }
@@ -175,6 +182,12 @@ int main(int argc, char **argv)
 				} else if (si.ssi_signo == SIGHUP && child > 0 && !stopping) {
 					logmsg("SIGHUP: restarting nuwad %d", (int)child);
 					kill(child, SIGTERM);
+				} else if (si.ssi_signo == SIGHUP && waiting_for_config && !stopping) {
+					logmsg("SIGHUP: starting nuwad with the configuration as it is now");
+					waiting_for_config = 0;
+					delay = RESTART_DELAY_MS;
+					restart_at = now_ms();
+					write_state();
 				}
 			}
 		}
@@ -188,6 +201,13 @@ int main(int argc, char **argv)
 				return 0;
 			}
 			describe(status, last_cause, sizeof last_cause);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == EX_CONFIG) {
+				waiting_for_config = 1;
+				logmsg("nuwad %d exited: its configuration is invalid (see the line above); "
+				       "not restarting until SIGHUP", (int)pid);
+				write_state();
+				continue;
+			}
 			restarts++;
 			/* A nuwad dying right after start (bad config) backs off,
 			 * but never beyond RESTART_DELAY_MAX_MS. */

@@ -20,8 +20,8 @@ BAD_FRAMEWORK_CONFIGS = [
      "module = is for a framework with apps = modules"),
     ("[framework py]\nlibrary = p.so\napps = modules\n[app a]\nframework = py\n", 4,
      "has no module"),
-    ("[framework py]\nlibrary = p.so\napps = modules\n[app a]\nframework = py\nmodule = a\n"
-     "library = a.so\n", 4, "names a library and a module"),
+    (("[framework py]\nlibrary = p.so\napps = modules\n[app a]\nframework = py\nmodule = a\n"
+     "library = a.so\n"), 4, "names a library and a module"),
     ("[framework py]\nlibrary = p.so\napps = modules\n[app a]\nmodule = 9lives\n", 5,
      "not a module name"),
     ("[framework py]\nstart = later\n", 2, "start must be 'boot' or 'first-use'"),

@@ -60,10 +60,10 @@ def test_fallback_value_is_checked(tmp_path: Path, build: Path) -> None:
 class Supervised:
     """nuwa-supervise running nuwad of one build on a private socket and state dir."""
 
-    def __init__(self, build: Path, work: Path) -> None:
+    def __init__(self, build: Path, work: Path, daemon: str = "") -> None:
         self.build, self.sock, self.state = build, work / "nuwad.sock", work / "state"
         self.log = work / "supervise.log"
-        conf = write_config(work / "nuwad.conf", build)
+        self.conf = conf = write_config(work / "nuwad.conf", build, daemon=daemon)
         self.env = {**os.environ, **SANITIZER_ENV}
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
@@ -129,3 +129,26 @@ def test_killed_nuwad_is_restarted_within_2s_and_ends_the_old_apps(supervised: S
     new_nuwad = s.json("stats")["nuwad"]["pid"]
     assert s.stop() == 0
     assert proc_state(new_nuwad) in ("gone", "Z")
+
+
+def test_invalid_config_is_not_restarted_into_until_sighup(build: Path, tmp_path: Path) -> None:
+    """nuwad exits with EX_CONFIG on an invalid config: the supervisor logs it
+    once and waits (restarting would fail the same way every second); SIGHUP
+    after the fix starts nuwad."""
+    s = Supervised(build, tmp_path, daemon="fallback = maybe")
+    try:
+        wait_for(lambda: "not restarting until SIGHUP" in s.log.read_text(), 10,
+                 "the supervisor giving up on the config")
+        time.sleep(2.5)  # a restart loop would have started nuwad several times by now
+        log = s.log.read_text()
+        assert log.count("'exec' or 'wait'") == 1, log
+        assert s.proc.poll() is None, log
+        assert "waiting_for_config=1" in (s.state / "supervisor").read_text()
+        assert s.ctl("ping").returncode != 0
+        write_config(s.conf, build)
+        s.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: s.ctl("ping").returncode == 0, 30, "nuwad answering after SIGHUP")
+        assert "waiting_for_config=0" in (s.state / "supervisor").read_text()
+        assert s.json("stats")["nuwad_restarts"] == 0
+    finally:
+        assert s.stop() == 0
