@@ -405,8 +405,14 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 			return fail(p, "fallback must be 'exec' or 'wait', not '%s'", v);
 		return 0;
 	}
-	if (!strcmp(k, "core_dir"))
+	if (!strcmp(k, "core_dir")) {
+		/* It goes into core_pattern, where spaces split and % expands. */
+		if (strpbrk(v, " \t%"))
+			return fail(p, "core_dir may not contain spaces or '%%'");
 		return set_str(p, &c->core_dir, v, 1);
+	}
+	if (!strcmp(k, "core_max_kb"))
+		return set_long(p, &c->core_max_kb, v, 64, 4L * 1024 * 1024);
 	if (!strcmp(k, "crash_records"))
 		return set_int(p, &c->crash_records_max, v, 1, 10000);
 	if (!strcmp(k, "include")) {
@@ -886,6 +892,7 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->control_gid = c->status_gid = -1;
 	c->fallback_exec = 0; /* wait; the device config says exec */
 	c->crash_records_max = 32;
+	c->core_max_kb = 64 * 1024;
 	/* The default framework is always frameworks[0], configured or not. */
 	c->frameworks = calloc(1, sizeof *c->frameworks);
 	if (c->frameworks) {

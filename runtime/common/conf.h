@@ -93,6 +93,7 @@ struct nuwa_conf {
 	int landlock_required;    /* 0: apps run without Landlock on kernels lacking it */
 	int fallback_exec;        /* 1 (default): launches run in exec mode while the template is not ready */
 	char *core_dir;           /* NULL: no core dumps of crashing apps */
+	long core_max_kb;         /* a longer core is cut (nuwa-core-writer) */
 	int crash_records_max;    /* crash records kept in the state dir */
 	/* [framework], [framework NAME]: frameworks[0] is the default one
 	 * (always there; library NULL when the file has no [framework]) */

@@ -22,22 +22,39 @@
 
 void crashes_init(struct nuwad *d)
 {
-	char pattern[4200];
+	char writer[4096], pattern[4200], *slash;
 	FILE *f;
 	if (!d->conf.core_dir)
 		return;
-	/* Sandboxed apps of any uid write their cores here; like /tmp. */
-	if (mkdir(d->conf.core_dir, 01733) < 0 && errno != EEXIST) {
+	/* Only the kernel's core writer (root) writes here. */
+	if (mkdir(d->conf.core_dir, 0700) < 0 && errno != EEXIST) {
 		nuwad_log("core_dir %s: %s (no core dumps)", d->conf.core_dir, strerror(errno));
 		return;
 	}
-	snprintf(pattern, sizeof pattern, "%s/core.%%e.%%p\n", d->conf.core_dir);
+	/* nuwa-core-writer sits beside the template host. A pipe, not a file
+	 * name: the kernel runs the writer as root outside the app's sandbox,
+	 * which grants the app no directory to write to. */
+	snprintf(writer, sizeof writer, "%s", d->conf.template_host);
+	slash = strrchr(writer, '/');
+	snprintf(slash ? slash + 1 : writer, sizeof writer - (size_t)(slash ? slash + 1 - writer : 0),
+		 "nuwa-core-writer");
+	if (strpbrk(writer, " \t%")) {
+		nuwad_log("core_dir: %s: spaces or %% in the path (no core dumps)", writer);
+		return;
+	}
+	if (access(writer, X_OK) < 0) {
+		nuwad_log("core_dir: %s: %s (no core dumps)", writer, strerror(errno));
+		return;
+	}
+	snprintf(pattern, sizeof pattern, "|%s %s %ld %%p %%e\n", writer, d->conf.core_dir,
+		 d->conf.core_max_kb);
 	f = fopen("/proc/sys/kernel/core_pattern", "we");
-	if (!f || fputs(pattern, f) < 0 || fclose(f) != 0) {
+	if (!f || (fputs(pattern, f) < 0) | (fclose(f) != 0)) {
 		nuwad_log("core_dir: cannot set /proc/sys/kernel/core_pattern: %s", strerror(errno));
 		return;
 	}
-	nuwad_log("core dumps of crashing apps go to %s", d->conf.core_dir);
+	nuwad_log("core dumps of crashing apps go to %s (at most %ld KiB each)", d->conf.core_dir,
+		  d->conf.core_max_kb);
 }
 
 /* Own table: sigabbrev_np() is glibc-only. */

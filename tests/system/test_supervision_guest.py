@@ -104,6 +104,37 @@ def test_null_dereference_leaves_a_crash_record(guest: Any, mode: str) -> None:
     assert any("nuwa_echo_crash_null" in f for f in rec["frames"]), rec
 
 
+CORE_DIR = "/tmp/nuwa-core-test"
+CORE_CONF = ("[daemon]\\nready_timeout_ms = 60000\\napp_uids = 20300-20399\\n"
+             f"core_dir = {CORE_DIR}/cores\\n"
+             "[framework]\\nlibrary = /usr/lib/nuwa/libnuwa-minifw.so\\n"
+             "[app echo]\\nlibrary = /usr/lib/nuwa/app-echo.so\\n"
+             "[app echo-exec]\\nlibrary = /usr/lib/nuwa/app-echo.so\\nmode = exec\\n")
+
+
+def test_core_dir_gets_a_core_of_a_sandboxed_crashing_app(guest: Any) -> None:
+    """[daemon] core_dir: a sandboxed app (own uid, Landlock, seccomp) that
+    crashes leaves a core file there, in both modes."""
+    pattern = guest.check("cat /proc/sys/kernel/core_pattern").strip()
+    try:
+        with private_nuwad(guest, CORE_DIR, CORE_CONF) as sock:
+            for app in ("echo", "echo-exec"):
+                pid = guest_ctl(guest, sock, f"launch {app} --no-spare")["pid"]
+                guest.run(f"nuwactl --socket {sock} call {pid} 'crash null'", timeout=60)
+                core = f"{CORE_DIR}/cores/core.*.{pid}"
+                deadline = time.monotonic() + 30
+                while not guest.run(f"test -s {core}").ok:
+                    assert time.monotonic() < deadline, (
+                        app, guest.check(f"ls -la {CORE_DIR}/cores; tail -n 5 {CORE_DIR}/log"))
+                    time.sleep(0.5)
+                # An ELF core of the app's own process.
+                assert guest.check(f"head -c 4 {core} | od -An -c").split() == [
+                    "177", "E", "L", "F"], app
+                guest.run(f"rm -f {core}")
+    finally:
+        guest.run(f"echo '{pattern}' > /proc/sys/kernel/core_pattern")
+
+
 def ticks(guest: Any, pid: int) -> int:
     reply = dev(guest, f"call {pid} status")["reply"]
     m = re.search(r"ticks=(\d+)", reply)
