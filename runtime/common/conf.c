@@ -356,6 +356,8 @@ static int daemon_key(struct parser *p, const char *k, const char *v)
 		return set_int(p, &c->psi_some_ms, v, 0, 10000);
 	if (!strcmp(k, "psi_full_ms"))
 		return set_int(p, &c->psi_full_ms, v, 0, 10000);
+	if (!strcmp(k, "apps_memory_high_kb"))
+		return set_int(p, &c->apps_memory_high_kb, v, 0, INT_MAX);
 	if (!strcmp(k, "max_clients"))
 		return set_int(p, &c->max_clients, v, 1, 4096);
 	if (!strcmp(k, "rate_limit"))

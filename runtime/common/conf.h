@@ -72,6 +72,7 @@ struct nuwa_conf {
 	int trim_timeout_ms;      /* a trim answer later than this counts as none */
 	int psi;                  /* PSI triggers besides MemAvailable: 0/1 */
 	int psi_some_ms, psi_full_ms, psi_window_ms; /* stall thresholds in a window; 0 off */
+	int apps_memory_high_kb;  /* memory.high of the apps' cgroup (their budget), 0 none */
 	int max_clients;
 	int rate_limit;           /* control requests per second per client */
 	char *socket_group;       /* NULL: socket mode 0600 */
