@@ -49,6 +49,23 @@ static int read_error_logged;
 static int64_t calm_since_us; /* memory fine since then, 0 while short */
 static int64_t step_at_us;    /* last trim or kill, 0 before the first */
 
+/* Write VAL to the file at PATH: 0, or -1 with errno set. */
+static int write_value(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t w = write(fd, val, len);
+	int saved = errno;
+	close(fd);
+	if (w != (ssize_t)len) {
+		errno = w < 0 ? saved : EIO;
+		return -1;
+	}
+	return 0;
+}
+
 int lmk_set_oom_score_adj(pid_t pid, int adj)
 {
 	char path[64], val[16];
@@ -56,18 +73,36 @@ int lmk_set_oom_score_adj(pid_t pid, int adj)
 		snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
 	else
 		snprintf(path, sizeof path, "/proc/self/oom_score_adj");
-	int len = snprintf(val, sizeof val, "%d\n", adj);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t w = write(fd, val, (size_t)len);
-	int saved = errno;
-	close(fd);
-	if (w != len) {
-		errno = w < 0 ? saved : EIO;
-		return -1;
+	snprintf(val, sizeof val, "%d\n", adj);
+	return write_value(path, val);
+}
+
+void lmk_budget_init(struct nuwad *d)
+{
+	int kb = d->conf.apps_memory_high_kb;
+	char path[1200], val[32];
+	if (kb <= 0)
+		return;
+	if (!d->cgroup_dir[0]) {
+		nuwad_log("lmk: apps_memory_high_kb = %d needs the apps' cgroup: no memory budget", kb);
+		return;
 	}
-	return 0;
+	/* memory.high of the apps' cgroup exists once its parent hands it the
+	 * memory controller (which may be on already, or not ours to turn on:
+	 * then the write below fails and says so). */
+	snprintf(path, sizeof path, "%s", d->cgroup_dir);
+	char *slash = strrchr(path, '/');
+	if (slash) {
+		snprintf(slash, sizeof path - (size_t)(slash - path), "/cgroup.subtree_control");
+		write_value(path, "+memory");
+	}
+	snprintf(path, sizeof path, "%s/memory.high", d->cgroup_dir);
+	snprintf(val, sizeof val, "%lld\n", (long long)kb * 1024);
+	if (write_value(path, val) < 0) {
+		nuwad_log("lmk: cannot set the apps' memory budget (%s: %s): no memory budget", path, strerror(errno));
+		return;
+	}
+	nuwad_log("lmk: apps' memory budget %d kB (memory.high of %s)", kb, d->cgroup_dir);
 }
 
 static int is_candidate(const struct app *a)

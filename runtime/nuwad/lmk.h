@@ -19,6 +19,12 @@ struct app;
 /* Memory fine for this long ends a shortage (apps may be trimmed again). */
 #define LMK_CALM_MS 10000
 
+/* [daemon] apps_memory_high_kb: memory.high of the apps' cgroup, the
+ * apps' budget. Above it the kernel reclaims from the apps and throttles
+ * them; those stalls are what the PSI triggers on the apps' memory.pressure
+ * see (psi.c), so nuwad trims and kills before the whole system is short.
+ * Without an apps' cgroup or the memory controller: one log line. */
+void lmk_budget_init(struct nuwad *d);
 /* The next victim (background first, least recently used, largest), never
  * the spare, or NULL. */
 struct app *lmk_pick(struct nuwad *d);

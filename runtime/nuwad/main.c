@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "nuwad.h"
+#include "lmk.h"
 #include "psi.h"
 #include "snapshots.h"
 #include "app_uids.h"
@@ -323,6 +324,7 @@ int main(int argc, char **argv)
 		d.survivors_ended += i;
 	}
 	groups_init(&d);
+	lmk_budget_init(&d);
 	psi_init(&d);
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
 	d.next_tick_us = nuwad_now_us() + (int64_t)d.conf.tick_ms * 1000;

@@ -10,12 +10,26 @@
 #include "nuwad.h"
 #include "psi.h"
 
-static const char *psi_file(void)
+/* The file the triggers are on (for "stats"), "" while there are none. */
+static char psi_path[1100];
+
+/* Where the triggers go: the apps' cgroup's memory.pressure (the stalls of
+ * the apps, which trimming and killing apps relieves; nuwads of tests and
+ * benchmarks beside the device's see only their own apps), the system-wide
+ * file where there is no apps' cgroup. Tests point NUWAD_PSI_FILE elsewhere
+ * (a missing file). */
+static void psi_files(struct nuwad *d, const char *files[2])
 {
-	/* Tests point NUWAD_PSI_FILE elsewhere (a missing file, a cgroup's
-	 * memory.pressure); the device uses the system-wide file. */
 	const char *f = getenv("NUWAD_PSI_FILE");
-	return f && *f ? f : "/proc/pressure/memory";
+	files[0] = files[1] = NULL;
+	if (f && *f) {
+		files[0] = f;
+		return;
+	}
+	static char apps[1100];
+	if (d->cgroup_dir[0] && snprintf(apps, sizeof apps, "%s/memory.pressure", d->cgroup_dir) < (int)sizeof apps)
+		files[0] = apps;
+	files[files[0] ? 1 : 0] = "/proc/pressure/memory";
 }
 
 /* One trigger: "some|full STALL_US WINDOW_US" written to its own fd. */
@@ -36,12 +50,9 @@ static int open_trigger(const char *file, const char *kind, int stall_ms, int wi
 	return fd;
 }
 
-void psi_init(struct nuwad *d)
+/* Both configured triggers on FILE into d->psi_fd; 0, or -1 (none open). */
+static int open_triggers(struct nuwad *d, const char *file)
 {
-	const char *file = psi_file();
-	d->psi_fd[0] = d->psi_fd[1] = -1;
-	if (d->conf.lmk_threshold_kb <= 0 || !d->conf.psi)
-		return;
 	struct { const char *kind; int ms; } t[2] = { { "some", d->conf.psi_some_ms },
 						      { "full", d->conf.psi_full_ms } };
 	for (int i = 0; i < 2; i++) {
@@ -49,17 +60,40 @@ void psi_init(struct nuwad *d)
 			continue;
 		d->psi_fd[i] = open_trigger(file, t[i].kind, t[i].ms, d->conf.psi_window_ms);
 		if (d->psi_fd[i] < 0) {
-			nuwad_log("lmk: no PSI trigger on %s (%s): MemAvailable polling every %d ms only", file,
-				  strerror(errno), d->conf.tick_ms);
+			int saved = errno;
 			if (d->psi_fd[0] >= 0)
 				close(d->psi_fd[0]);
 			d->psi_fd[0] = d->psi_fd[1] = -1;
-			return;
+			errno = saved;
+			return -1;
 		}
 	}
-	if (d->psi_fd[0] >= 0 || d->psi_fd[1] >= 0)
-		nuwad_log("lmk: PSI triggers on %s: some %d ms, full %d ms in %d ms", file, d->conf.psi_some_ms,
-			  d->conf.psi_full_ms, d->conf.psi_window_ms);
+	return 0;
+}
+
+void psi_init(struct nuwad *d)
+{
+	const char *files[2];
+	d->psi_fd[0] = d->psi_fd[1] = -1;
+	psi_path[0] = 0;
+	if (d->conf.lmk_threshold_kb <= 0 || !d->conf.psi)
+		return;
+	if (d->conf.psi_some_ms <= 0 && d->conf.psi_full_ms <= 0)
+		return;
+	psi_files(d, files);
+	for (int i = 0; i < 2 && files[i]; i++) {
+		if (open_triggers(d, files[i]) == 0) {
+			snprintf(psi_path, sizeof psi_path, "%s", files[i]);
+			nuwad_log("lmk: PSI triggers on %s: some %d ms, full %d ms in %d ms", files[i],
+				  d->conf.psi_some_ms, d->conf.psi_full_ms, d->conf.psi_window_ms);
+			return;
+		}
+		if (i == 0 && files[1])
+			nuwad_log("lmk: no PSI trigger on %s (%s): trying %s", files[i], strerror(errno), files[1]);
+		else
+			nuwad_log("lmk: no PSI trigger on %s (%s): MemAvailable polling every %d ms only", files[i],
+				  strerror(errno), d->conf.tick_ms);
+	}
 }
 
 void psi_ready(struct nuwad *d, int fd, short revents)
@@ -89,7 +123,7 @@ void psi_out(struct nuwad *d, struct out *o)
 		return;
 	}
 	out_obj_begin(o, "psi");
-	out_str(o, "file", psi_file());
+	out_str(o, "file", psi_path);
 	out_int(o, "some_ms", d->psi_fd[0] >= 0 ? d->conf.psi_some_ms : 0);
 	out_int(o, "full_ms", d->psi_fd[1] >= 0 ? d->conf.psi_full_ms : 0);
 	out_int(o, "window_ms", d->conf.psi_window_ms);

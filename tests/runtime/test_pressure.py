@@ -189,7 +189,8 @@ def test_trim_off_kills_without_asking(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize("line", ["lmk_trim = maybe", "trim_timeout_ms = 5", "trim_timeout_ms = soon",
-                                  "psi = perhaps", "psi_window_ms = 100", "psi_some_ms = -1"])
+                                  "psi = perhaps", "psi_window_ms = 100", "psi_some_ms = -1",
+                                  "apps_memory_high_kb = -1", "apps_memory_high_kb = 8M"])
 def test_bad_pressure_config_is_one_error_with_its_line(tmp_path: Path, line: str) -> None:
     build = fw_build("host")
     conf = write_fw_config(tmp_path, build, daemon=line)
@@ -219,13 +220,41 @@ def test_psi_triggers_where_the_kernel_has_them(tmp_path: Path,
         st = d.json("stats")
         assert isinstance(st, dict)
         log = d.log.read_text()
-        if Path("/proc/pressure/memory").exists():
-            # The kernel has PSI: both triggers are in nuwad's poll loop.
-            assert st["psi"] == {"file": "/proc/pressure/memory", "some_ms": 300, "full_ms": 100,
+        # The apps' cgroup's memory.pressure where nuwad has one (the apps'
+        # stalls), else the system-wide file.
+        cg = re.search(r"apps get their own cgroup in (\S+) ", log)
+        want = [f"{cg.group(1)}/memory.pressure"] if cg else []
+        want.append("/proc/pressure/memory")
+        have = [f for f in want if Path(f).exists()]
+        if have:
+            assert st["psi"] == {"file": have[0], "some_ms": 300, "full_ms": 100,
                                  "window_ms": 2000, "events": st["psi"]["events"]}, log[-2000:]
-            assert "lmk: PSI triggers on /proc/pressure/memory" in log
+            assert f"lmk: PSI triggers on {have[0]}" in log
         else:
-            assert st["psi"] is None and log.count("lmk: no PSI trigger") == 1
+            assert st["psi"] is None and log.count("MemAvailable polling every") == 1
+    finally:
+        d.stop()
+
+
+def test_apps_memory_budget_without_memory_controller_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget needs the memory controller in the apps' cgroup's parent;
+    where it cannot have it (no cgroup, a v1 memory hierarchy as on this
+    host) one log line says so and nuwad runs on."""
+    build = fw_build("host")
+    conf = write_fw_config(tmp_path, build, daemon="lmk_threshold_kb = 1000\napps_memory_high_kb = 8192")
+    d = Nuwad(build, tmp_path, conf)
+    try:
+        d.wait_ready(timeout=60)
+        log = d.log.read_text()
+        cg = re.search(r"apps get their own cgroup in (\S+) ", log)
+        if cg and Path(f"{cg.group(1)}/memory.high").exists():
+            assert int(Path(f"{cg.group(1)}/memory.high").read_text()) == 8192 * 1024
+            assert "lmk: apps' memory budget 8192 kB" in log
+        else:
+            assert len(re.findall(r"lmk: .*no memory budget", log)) == 1, log[-2000:]
+        d.ctl("launch", "clock")
+        d.ctl("ping")
     finally:
         d.stop()
 

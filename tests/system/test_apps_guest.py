@@ -189,8 +189,10 @@ def test_low_memory_killer_takes_the_oldest_app(guest: Any,
     assert fg_share[0] == bg_share[0] and fg_share[1] != bg_share[1], (fg_share, bg_share)
     st = ctl_json(guest, "stats", sock)
     assert st["lmk_kills"] == 0
-    # The guest's kernel has PSI: the killer's triggers are in place.
-    assert st["psi"] is not None and st["psi"]["file"] == "/proc/pressure/memory", st
+    # The guest's kernel has PSI: the killer's triggers are in place, on the
+    # memory.pressure of this nuwad's apps' cgroup.
+    assert st["psi"] is not None, st
+    assert st["psi"]["file"] == "/sys/fs/cgroup/nuwa-_run_nuwa-lmk-test_state/memory.pressure", st
     template_pid, nuwad_pid = st["template"]["pid"], st["nuwad"]["pid"]
 
     # Real pressure: tmpfs pages cannot be reclaimed without swap. Fill until
