@@ -1,5 +1,6 @@
 /* The app table: launching (spare, template fork, exec), ready, reaping,
- * killing, messages to apps, and the spare. */
+ * killing, messages to apps, and the spares (one per framework's template:
+ * every app has its framework's template, a->t). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,11 +48,11 @@ static int is_spare(const struct app *a)
 	return a->state == APP_SPARE || a->state == APP_SPARE_FORKING;
 }
 
-struct app *apps_spare(struct nuwad *d)
+struct app *apps_spare(struct nuwad *d, struct tmpl *t)
 {
 	struct app *a;
 	for (a = d->apps; a; a = a->next)
-		if (is_spare(a))
+		if (is_spare(a) && a->t == t)
 			return a;
 	return NULL;
 }
@@ -108,11 +109,12 @@ static int set_args(struct app *a, int nargs, char **args)
 	return 0;
 }
 
-static struct app *app_new(struct nuwad *d, const char *name)
+static struct app *app_new(struct nuwad *d, struct tmpl *t, const char *name)
 {
 	struct app *a = calloc(1, sizeof *a);
 	if (!a)
 		return NULL;
+	a->t = t;
 	snprintf(a->name, sizeof a->name, "%s", name);
 	a->chan = -1;
 	a->pidfd = -1;
@@ -170,36 +172,46 @@ static void app_free(struct nuwad *d, struct app *a)
 	free(a);
 }
 
-static void schedule_refill(struct nuwad *d, int delay_ms)
+static void schedule_refill(struct nuwad *d, struct tmpl *t, int delay_ms)
 {
 	int64_t at = nuwad_now_us() + (int64_t)delay_ms * 1000;
 	if (!d->conf.spare)
 		return;
-	if (!d->refill_at_us || at > d->refill_at_us)
-		d->refill_at_us = at;
+	if (!t->refill_at_us || at > t->refill_at_us)
+		t->refill_at_us = at;
 }
 
-static void refill(struct nuwad *d)
+/* After a launch: every template's refill, since refill() skipped those
+ * that came due while it was in progress. */
+static void schedule_refills(struct nuwad *d, int delay_ms)
+{
+	for (int i = 0; i < d->ntmpls; i++)
+		if (d->tmpls[i].state == T_READY && !apps_spare(d, &d->tmpls[i]))
+			schedule_refill(d, &d->tmpls[i], delay_ms);
+}
+
+/* T's spare, forked when T is ready and has none. */
+static void refill(struct nuwad *d, struct tmpl *t)
 {
 	struct app *a;
 	/* Whatever happens now, the next refill is scheduled by an event
 	 * (template ready, an app ready, reaped or failed). */
-	d->refill_at_us = 0;
-	if (!d->conf.spare || apps_spare(d) || d->t.state != T_READY)
+	t->refill_at_us = 0;
+	if (!d->conf.spare || apps_spare(d, t) || t->state != T_READY)
 		return;
-	/* Refilling waits while a launch is in progress so it does not compete
-	 * with it; the ready handler reschedules. */
+	/* Refilling waits while a launch (of any framework) is in progress so
+	 * it does not compete with it; the ready handler reschedules. */
 	for (a = d->apps; a; a = a->next)
 		if (a->state == APP_FORKING || a->state == APP_STARTING || a->state == APP_WAIT_TEMPLATE)
 			return;
-	a = app_new(d, "");
+	a = app_new(d, t, "");
 	if (!a)
 		return;
 	a->state = APP_SPARE_FORKING;
-	if (tmpl_fork(d, a) < 0) {
-		nuwad_log("spare: fork request: %s", strerror(errno));
+	if (tmpl_fork(d, t, a) < 0) {
+		nuwad_log("spare of template %s: fork request: %s", t->fw->name, strerror(errno));
 		app_free(d, a);
-		schedule_refill(d, 1000);
+		schedule_refill(d, t, 1000);
 	}
 }
 
@@ -242,11 +254,13 @@ static void start_exec(struct nuwad *d, struct app *a)
 	int sv[2], n = 0;
 	uint32_t off;
 	/* exec host, its options, "--", the launch's extra args, NULL */
-	char *argv[8 + 1 + NUWA_LAUNCH_ARGS_MAX / 2 + 1];
+	char *argv[10 + 1 + NUWA_LAUNCH_ARGS_MAX / 2 + 1];
 
 	argv[n++] = d->conf.exec_host;
 	argv[n++] = "--config";
 	argv[n++] = d->conf.path;
+	argv[n++] = "--framework";
+	argv[n++] = (char *)a->t->fw->name;
 	argv[n++] = "--app";
 	argv[n++] = a->name;
 	argv[n++] = "--channel-fd";
@@ -295,21 +309,25 @@ static void start_exec(struct nuwad *d, struct app *a)
 	a->deadline_us = nuwad_now_us() + (int64_t)d->conf.ready_timeout_ms * 1000;
 }
 
-/* [daemon] fallback = exec: why a template launch cannot be served by the
- * template right now, or NULL (ready, or fallback = wait). */
-static const char *fallback_reason(struct nuwad *d, char *buf, size_t cap)
+/* [daemon] fallback = exec: why a template launch cannot be served by T
+ * right now, or NULL (ready, or fallback = wait). A start = first-use
+ * template's first start is waited for: starting it is what the launch
+ * asked for. */
+static const char *fallback_reason(struct nuwad *d, struct tmpl *t, char *buf, size_t cap)
 {
 	const char *what;
-	if (!d->conf.fallback_exec || d->conf.template_off || d->t.state == T_READY)
+	if (!d->conf.fallback_exec || d->conf.template_off || t->state == T_READY)
 		return NULL;
-	if (d->t.ever_ready)
+	if (t->fw->first_use && !t->ever_ready && !t->last_error[0])
+		return NULL;
+	if (t->ever_ready)
 		what = "template restarting";
-	else if (d->t.state == T_STARTING)
+	else if (t->state == T_STARTING)
 		what = "template starting";
 	else
 		what = "template down";
-	if (d->t.last_error[0])
-		snprintf(buf, cap, "%s: %.200s", what, d->t.last_error);
+	if (t->last_error[0])
+		snprintf(buf, cap, "%s: %.200s", what, t->last_error);
 	else
 		snprintf(buf, cap, "%s", what);
 	return buf;
@@ -324,13 +342,14 @@ static void fall_back(struct nuwad *d, struct app *a, const char *why)
 	a->fork_id = 0;
 	snprintf(a->fallback, sizeof a->fallback, "%s", why);
 	d->fallback_launches++;
+	a->t->fallback_launches++;
 	nuwad_log("launch %s: exec fallback (%s)", a->name, why);
 	start_exec(d, a);
 }
 
 static void start_fork(struct nuwad *d, struct app *a)
 {
-	if (tmpl_fork(d, a) < 0) {
+	if (tmpl_fork(d, a->t, a) < 0) {
 		char why[256];
 		snprintf(why, sizeof why, "fork request: %s", strerror(errno));
 		if (d->conf.fallback_exec) {
@@ -351,11 +370,13 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	uint32_t spec_len;
 	const struct nuwa_app_conf *ac = nuwa_conf_app(&d->conf, name);
 	struct app *a, *spare;
+	struct tmpl *t;
 
 	if (!ac) {
 		control_reply_err(d, cid, "unknown app '%s' (see 'nuwactl apps')", name);
 		return;
 	}
+	t = tmpl_of_app(d, ac);
 	if (mode < 0)
 		mode = d->conf.template_off ? 1 : ac->exec_mode;
 	if (!mode && d->conf.template_off) {
@@ -380,7 +401,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 		}
 		spec_len = app_spec(&probe, spec, sizeof spec);
 	}
-	spare = apps_spare(d);
+	spare = apps_spare(d, t);
 	if (!mode && !no_spare && spare && spare->state == APP_SPARE && spare->chan >= 0) {
 		/* Specialise the spare: it is already forked and has its threads.
 		 * Marked before the send: the spare may run before it returns. */
@@ -407,15 +428,19 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 		spare->state = APP_STOPPING;
 		close_chan(spare);
 	}
+	/* A start = first-use template's first launch starts it (a template
+	 * that failed that start is tried again by the next launch). */
+	if (!mode && t->state == T_IDLE)
+		tmpl_start(d, t);
 	/* A template still starting up (e.g. at boot) is waited for; one that
 	 * has only ever failed is reported at once. */
-	if (!mode && d->t.state != T_READY && !d->t.ever_ready && d->t.last_error[0] &&
-	    !d->conf.fallback_exec) {
-		control_reply_err(d, cid, "template not ready%s%s",
-				  d->t.last_error[0] ? ": " : "", d->t.last_error);
+	if (!mode && t->state != T_READY && !t->ever_ready && t->last_error[0] &&
+	    !d->conf.fallback_exec && !(t->fw->first_use && t->state == T_STARTING)) {
+		control_reply_err(d, cid, "template not ready (framework %s): %s", t->fw->name,
+				  t->last_error);
 		return;
 	}
-	a = app_new(d, name);
+	a = app_new(d, t, name);
 	if (!a) {
 		control_reply_err(d, cid, "out of memory");
 		return;
@@ -428,7 +453,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	set_args(a, nargs, args);
 	if (!mode) {
 		char buf[256];
-		const char *why = fallback_reason(d, buf, sizeof buf);
+		const char *why = fallback_reason(d, t, buf, sizeof buf);
 		if (why) {
 			fall_back(d, a, why);
 			return;
@@ -436,7 +461,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	}
 	if (mode) {
 		start_exec(d, a);
-	} else if (d->t.state == T_READY) {
+	} else if (t->state == T_READY) {
 		start_fork(d, a);
 	} else {
 		/* The template is restarting: wait for it (bounded). */
@@ -445,23 +470,44 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	}
 }
 
-void apps_template_ready(struct nuwad *d)
+void apps_template_ready(struct nuwad *d, struct tmpl *t)
 {
 	struct app *a, *next;
 	for (a = d->apps; a; a = next) {
 		next = a->next;
-		if (a->state == APP_WAIT_TEMPLATE)
+		if (a->t == t && a->state == APP_WAIT_TEMPLATE)
 			start_fork(d, a);
 	}
-	schedule_refill(d, 0);
+	schedule_refill(d, t, 0);
 }
 
-void apps_template_lost(struct nuwad *d)
+void apps_template_failed(struct nuwad *d, struct tmpl *t)
+{
+	struct app *a, *next;
+	char why[1200];
+	snprintf(why, sizeof why, "template failed (framework %s): %.1000s", t->fw->name,
+		 t->last_error[0] ? t->last_error : "it exited before ready");
+	for (a = d->apps; a; a = next) {
+		next = a->next;
+		if (a->t != t || a->state != APP_WAIT_TEMPLATE)
+			continue;
+		if (d->conf.fallback_exec) {
+			fall_back(d, a, why);
+		} else {
+			launch_failed(d, a, why);
+			app_free(d, a);
+		}
+	}
+}
+
+void apps_template_lost(struct nuwad *d, struct tmpl *t)
 {
 	struct app *a, *next;
 	/* Fork requests in flight will never be answered. */
 	for (a = d->apps; a; a = next) {
 		next = a->next;
+		if (a->t != t)
+			continue;
 		if (a->state == APP_FORKING && d->conf.fallback_exec) {
 			fall_back(d, a, "the template died during the fork");
 		} else if (a->state == APP_FORKING) {
@@ -473,11 +519,13 @@ void apps_template_lost(struct nuwad *d)
 	}
 }
 
-void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, double fork_ms, const char *error)
+void apps_forked(struct nuwad *d, struct tmpl *t, uint32_t id, pid_t pid, double fork_ms,
+		 const char *error)
 {
 	struct app *a;
 	for (a = d->apps; a; a = a->next)
-		if ((a->state == APP_FORKING || a->state == APP_SPARE_FORKING) && a->fork_id == id)
+		if ((a->state == APP_FORKING || a->state == APP_SPARE_FORKING) && a->fork_id == id &&
+		    a->t == t)
 			break;
 	if (!a) {
 		nuwad_log("fork answer %u for nobody (pid %d)", id, (int)pid);
@@ -485,9 +533,9 @@ void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, double fork_ms, const 
 	}
 	if (error || pid <= 0) {
 		if (a->state == APP_SPARE_FORKING) {
-			nuwad_log("spare: %s", error ? error : "bad pid");
+			nuwad_log("spare of template %s: %s", t->fw->name, error ? error : "bad pid");
 			app_free(d, a);
-			schedule_refill(d, 1000);
+			schedule_refill(d, t, 1000);
 			return;
 		}
 		if (d->conf.fallback_exec) {
@@ -615,7 +663,8 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 				reply_launched(d, a);
 				groups_record(d);
 				if (!a->exec_mode)
-					schedule_refill(d, d->conf.spare_delay_ms);
+					a->t->launches++;
+				schedule_refills(d, d->conf.spare_delay_ms);
 			}
 			break;
 		case NUWA_APP_MSG_ERROR:
@@ -677,8 +726,10 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 		launch_failed(d, a, why);
 	/* Also after a launch that used the spare and failed before ready
 	 * (nothing else would refill it); refill() skips when one exists. */
-	if (is_spare(a) || (a->state == APP_STOPPING && !a->name[0]) || !apps_spare(d))
-		schedule_refill(d, d->conf.spare_delay_ms);
+	if (is_spare(a) || (a->state == APP_STOPPING && !a->name[0]) || !apps_spare(d, a->t))
+		schedule_refill(d, a->t, d->conf.spare_delay_ms);
+	if (a->state == APP_STARTING || a->state == APP_FORKING)
+		schedule_refills(d, d->conf.spare_delay_ms); /* a launch ended */
 	if (a->kill) {
 		struct killop *k = a->kill;
 		if (--k->remaining == 0) {
@@ -829,11 +880,14 @@ void apps_timers(struct nuwad *d, int64_t now, int64_t *next)
 			groups_kill(d, a);
 		}
 	}
-	if (d->refill_at_us) {
-		if (now >= d->refill_at_us)
-			refill(d);
-		else if (d->refill_at_us < *next)
-			*next = d->refill_at_us;
+	for (int i = 0; i < d->ntmpls; i++) {
+		struct tmpl *t = &d->tmpls[i];
+		if (!t->refill_at_us)
+			continue;
+		if (now >= t->refill_at_us)
+			refill(d, t);
+		else if (t->refill_at_us < *next)
+			*next = t->refill_at_us;
 	}
 }
 
@@ -855,6 +909,7 @@ void apps_list(struct nuwad *d, struct out *o)
 		out_str(o, "app", a->name);
 		out_int(o, "pid", a->pid);
 		out_str(o, "mode", a->exec_mode ? "exec" : "template");
+		out_str(o, "framework", a->t->fw->name);
 		out_str(o, "state", app_state_name(a->state));
 		out_num(o, "launch_ms", a->launch_ms);
 		out_bool(o, "spare", a->via_spare);
@@ -887,16 +942,56 @@ static void out_proc(struct out *o, const char *key, pid_t pid)
 	out_obj_end(o);
 }
 
+static pid_t ready_template_pid(const struct tmpl *t)
+{
+	return t->state == T_READY ? t->pid : 0;
+}
+
+static pid_t spare_pid(struct nuwad *d, struct tmpl *t)
+{
+	struct app *s = apps_spare(d, t);
+	return s && s->state == APP_SPARE ? s->pid : 0;
+}
+
+/* Per framework: its template and spare (memory), its apps' count. */
+static void stats_frameworks(struct nuwad *d, struct out *o)
+{
+	int i;
+	out_arr_begin(o, "frameworks");
+	for (i = 0; i < d->ntmpls; i++) {
+		struct tmpl *t = &d->tmpls[i];
+		struct app *a;
+		int apps = 0;
+		if (!t->fw->library)
+			continue;
+		for (a = d->apps; a; a = a->next)
+			if (a->t == t && !is_spare(a) && a->pid > 0)
+				apps++;
+		out_obj_begin(o, NULL);
+		out_str(o, "framework", t->fw->name);
+		out_str(o, "state", tmpl_state_name(d, t));
+		out_proc(o, "template", ready_template_pid(t));
+		out_proc(o, "spare", spare_pid(d, t));
+		out_int(o, "apps", apps);
+		out_int(o, "launches", t->launches);
+		out_int(o, "restarts", t->restarts);
+		out_int(o, "fallback_launches", t->fallback_launches);
+		out_obj_end(o);
+	}
+	out_arr_end(o);
+}
+
 void apps_stats(struct nuwad *d, struct out *o)
 {
 	long total = -1, avail = -1;
-	struct app *s = apps_spare(d), *a;
+	struct app *a;
 	procmem_meminfo(&total, &avail);
 	out_obj_begin(o, NULL);
 	out_int(o, "mem_total_kb", total);
 	out_int(o, "mem_available_kb", avail);
-	out_proc(o, "template", d->t.state == T_READY ? d->t.pid : 0);
-	out_proc(o, "spare", s && s->state == APP_SPARE ? s->pid : 0);
+	/* The default framework's, as before there were several. */
+	out_proc(o, "template", ready_template_pid(tmpl_default(d)));
+	out_proc(o, "spare", spare_pid(d, tmpl_default(d)));
 	out_proc(o, "nuwad", getpid());
 	out_arr_begin(o, "apps");
 	for (a = nuwad_app_oldest(d); a; a = nuwad_app_newer(d, a)) {
@@ -904,10 +999,12 @@ void apps_stats(struct nuwad *d, struct out *o)
 		out_str(o, "app", a->name);
 		out_int(o, "pid", a->pid);
 		out_str(o, "mode", a->exec_mode ? "exec" : "template");
+		out_str(o, "framework", a->t->fw->name);
 		out_mem(o, a->pid);
 		out_obj_end(o);
 	}
 	out_arr_end(o);
+	stats_frameworks(d, o);
 	out_int(o, "lmk_kills", d->lmk_kills);
 	out_int(o, "lmk_foreground_kills", d->lmk_foreground_kills);
 	out_int(o, "lmk_trims", d->lmk_trims);
@@ -929,6 +1026,8 @@ void apps_configured(struct nuwad *d, struct out *o)
 		out_obj_begin(o, NULL);
 		out_str(o, "name", ac->name);
 		out_str(o, "mode", ac->exec_mode ? "exec" : "template");
+		out_str(o, "framework", d->conf.frameworks[ac->framework].name);
+		out_str(o, "module", ac->module);
 		out_str(o, "library", ac->library);
 		out_str(o, "entry", ac->entry);
 		out_str(o, "defined_at", ac->where);
@@ -948,14 +1047,15 @@ void apps_shutdown(struct nuwad *d)
 		int status;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 		if (pid > 0) {
-			if (pid == d->t.pid)
-				tmpl_reaped(d, status);
+			struct tmpl *t = tmpl_by_pid(d, pid);
+			if (t)
+				tmpl_reaped(d, t, status);
 			else
 				apps_reaped(d, pid, status);
 			continue;
 		}
 		if (pid < 0 && errno == ECHILD)
-			break; /* the rest are the template's; it dies next */
+			break; /* the rest are the templates'; they die next */
 		usleep(5000);
 	}
 	while (d->apps) {

@@ -412,7 +412,7 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 		out_bool(&o, "pong", 1);
 		out_int(&o, "pid", getpid());
 		out_str(&o, "template", d->conf.template_off ? "off"
-					: d->t.state == T_READY ? "ready" : "not-ready");
+					: tmpl_default(d)->state == T_READY ? "ready" : "not-ready");
 		out_obj_end(&o);
 	} else if (!strcmp(cmd, "apps")) {
 		ARGS(0, 0, "apps");

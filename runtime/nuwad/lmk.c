@@ -43,7 +43,6 @@
 
 static pid_t victim;          /* last kill, until reaped or grace over */
 static int64_t victim_at_us;
-static pid_t adjusted_template; /* template pid whose oom_score_adj is set */
 static int adjusted_self;
 static int read_error_logged;
 static int64_t calm_since_us; /* memory fine since then, 0 while short */
@@ -133,10 +132,14 @@ static void adjust_oom_scores(struct nuwad *d)
 		if (lmk_set_oom_score_adj(0, LMK_OOM_ADJ_NUWAD) < 0)
 			nuwad_log("lmk: cannot set nuwad's oom_score_adj: %s", strerror(errno));
 	}
-	if (d->t.pid > 0 && d->t.pid != adjusted_template) {
-		adjusted_template = d->t.pid;
-		if (lmk_set_oom_score_adj(d->t.pid, LMK_OOM_ADJ_TEMPLATE) < 0 && errno != ENOENT && errno != ESRCH)
-			nuwad_log("lmk: cannot set the template's oom_score_adj: %s", strerror(errno));
+	for (int i = 0; i < d->ntmpls; i++) {
+		struct tmpl *t = &d->tmpls[i];
+		if (t->pid <= 0 || t->pid == t->oom_adjusted)
+			continue;
+		t->oom_adjusted = t->pid;
+		if (lmk_set_oom_score_adj(t->pid, LMK_OOM_ADJ_TEMPLATE) < 0 && errno != ENOENT && errno != ESRCH)
+			nuwad_log("lmk: cannot set template %s's oom_score_adj: %s", t->fw->name,
+				  strerror(errno));
 	}
 }
 

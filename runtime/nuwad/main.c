@@ -81,8 +81,9 @@ static void reap_all(struct nuwad *d)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == d->t.pid)
-			tmpl_reaped(d, status);
+		struct tmpl *t = tmpl_by_pid(d, pid);
+		if (t)
+			tmpl_reaped(d, t, status);
 		else
 			apps_reaped(d, pid, status);
 	}
@@ -119,13 +120,14 @@ static void loop(struct nuwad *d)
 			d->next_tick_us = now + (int64_t)d->conf.tick_ms * 1000;
 			next = d->next_tick_us;
 		}
-		tmpl_timers(d, now, &next);
+		for (i = 0; i < d->ntmpls; i++)
+			tmpl_timers(d, &d->tmpls[i], now, &next);
 		apps_timers(d, now, &next);
 		snapshots_timers(d, now, &next);
 		control_timers(d, now, &next);
 		filter_kill_timers(now, &next);
 
-		need = 5 + d->nclients;
+		need = 4 + d->ntmpls + d->nclients;
 		for (a = d->apps; a; a = a->next)
 			need += 2;
 		if (need > cap) {
@@ -144,8 +146,11 @@ static void loop(struct nuwad *d)
 			p[n] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
 			kind[n++] = TAG_LISTEN;
 		}
-		if (d->t.chan >= 0) {
-			p[n] = (struct pollfd){ .fd = d->t.chan, .events = POLLIN };
+		for (i = 0; i < d->ntmpls; i++) {
+			if (d->tmpls[i].chan < 0)
+				continue;
+			p[n] = (struct pollfd){ .fd = d->tmpls[i].chan, .events = POLLIN };
+			tag[n] = &d->tmpls[i];
 			kind[n++] = TAG_TEMPLATE;
 		}
 		for (a = d->apps; a; a = a->next) {
@@ -192,10 +197,12 @@ static void loop(struct nuwad *d)
 			case TAG_LISTEN:
 				control_accept(d);
 				break;
-			case TAG_TEMPLATE:
-				if (d->t.chan == p[i].fd)
-					tmpl_on_channel(d);
+			case TAG_TEMPLATE: {
+				struct tmpl *t = tag[i];
+				if (t->chan == p[i].fd)
+					tmpl_on_channel(d, t);
 				break;
+			}
 			case TAG_APP:
 				for (a = d->apps; a && a != tag[i]; a = a->next)
 					;
@@ -307,8 +314,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nuwad: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
-	d.t.chan = -1;
-	d.t.backoff_ms = 100;
+	d.ntmpls = d.conf.nframeworks;
+	d.tmpls = calloc((size_t)d.ntmpls, sizeof *d.tmpls);
+	if (!d.tmpls) {
+		fprintf(stderr, "nuwad: out of memory\n");
+		return 1;
+	}
+	for (i = 0; i < d.ntmpls; i++)
+		tmpl_init(&d, &d.tmpls[i], &d.conf.frameworks[i]);
 	/* Without a snapshot directory nuwad still runs; "snapshot" says why. */
 	if (snapshots_init(&d, err, sizeof err) < 0)
 		nuwad_log("snapshots unavailable: %s", err);
@@ -333,14 +346,20 @@ int main(int argc, char **argv)
 		d.conf.spare = 0;
 		nuwad_log("template off ([daemon] template = off): exec launches only");
 	} else {
-		tmpl_start(&d);
+		/* One template per framework; start = first-use ones wait for
+		 * their first launch. */
+		for (i = 0; i < d.ntmpls; i++)
+			if (d.tmpls[i].fw->library && !d.tmpls[i].fw->first_use)
+				tmpl_start(&d, &d.tmpls[i]);
 	}
 	loop(&d);
-	/* Template first: its children then re-parent to us and are reaped. */
-	tmpl_stop(&d);
+	/* Templates first: their children then re-parent to us and are reaped. */
+	for (i = 0; i < d.ntmpls; i++)
+		tmpl_stop(&d, &d.tmpls[i]);
 	apps_shutdown(&d);
 	control_close(&d);
 	close(d.sig_fd);
+	free(d.tmpls);
 	nuwa_conf_free(&d.conf);
 	nuwad_log("stopped");
 	return 0;

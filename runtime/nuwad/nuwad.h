@@ -1,7 +1,8 @@
 /*
- * nuwad: the launcher. One thread, one poll() loop: control socket, the
- * template channel, every app channel, a signalfd for SIGCHLD/SIGTERM, and
- * timers (deadlines, spare refill, template restart, the periodic tick).
+ * nuwad: the launcher. One thread, one poll() loop: control socket, one
+ * template channel per framework, every app channel, a signalfd for
+ * SIGCHLD/SIGTERM, and timers (deadlines, spare refills, template restarts,
+ * the periodic tick).
  */
 #ifndef NUWAD_H
 #define NUWAD_H
@@ -45,9 +46,12 @@ struct killop {
 	pid_t pids[64];
 };
 
+struct tmpl;
+
 struct app {
 	uint64_t seq;               /* launch order (lower = older) */
 	char name[NUWA_NAME_MAX];
+	struct tmpl *t;             /* its framework's template (forks it, or would) */
 	char args[NUWA_LAUNCH_ARGS_MAX]; /* extra args from the launch request, NUL-separated */
 	uint32_t args_len;
 	unsigned junk;              /* bad messages from the app (log is capped) */
@@ -100,16 +104,26 @@ struct app {
 
 struct client;
 
+/* One per framework (conf.frameworks[i] is tmpls[i]): its template
+ * process, its spare's refill, its restarts and figures. */
 struct tmpl {
+	const struct nuwa_fw_conf *fw;
 	pid_t pid;
 	int chan;
-	enum { T_DOWN, T_STARTING, T_READY } state;
+	/* IDLE: not running and not to be restarted: start = first-use before
+	 * its first launch (or after failing its first start), a framework
+	 * without a library, or [daemon] template = off. */
+	enum { T_IDLE, T_DOWN, T_STARTING, T_READY } state;
 	int ever_ready;
 	int restarts;
 	int backoff_ms;
 	int64_t started_us;
 	int64_t ready_us;
 	int64_t restart_at_us;      /* 0: none scheduled */
+	int64_t refill_at_us;       /* its spare's refill; 0: none scheduled */
+	unsigned launches;          /* apps forked from it (or its spare) */
+	unsigned fallback_launches; /* its apps' template launches run in exec mode */
+	pid_t oom_adjusted;         /* lmk.c: the pid whose oom_score_adj is set */
 	char last_error[1024];
 	char ready_info[256];
 };
@@ -121,14 +135,14 @@ struct nuwad {
 	char cgroup_dir[512];       /* parent of the apps' cgroups; "" = process groups only */
 	int listen_fd;
 	int sig_fd;
-	struct tmpl t;
-	struct app *apps;           /* newest first; includes the spare */
+	struct tmpl *tmpls;         /* one per framework, in conf.frameworks order */
+	int ntmpls;
+	struct app *apps;           /* newest first; includes the spares */
 	struct client *clients;
 	int nclients;
 	uint64_t next_client;
 	uint64_t next_seq;
 	uint32_t next_id;
-	int64_t refill_at_us;       /* 0: no refill scheduled */
 	int64_t next_tick_us;
 	unsigned lmk_kills;         /* for the low-memory killer */
 	unsigned lmk_foreground_kills;
@@ -178,14 +192,22 @@ void control_reply_out(struct nuwad *d, uint64_t cid, struct out *o);
 void control_reply_err(struct nuwad *d, uint64_t cid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* ---- template.c ---- */
-void tmpl_start(struct nuwad *d);
-void tmpl_on_channel(struct nuwad *d);
-void tmpl_reaped(struct nuwad *d, int status);
-int tmpl_fork(struct nuwad *d, struct app *a);   /* 0 or -1 (not ready) */
-void tmpl_timers(struct nuwad *d, int64_t now, int64_t *next);
+/* ---- template.c: one framework's template, T ---- */
+void tmpl_init(struct nuwad *d, struct tmpl *t, const struct nuwa_fw_conf *fw);
+void tmpl_start(struct nuwad *d, struct tmpl *t);
+void tmpl_on_channel(struct nuwad *d, struct tmpl *t);
+void tmpl_reaped(struct nuwad *d, struct tmpl *t, int status);
+int tmpl_fork(struct nuwad *d, struct tmpl *t, struct app *a); /* 0 or -1 (not ready) */
+void tmpl_timers(struct nuwad *d, struct tmpl *t, int64_t now, int64_t *next);
+/* template-status: the default framework's fields, and "frameworks". */
 void tmpl_status(struct nuwad *d, struct out *o);
-void tmpl_stop(struct nuwad *d);
+void tmpl_stop(struct nuwad *d, struct tmpl *t);
+const char *tmpl_state_name(const struct nuwad *d, const struct tmpl *t);
+/* The template of app config AC's framework; the template whose pid is PID. */
+struct tmpl *tmpl_of_app(struct nuwad *d, const struct nuwa_app_conf *ac);
+struct tmpl *tmpl_by_pid(struct nuwad *d, pid_t pid);
+/* The default framework's: the top-level "template" of stats and status. */
+#define tmpl_default(d) (&(d)->tmpls[0])
 
 /* ---- apps.c ---- */
 /* MODE -1: the app's default. ARGS: NARGS extra app arguments. */
@@ -198,14 +220,17 @@ void apps_message(struct nuwad *d, uint64_t cid, int text, const char *target,
 		  enum pending_kind kind, const char *payload);
 void apps_on_channel(struct nuwad *d, struct app *a);
 void apps_reaped(struct nuwad *d, pid_t pid, int status);
-void apps_forked(struct nuwad *d, uint32_t id, pid_t pid, double fork_ms, const char *error);
-void apps_template_ready(struct nuwad *d);
-void apps_template_lost(struct nuwad *d);
+void apps_forked(struct nuwad *d, struct tmpl *t, uint32_t id, pid_t pid, double fork_ms,
+		 const char *error);
+void apps_template_ready(struct nuwad *d, struct tmpl *t);
+void apps_template_lost(struct nuwad *d, struct tmpl *t);
+/* T died before it was ever ready: the launches waiting for it fail. */
+void apps_template_failed(struct nuwad *d, struct tmpl *t);
 void apps_timers(struct nuwad *d, int64_t now, int64_t *next);
 void apps_list(struct nuwad *d, struct out *o);
 void apps_stats(struct nuwad *d, struct out *o);
 void apps_configured(struct nuwad *d, struct out *o);
-struct app *apps_spare(struct nuwad *d);
+struct app *apps_spare(struct nuwad *d, struct tmpl *t);
 void apps_shutdown(struct nuwad *d);
 const char *app_state_name(enum app_state s);
 /* PID is an app, the spare, or a process in an app's group. */
