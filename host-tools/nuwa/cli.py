@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import NuwaError
+from .errors import NuwaError, Terminated, terminate_by_unwinding
 
 COMMANDS = ["image", "run", "exec", "demo", "image_bench", "bench", "elf_report", "snapshot",
             "sandbox_bench", "labgrid_env"]
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    terminate_by_unwinding()
     try:
         return int(args.func(args) or 0)
     except NuwaError as e:
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nuwa: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("nuwa: terminated", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":

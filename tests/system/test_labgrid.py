@@ -133,7 +133,9 @@ def test_failing_command_keeps_its_status_and_releases(lab: Lab) -> None:
     assert lab.acquired_by() == "None"
 
 
-def test_ctrl_c_releases_the_place(lab: Lab, guest_ssh: SSHTarget) -> None:
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_releases_the_place(lab: Lab, guest_ssh: SSHTarget, signum: int,
+                                              status: int) -> None:
     env = dict(os.environ, LG_COORDINATOR=lab.address)
     pidfile = "/tmp/nuwa-labgrid-ctrl-c.pid"
     p = subprocess.Popen([NUWA, "exec", "--target", f"labgrid://{PLACE}", "--", "sh", "-c",
@@ -145,7 +147,7 @@ def test_ctrl_c_releases_the_place(lab: Lab, guest_ssh: SSHTarget) -> None:
             assert time.monotonic() < end and p.poll() is None, "the place was never acquired"
             time.sleep(0.3)
         time.sleep(1)  # into the command
-        p.send_signal(signal.SIGINT)
+        p.send_signal(signum)
         t0 = time.monotonic()
         _, err = p.communicate(timeout=60)
         waited = time.monotonic() - t0
@@ -153,8 +155,8 @@ def test_ctrl_c_releases_the_place(lab: Lab, guest_ssh: SSHTarget) -> None:
         stop(p)
         # The command outlives its connection on the guest: end it (the guest is shared).
         guest_ssh.run(f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile}")
-    assert p.returncode == 130, err
-    assert waited < 30, f"Ctrl-C took {waited:.0f} s (the command runs 60 s)"
+    assert p.returncode == status, err
+    assert waited < 30, f"signal {signum} took {waited:.0f} s (the command runs 60 s)"
     assert lab.acquired_by() == "None"
 
 

@@ -15,12 +15,18 @@ import fabric
 import invoke
 import paramiko
 
+from ..errors import Terminated
 from . import hostkeys
 from .base import Result, Target, TargetError, TargetTimeout
 
 
 class _Interrupted(BaseException):
-    """Ctrl-C during a command (invoke would swallow a KeyboardInterrupt and wait on)."""
+    """Ctrl-C or SIGTERM during a command (invoke would swallow a KeyboardInterrupt
+    and wait on)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class SSHTarget(Target):
@@ -64,18 +70,21 @@ class SSHTarget(Target):
 
     def run(self, cmd: str, timeout: float = 60) -> Result:
         self._open()
-        # Ctrl-C ends the wait at once (the connection is closed), so that callers'
-        # clean-up runs, e.g. a labgrid place is released.
+        # Ctrl-C and SIGTERM end the wait at once (the connection is closed), so that
+        # callers' clean-up runs, e.g. a labgrid place is released.
         def interrupt(signum: int, frame: FrameType | None) -> None:
             # Closing the connection ends invoke's reader threads, which it joins.
             self.conn.close()
-            raise _Interrupted
+            raise _Interrupted(signum)
 
         main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, interrupt) if main else None
+        previous = ({s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+                    if main else {})
         try:
             r = self.conn.run(cmd, hide=True, warn=True, timeout=timeout, in_stream=False)
-        except _Interrupted:
+        except _Interrupted as e:
+            if e.signum == signal.SIGTERM:
+                raise Terminated from None
             raise KeyboardInterrupt from None
         except invoke.exceptions.CommandTimedOut as e:
             raise TargetTimeout(f"{cmd!r} did not finish in {timeout:.0f} s on "
@@ -84,8 +93,8 @@ class SSHTarget(Target):
         except (paramiko.SSHException, OSError) as e:
             raise TargetError(f"running {cmd!r} on {self.host}:{self.port}: {e}") from e
         finally:
-            if main:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         return Result(cmd, r.stdout, r.exited, r.stderr)
 
     def _exec(self, cmd: str, data: bytes | None, timeout: float) -> tuple[bytes, bytes, int]:
