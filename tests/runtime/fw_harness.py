@@ -4,6 +4,7 @@ build's paths)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,15 @@ from nuwad_harness import FRAMEWORK_BUILDS, TOP, Nuwad
 
 APPS_D = TOP / "rootfs-overlay" / "etc" / "nuwa" / "apps.d"
 APPS = ["clock", "messages", "settings", "music", "gallery", "notes"]
+PY_APPS = ["weather", "todo"]  # apps.d's apps of [framework python]
 MODES = ["template", "exec"]
+
+
+def py_stdlib() -> str:
+    """The build host's CPython 3.11 standard library (the image's: /usr/lib/python3.11)."""
+    out = subprocess.run(["python3.11-config", "--prefix"], capture_output=True, text=True,
+                         check=False)
+    return f"{out.stdout.strip() or '/usr'}/lib/python3.11"
 
 
 def write_fw_config(tmp: Path, build: Path, data_dir: Path | None = None,
@@ -22,7 +31,9 @@ def write_fw_config(tmp: Path, build: Path, data_dir: Path | None = None,
     apps_d = tmp / "apps.d"
     apps_d.mkdir()
     for conf in sorted(APPS_D.glob("*.conf")):
-        text = conf.read_text().replace("/usr/lib/nuwa/", f"{build}/")
+        text = conf.read_text().replace("/usr/lib/nuwa/", f"{build}/") \
+            .replace("/usr/share/nuwa", str(data_dir or build)) \
+            .replace("/usr/lib/python3.11", py_stdlib())
         (apps_d / conf.name).write_text(text)
     main = tmp / "nuwad.conf"
     main.write_text(

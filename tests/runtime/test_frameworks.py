@@ -267,3 +267,34 @@ def test_template_off_means_no_template_for_any_framework(tmp_path: Path) -> Non
         assert "nuwa-template" not in kids, kids
     finally:
         d.stop()
+
+
+def test_shipped_apps_d_runs_c_and_python_apps(tmp_path: Path) -> None:
+    """The image's apps.d (with this build's paths): the C sample apps on the
+    default framework, weather and todo on [framework python], started at
+    the first Python launch; each app a child of its own template."""
+    from fw_harness import PY_APPS, write_fw_config
+
+    build = py_build("host")
+    if not (build / "libnuwafw.so").exists():
+        pytest.skip("libnuwafw.so not built")
+    # The device's [daemon] app_uids gives the Python apps their uids.
+    d = Nuwad(build, tmp_path, write_fw_config(tmp_path, build, daemon="app_uids = 64000-64999"))
+    try:
+        d.wait_ready(timeout=60)
+        configured = {a["name"]: a for a in d.json("apps")}  # type: ignore[union-attr]
+        assert {configured[a]["framework"] for a in PY_APPS} == {"python"}
+        assert configured["clock"]["framework"] == "default"
+        assert frameworks(d)["python"]["state"] == "idle"
+        pids = {app: launch(d, app)["pid"] for app in ["clock", *PY_APPS]}
+        fws = frameworks(d)
+        assert ppid(pids["clock"]) == fws["default"]["pid"]
+        for app in PY_APPS:
+            assert ppid(pids[app]) == fws["python"]["pid"]
+            d.ctl("app-ping", str(pids[app]))
+        exec_pid = launch(d, "weather", "exec")["pid"]
+        assert ppid(exec_pid) == d.proc.pid
+        for pid in [*pids.values(), exec_pid]:
+            d.ctl("kill", str(pid))
+    finally:
+        d.stop()

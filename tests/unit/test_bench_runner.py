@@ -374,6 +374,13 @@ def test_platform_apps() -> None:
 
     only_main = [{"name": "echo", "defined_at": "/etc/nuwa/nuwad.conf:22"}]
     assert platform_apps(only_main) == ["echo"]
+    # The Python apps in apps.d (framework python) are not in the default list.
+    image = [*only_main,
+             {"name": "clock", "defined_at": "/etc/nuwa/apps.d/clock.conf:4",
+              "framework": "default"},
+             {"name": "weather", "defined_at": "/etc/nuwa/apps.d/weather.conf:3",
+              "framework": "python", "module": "weather"}]
+    assert platform_apps(image) == ["clock"]
     with pytest.raises(NuwaError, match="no configured apps"):
         platform_apps([])
     with pytest.raises(NuwaError):

@@ -123,12 +123,16 @@ def measure(args: argparse.Namespace, progress: Progress, plan: Plan | None = No
 
 
 def platform_apps(answer: Any) -> list[str]:
-    """The apps defined in include directories (`apps.d/*.conf`: the platform's apps); the
-    main config's own sections (the runtime's test app) only when there are no others."""
+    """The default framework's apps defined in include directories (`apps.d/*.conf`: the
+    platform's C apps); the main config's own sections (the runtime's test app) only when
+    there are no others. Apps of other frameworks (the Python apps) are left out: the
+    measurement's template and spare figures are the default framework's
+    (docs/measurement.md); --apps selects them."""
     apps = [a for a in answer if isinstance(a, dict) and a.get("name")] \
         if isinstance(answer, list) else []
     if not apps:
         raise NuwaError(f"the target has no configured apps ({answer!r})")
+    apps = [a for a in apps if a.get("framework", "default") == "default"] or apps
     included = [a["name"] for a in apps if INCLUDED.search(str(a.get("defined_at", "")))]
     return included or [a["name"] for a in apps]
 
