@@ -1,6 +1,8 @@
 /* clock: world clock and alarms. Small working set: a few ICU date
  * formatters; every second it formats the time in each zone and checks the
- * alarms table. */
+ * alarms table. A TRIM closes the formatters: the alarms are still checked
+ * every second, the zones' times are formatted again (formatters opened
+ * again) when someone asks for the status (the clock is looked at). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,13 +16,32 @@
 #define MAX_ZONES 4
 
 static UDateFormat *fmt[MAX_ZONES];
-static int n_zones;
+static char zone[MAX_ZONES][64];
+static int n_zones, formatters_open;
 static char last[MAX_ZONES][64];
-static unsigned long alarms_checked;
+static unsigned long alarms_checked, trims;
 
-static void tick(void *arg)
+/* One ICU date formatter per zone; 0, or -1 with a message. */
+static int open_formatters(void)
 {
-	(void)arg;
+	for (int i = 0; i < n_zones; i++) {
+		UChar tz[64];
+		u_uastrcpy(tz, zone[i]);
+		UErrorCode st = U_ZERO_ERROR;
+		fmt[i] = udat_open(UDAT_MEDIUM, UDAT_MEDIUM, "en_US", tz, -1, NULL, 0, &st);
+		if (U_FAILURE(st)) {
+			fprintf(stderr, "clock: udat_open %s: %s\n", zone[i], u_errorName(st));
+			for (int j = 0; j < i; j++)
+				udat_close(fmt[j]);
+			return -1;
+		}
+	}
+	formatters_open = 1;
+	return 0;
+}
+
+static void format_zones(void)
+{
 	UDate now = (UDate)time(NULL) * 1000.0;
 	for (int i = 0; i < n_zones; i++) {
 		UChar buf[64];
@@ -29,6 +50,13 @@ static void tick(void *arg)
 		if (U_SUCCESS(st))
 			u_strToUTF8(last[i], sizeof last[i], NULL, buf, n, &st);
 	}
+}
+
+static void tick(void *arg)
+{
+	(void)arg;
+	if (formatters_open)
+		format_zones();
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(nuwa_fw_db(), "SELECT count(*) FROM alarms WHERE enabled AND at <= ?", -1, &s, NULL) ==
 	    SQLITE_OK) {
@@ -49,17 +77,10 @@ static int start(int argc, char **argv)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		snprintf(zones, sizeof zones, "%s", (const char *)sqlite3_column_text(s, 0));
 	char *save = NULL;
-	for (char *z = strtok_r(zones, ",", &save); z && n_zones < MAX_ZONES; z = strtok_r(NULL, ",", &save)) {
-		UChar tz[64];
-		u_uastrcpy(tz, z);
-		UErrorCode st = U_ZERO_ERROR;
-		fmt[n_zones] = udat_open(UDAT_MEDIUM, UDAT_MEDIUM, "en_US", tz, -1, NULL, 0, &st);
-		if (U_FAILURE(st)) {
-			fprintf(stderr, "clock: udat_open %s: %s\n", z, u_errorName(st));
-			return -1;
-		}
-		n_zones++;
-	}
+	for (char *z = strtok_r(zones, ",", &save); z && n_zones < MAX_ZONES; z = strtok_r(NULL, ",", &save))
+		snprintf(zone[n_zones++], sizeof zone[0], "%s", z);
+	if (open_formatters() < 0)
+		return -1;
 	char *err = NULL;
 	if (sqlite3_exec(nuwa_fw_db(),
 			 "INSERT INTO alarms(at, label, enabled) VALUES(25200,'Wake up',1),(43200,'Lunch',0),"
@@ -75,10 +96,27 @@ static int start(int argc, char **argv)
 
 static void status(char *buf, size_t len)
 {
-	snprintf(buf, len, "zones=%d now=\"%s\" alarm_checks=%lu", n_zones, last[0], alarms_checked);
+	/* Looked at: the formatters again (after a trim), the time now. */
+	if (!formatters_open && open_formatters() == 0)
+		format_zones();
+	snprintf(buf, len, "zones=%d now=\"%s\" alarm_checks=%lu trims=%lu", n_zones, last[0], alarms_checked,
+		 trims);
 }
 
-static const struct nuwa_fw_app app_desc = {"clock", start, status, NULL}; /* its formatters are used every second */
+/* What a TRIM frees is the formatters' heap, which the framework measures
+ * (ICU does not say how large they are): 0 here. */
+static long trim(const char *level)
+{
+	(void)level;
+	trims++;
+	if (formatters_open)
+		for (int i = 0; i < n_zones; i++)
+			udat_close(fmt[i]);
+	formatters_open = 0;
+	return 0;
+}
+
+static const struct nuwa_fw_app app_desc = {"clock", start, status, trim};
 
 int nuwa_app_main(struct nuwa_app *app)
 {

@@ -1,7 +1,11 @@
 /* messages: a chat app. Start-up loads contacts sorted by the collator and
  * a message history; every half second a message "arrives", is stored, and
- * the open conversation is re-queried. The database grows up to a cap, so
- * its working set is medium and drifts until the cap is reached. */
+ * the open conversation is loaded again (its last VIEW messages, held for
+ * display). The database grows up to a cap, so its working set is medium
+ * and drifts until the cap is reached. A TRIM drops the loaded conversation
+ * and lowers the cap for good (KEEP_TRIMMED: a real chat app keeps the rest
+ * on flash): the history beyond it goes, and what SQLite frees is reused by
+ * the next messages instead of growing the heap. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +16,9 @@
 
 #define CONTACTS 200
 #define KEEP_MESSAGES 3000
+#define KEEP_TRIMMED 500
 #define THREADS 20
+#define VIEW 50
 
 static const char *const first[] = {"Ana", "Björn", "Chloé", "Dmitri", "Émile", "Fatima", "Günter", "Hana",
 				    "Iñigo", "Jürgen", "Kai", "Léa", "Mateo", "Nadia", "Ørjan", "Priya"};
@@ -20,7 +26,19 @@ static const char *const last_names[] = {"Schmidt", "Øster", "Álvarez", "Nguye
 					 "Kowalski", "Rossi", "Sato", "Öztürk", "Silva", "Eriksson", "Brown"};
 
 static char *contacts[CONTACTS];
-static unsigned long received, shown;
+static unsigned long received, shown, trims;
+static int keep = KEEP_MESSAGES;
+static char *view[VIEW]; /* the open conversation's messages, newest first */
+static size_t view_bytes;
+
+static void view_drop(void)
+{
+	for (int i = 0; i < VIEW; i++) {
+		free(view[i]);
+		view[i] = NULL;
+	}
+	view_bytes = 0;
+}
 
 static int store(int thread, const char *sender, const char *body)
 {
@@ -49,12 +67,17 @@ static void tick(void *arg)
 		received++;
 	sqlite3_stmt *s = nuwa_fw_stmt(NUWA_FW_STMT_MSG_RECENT);
 	sqlite3_bind_int(s, 1, (int)(received % THREADS));
-	sqlite3_bind_int(s, 2, 50);
-	while (sqlite3_step(s) == SQLITE_ROW)
+	sqlite3_bind_int(s, 2, VIEW);
+	view_drop();
+	for (int i = 0; i < VIEW && sqlite3_step(s) == SQLITE_ROW; i++) {
+		const char *body = (const char *)sqlite3_column_text(s, 1);
+		view[i] = strdup(body ? body : "");
+		view_bytes += view[i] ? strlen(view[i]) + 1 : 0;
 		shown++;
+	}
 	if (received % 100 == 0) {
 		s = nuwa_fw_stmt(NUWA_FW_STMT_MSG_TRIM);
-		sqlite3_bind_int(s, 1, KEEP_MESSAGES);
+		sqlite3_bind_int(s, 1, keep);
 		sqlite3_step(s);
 	}
 }
@@ -91,10 +114,25 @@ static int start(int argc, char **argv)
 
 static void status(char *buf, size_t len)
 {
-	snprintf(buf, len, "contacts=%d first=\"%s\" received=%lu shown=%lu", CONTACTS, contacts[0], received, shown);
+	snprintf(buf, len, "contacts=%d first=\"%s\" received=%lu shown=%lu keep=%d trims=%lu", CONTACTS, contacts[0],
+		 received, shown, keep, trims);
 }
 
-static const struct nuwa_fw_app app_desc = {"messages", start, status, NULL}; /* holds nothing to trim beyond the framework's caches */
+static long trim(const char *level)
+{
+	(void)level;
+	size_t bytes = view_bytes + VIEW * sizeof(void *); /* strings and their malloc headers, roughly */
+	view_drop();
+	trims++;
+	keep = KEEP_TRIMMED;
+	sqlite3_stmt *s = nuwa_fw_stmt(NUWA_FW_STMT_MSG_TRIM);
+	sqlite3_bind_int(s, 1, keep);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	return (long)(bytes / 1024);
+}
+
+static const struct nuwa_fw_app app_desc = {"messages", start, status, trim};
 
 int nuwa_app_main(struct nuwa_app *app)
 {

@@ -1,7 +1,9 @@
 /* notes: a note editor. Start-up loads notes (normalised to NFC, word
  * counted with the ICU breaker) into the database; every 1.5 s the open note
  * is edited, re-counted, searched, and autosaved by the I/O thread. Small to
- * medium working set that grows slowly with the open note (capped). */
+ * medium working set that grows slowly with the open note (capped). A TRIM
+ * frees the autosave copy (unless a save is under way) and shrinks the open
+ * note's buffer to the note; both grow again as they are needed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +22,12 @@
 #define OPEN_NOTE_MAX (64 * 1024)
 
 static char *open_note;
-static size_t open_len;
+static size_t open_len, open_cap;
 static int autosave_fd = -1;
 static char *autosave_copy;
 static size_t autosave_len;
 static int saving, words;
-static unsigned long edits, saves;
+static unsigned long edits, saves, trims;
 
 /* NFC-normalise UTF-8 text into a new malloc'd string. */
 static char *nfc(const char *in)
@@ -87,6 +89,15 @@ static void tick(void *arg)
 	size_t add_len = strlen(add);
 	if (open_len + add_len + 2 > OPEN_NOTE_MAX)
 		open_len = 0; /* the user starts a new note */
+	if (open_len + add_len + 2 > open_cap) {
+		/* Smaller since a trim: back to full size (the pages it has not
+		 * written yet cost nothing). */
+		char *grown = realloc(open_note, OPEN_NOTE_MAX);
+		if (!grown)
+			return;
+		open_note = grown;
+		open_cap = OPEN_NOTE_MAX;
+	}
 	memcpy(open_note + open_len, add, add_len);
 	open_len += add_len;
 	open_note[open_len++] = ' ';
@@ -98,7 +109,9 @@ static void tick(void *arg)
 	sqlite3_bind_text(s, 1, "%save%", -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		;
-	if (!saving) {
+	if (!autosave_copy)
+		autosave_copy = malloc(OPEN_NOTE_MAX);
+	if (!saving && autosave_copy) {
 		memcpy(autosave_copy, open_note, open_len);
 		autosave_len = open_len;
 		if (nuwa_fw_submit_io(autosave, autosave_done, NULL) == 0)
@@ -114,6 +127,7 @@ static int start(int argc, char **argv)
 	autosave_copy = malloc(OPEN_NOTE_MAX);
 	if (!open_note || !autosave_copy)
 		return -1;
+	open_cap = OPEN_NOTE_MAX;
 	open_note[0] = 0;
 	autosave_fd = memfd_create("notes-autosave", MFD_CLOEXEC);
 	if (autosave_fd < 0) {
@@ -148,10 +162,29 @@ static int start(int argc, char **argv)
 
 static void status(char *buf, size_t len)
 {
-	snprintf(buf, len, "notes=%d edits=%lu words=%d saves=%lu", NOTES, edits, words, saves);
+	snprintf(buf, len, "notes=%d edits=%lu words=%d saves=%lu trims=%lu", NOTES, edits, words, saves, trims);
 }
 
-static const struct nuwa_fw_app app_desc = {"notes", start, status, NULL}; /* holds nothing to trim beyond the framework's caches */
+static long trim(const char *level)
+{
+	(void)level;
+	size_t bytes = 0;
+	trims++;
+	if (autosave_copy && !saving) {
+		free(autosave_copy);
+		autosave_copy = NULL;
+		bytes += OPEN_NOTE_MAX;
+	}
+	char *shrunk = realloc(open_note, open_len + 1);
+	if (shrunk) {
+		bytes += open_cap - (open_len + 1);
+		open_note = shrunk;
+		open_cap = open_len + 1;
+	}
+	return (long)(bytes / 1024);
+}
+
+static const struct nuwa_fw_app app_desc = {"notes", start, status, trim};
 
 int nuwa_app_main(struct nuwa_app *app)
 {

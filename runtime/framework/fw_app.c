@@ -137,7 +137,8 @@ static size_t heap_in_use(void)
 }
 
 /* A TRIM: the app releases what it holds, the framework its SQLite page
- * cache, then free heap goes back to the kernel. The answer is the larger
+ * cache and the ICU collator and word breaker it opened itself (not the
+ * template's, whose pages are shared), then free heap goes back to the kernel. The answer is the larger
  * of what the heap shrank by and what the app reported (sanitizer builds
  * keep their own heap, which mallinfo2 does not see). */
 static long fw_trim(struct nuwa_app *app, const char *level, void *arg)
@@ -146,11 +147,12 @@ static long fw_trim(struct nuwa_app *app, const char *level, void *arg)
 	size_t before = heap_in_use(), after;
 	long app_kb = app_trim_cb ? app_trim_cb(app, level, app_trim_arg) : 0;
 	fw_db_release();
+	int icu = fw_text_release();
 	after = heap_in_use();
 	malloc_trim(0);
 	long heap_kb = before > after ? (long)((before - after) / 1024) : 0;
-	FW_LOG("%s: trim %s: app freed %ld kB, heap in use down %ld kB\n", app->name, level, app_kb,
-	       heap_kb);
+	FW_LOG("%s: trim %s: app freed %ld kB; framework: SQLite cache, %d ICU objects%s; heap in use down %ld kB\n",
+	       app->name, level, app_kb, icu, icu ? "" : " (the template's: shared)", heap_kb);
 	return app_kb > heap_kb ? app_kb : heap_kb;
 }
 

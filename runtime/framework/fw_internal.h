@@ -20,6 +20,9 @@ void fw_db_release(void);
 int fw_theme_init(const char *path, int *n_styles, int *n_strings);
 /* fw_text.c: ICU collator, normalizer, word breaker. */
 int fw_text_init(void);
+/* Close the collator and the word breaker if this process opened them
+ * (they open again on first use); how many it closed. A TRIM. */
+int fw_text_release(void);
 /* fw_threads.c: timer, I/O thread, worker pool, main event loop. */
 int fw_threads_init(int n_workers);
 int fw_loop_dispatch(int timeout_ms); /* one round; -1 on fatal error */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <unicode/ubrk.h>
 #include <unicode/ucol.h>
@@ -16,31 +17,66 @@
 static UCollator *collator;
 static const UNormalizer2 *normalizer;
 static UBreakIterator *word_breaker;
+/* The process that opened the collator and the breaker: in template mode
+ * the template, whose heap pages the app shares (closing them there would
+ * copy those pages, not free any). */
+static pid_t opened_by;
 
-UCollator *nuwa_fw_collator(void) { return collator; }
-const UNormalizer2 *nuwa_fw_normalizer(void) { return normalizer; }
-UBreakIterator *nuwa_fw_word_breaker(void) { return word_breaker; }
-
-int fw_text_init(void)
+static UCollator *open_collator(void)
 {
 	UErrorCode st = U_ZERO_ERROR;
 	collator = ucol_open("en_US", &st);
 	if (U_FAILURE(st)) {
 		FW_LOG("ucol_open: %s\n", u_errorName(st));
-		return -1;
+		collator = NULL;
 	}
-	st = U_ZERO_ERROR;
+	opened_by = getpid();
+	return collator;
+}
+
+static UBreakIterator *open_word_breaker(void)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	word_breaker = ubrk_open(UBRK_WORD, "en_US", NULL, 0, &st);
+	if (U_FAILURE(st)) {
+		FW_LOG("ubrk_open: %s\n", u_errorName(st));
+		word_breaker = NULL;
+	}
+	opened_by = getpid();
+	return word_breaker;
+}
+
+/* After a trim they are opened again on first use (NULL only if ICU fails). */
+UCollator *nuwa_fw_collator(void) { return collator ? collator : open_collator(); }
+const UNormalizer2 *nuwa_fw_normalizer(void) { return normalizer; }
+UBreakIterator *nuwa_fw_word_breaker(void) { return word_breaker ? word_breaker : open_word_breaker(); }
+
+int fw_text_release(void)
+{
+	if (opened_by != getpid())
+		return 0;
+	int closed = (collator != NULL) + (word_breaker != NULL);
+	if (collator)
+		ucol_close(collator);
+	if (word_breaker)
+		ubrk_close(word_breaker);
+	collator = NULL;
+	word_breaker = NULL;
+	return closed;
+}
+
+int fw_text_init(void)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	if (!open_collator())
+		return -1;
 	normalizer = unorm2_getNFCInstance(&st);
 	if (U_FAILURE(st)) {
 		FW_LOG("unorm2_getNFCInstance: %s\n", u_errorName(st));
 		return -1;
 	}
-	st = U_ZERO_ERROR;
-	word_breaker = ubrk_open(UBRK_WORD, "en_US", NULL, 0, &st);
-	if (U_FAILURE(st)) {
-		FW_LOG("ubrk_open: %s\n", u_errorName(st));
+	if (!open_word_breaker())
 		return -1;
-	}
 	/* Warm-up: one normalisation and one comparison, as a first screen would. */
 	UChar a[32], b[32], n[64];
 	u_uastrcpy(a, "R\xc3\xa9sum\xc3\xa9");
@@ -57,6 +93,9 @@ int fw_text_init(void)
 
 int nuwa_fw_word_count(const char *utf8)
 {
+	UBreakIterator *word_breaker = nuwa_fw_word_breaker();
+	if (!word_breaker)
+		return -1;
 	UErrorCode st = U_ZERO_ERROR;
 	int32_t len = 0;
 	u_strFromUTF8(NULL, 0, &len, utf8, -1, &st);
@@ -88,6 +127,9 @@ int nuwa_fw_word_count(const char *utf8)
 
 static int cmp_collate(const void *a, const void *b)
 {
+	/* nuwa_fw_collate_sort opened it; byte order if ICU could not. */
+	if (!collator)
+		return strcmp(*(const char *const *)a, *(const char *const *)b);
 	UErrorCode st = U_ZERO_ERROR;
 	UCollationResult r = ucol_strcollUTF8(collator, *(const char *const *)a, -1,
 					      *(const char *const *)b, -1, &st);
@@ -96,5 +138,6 @@ static int cmp_collate(const void *a, const void *b)
 
 void nuwa_fw_collate_sort(const char **items, size_t n)
 {
+	(void)nuwa_fw_collator();
 	qsort(items, n, sizeof *items, cmp_collate);
 }

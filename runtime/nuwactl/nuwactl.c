@@ -25,6 +25,7 @@ static void usage(FILE *f)
 		"  logs APP [--lines N]         the app's last output lines (stdout/stderr)\n"
 		"  app-ping APP|PID             round trip through an app's event loop\n"
 		"  call APP|PID REQUEST         send a request to an app\n"
+		"  trim APP|PID [LEVEL]         ask an app to trim (background|running-low): freed_kb\n"
 		"  snapshot APP|PID             memory snapshot into nuwad's snapshot dir (id, path)\n"
 		"--json may come anywhere; default socket /run/nuwa/nuwad.sock\n");
 }

@@ -562,6 +562,14 @@ void apps_forked(struct nuwad *d, struct tmpl *t, uint32_t id, pid_t pid, double
 	}
 }
 
+static int has_pending(const struct app *a, uint32_t id)
+{
+	for (const struct pending *p = a->pend; p; p = p->next)
+		if (p->id == id)
+			return 1;
+	return 0;
+}
+
 static struct pending *take_pending(struct app *a, uint32_t id)
 {
 	struct pending **pp;
@@ -594,6 +602,13 @@ static void answer_pending(struct nuwad *d, struct app *a, const struct nuwa_msg
 	out_num(&o, "rtt_ms", (double)(nuwad_now_us() - p->sent_us) / 1000.0);
 	if (p->kind == PEND_CALL)
 		out_str(&o, "reply", payload);
+	if (p->kind == PEND_TRIM) {
+		/* "freed_kb=N" (docs/protocol.md); -1 when the answer is not that. */
+		const char *f = strstr(payload, "freed_kb=");
+		char *end = NULL;
+		long kb = f ? strtol(f + 9, &end, 10) : -1;
+		out_int(&o, "freed_kb", f && end != f + 9 && kb >= 0 ? kb : -1);
+	}
 	out_obj_end(&o);
 	control_reply_out(d, p->client, &o);
 	out_free(&o);
@@ -686,7 +701,11 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 			crashes_on_report(a, buf, h.len);
 			break;
 		case NUWA_APP_MSG_TRIMMED:
-			lmk_on_trimmed(d, a, buf);
+			/* The answer to "nuwactl trim", or to the killer's request. */
+			if (has_pending(a, h.id))
+				answer_pending(d, a, &h, buf);
+			else
+				lmk_on_trimmed(d, a, buf);
 			break;
 		default:
 			if (h.type >= NUWA_APP_MSG_GRANT_FIRST && h.type <= NUWA_APP_MSG_GRANT_LAST) {
@@ -812,7 +831,9 @@ void apps_message(struct nuwad *d, uint64_t cid, int text, const char *target,
 {
 	struct app *a;
 	struct pending *p;
-	uint16_t type = kind == PEND_PING ? NUWA_APP_MSG_PING : NUWA_APP_MSG_REQUEST;
+	uint16_t type = kind == PEND_PING ? NUWA_APP_MSG_PING
+			: kind == PEND_TRIM ? NUWA_APP_MSG_TRIM
+					    : NUWA_APP_MSG_REQUEST;
 	for (a = d->apps; a; a = a->next)
 		if (matches(a, target) && a->chan >= 0 && a->state == APP_RUNNING)
 			break;

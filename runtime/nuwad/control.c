@@ -515,6 +515,19 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 		c->busy = 1;
 		apps_message(d, cid, text, w[1], PEND_CALL, w[2]);
 		return;
+	} else if (!strcmp(cmd, "trim")) {
+		/* What the killer sends, on demand (as Android's am
+		 * send-trim-memory): for tests and for app developers. */
+		ARGS(1, 2, "trim APP|PID [background|running-low]");
+		const char *level = n > 2 ? w[2] : "background";
+		if (strcmp(level, "background") && strcmp(level, "running-low")) {
+			out_free(&o);
+			control_reply_err(d, cid, "unknown trim level '%.32s' (want background or running-low)", level);
+			return;
+		}
+		c->busy = 1;
+		apps_message(d, cid, text, w[1], PEND_TRIM, level);
+		return;
 	} else if (!strcmp(cmd, "snapshot")) {
 		ARGS(1, 1, "snapshot APP|PID");
 		c->busy = 1;

@@ -23,7 +23,7 @@ enum app_state {
 	APP_SPARE          /* the spare: forked, waiting to be specialised */
 };
 
-enum pending_kind { PEND_PING, PEND_CALL };
+enum pending_kind { PEND_PING, PEND_CALL, PEND_TRIM };
 
 #define NUWA_LAUNCH_ARGS_MAX 1024
 #define NUWAD_PHASES_MAX 32  /* launch phase marks kept per launch (phases.c) */

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -301,6 +302,47 @@ def test_late_trim_answer_makes_a_kill_candidate(tmp_path: Path,
         assert log.index(late) < log.index(f"lmk: asked notes (pid {fg}")
         assert [e[2] for e in lmk_events(d) if e[0] == "killed"] == [frozen]
         assert fg in apps(d)
+        d.ctl("ping")
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("mode", ["template", "exec"])
+def test_every_trim_handler_frees_memory_and_the_app_works_on(tmp_path: Path, mode: str) -> None:
+    """`nuwactl trim APP` sends what the killer sends: each app with a trim
+    handler (and the framework under it) gives back some memory, says how
+    much in TRIMMED, and still answers requests afterwards."""
+    build = fw_build("host")
+    conf = write_fw_config(tmp_path, build, daemon="psi = no")
+    d = Nuwad(build, tmp_path, conf)
+    try:
+        d.wait_ready(timeout=60)
+        names = ["clock", "notes", "messages", "gallery"]
+        pid = {n: int(d.json("launch", n, "--mode", mode)["pid"]) for n in names}  # type: ignore[index]
+        time.sleep(2)  # a few ticks: caches filled, the open note written, messages in
+        for n in names:
+            got = d.json("trim", n)
+            assert isinstance(got, dict) and got["pid"] == pid[n], got
+            assert got["freed_kb"] > 0, (n, got, d.ctl("logs", n).stdout[-1000:])
+            status = d.json("call", n, "status")["reply"]  # type: ignore[index]
+            assert status.startswith(n + " "), status
+            d.json("app-ping", n)
+        # What each handler did, as its status tells.
+        assert re.search(r"now=\"[^\"]+\" .*trims=1", d.json("call", "clock", "status")["reply"])  # type: ignore[index]
+        assert "keep=500 trims=1" in d.json("call", "messages", "status")["reply"]  # type: ignore[index]
+        assert "trims=1" in d.json("call", "notes", "status")["reply"]  # type: ignore[index]
+        time.sleep(2)  # and they keep going: gallery decodes again, notes edits on
+        assert re.search(r"cached=[1-9]", d.json("call", "gallery", "status")["reply"])  # type: ignore[index]
+        # Nothing was killed or counted as the killer's.
+        st = d.json("stats")
+        assert isinstance(st, dict) and st["lmk_trims"] == 0 and st["lmk_kills"] == 0, st
+        assert set(pid.values()) <= set(apps(d))
+        # Bad input: one clear error each; nuwad stays up.
+        for args, why in ((("trim", "clock", "critical"), "unknown trim level"),
+                          (("trim", "no-such-app"), "no running app"),
+                          (("trim",), "usage: trim")):
+            res = d.ctl(*args, check=False)
+            assert res.returncode != 0 and why in res.stderr, res.stderr
         d.ctl("ping")
     finally:
         d.stop()
