@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
