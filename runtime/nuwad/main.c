@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < d.ntmpls; i++)
-		tmpl_init(&d, &d.tmpls[i], &d.conf.frameworks[i]);
+		tmpl_init(&d.tmpls[i], &d.conf.frameworks[i]);
 	/* Without a snapshot directory nuwad still runs; "snapshot" says why. */
 	if (snapshots_init(&d, err, sizeof err) < 0)
 		nuwad_log("snapshots unavailable: %s", err);

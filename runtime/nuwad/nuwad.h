@@ -193,7 +193,7 @@ void control_reply_err(struct nuwad *d, uint64_t cid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* ---- template.c: one framework's template, T ---- */
-void tmpl_init(struct nuwad *d, struct tmpl *t, const struct nuwa_fw_conf *fw);
+void tmpl_init(struct tmpl *t, const struct nuwa_fw_conf *fw);
 void tmpl_start(struct nuwad *d, struct tmpl *t);
 void tmpl_on_channel(struct nuwad *d, struct tmpl *t);
 void tmpl_reaped(struct nuwad *d, struct tmpl *t, int status);

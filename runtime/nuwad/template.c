@@ -23,9 +23,8 @@
 #define BACKOFF_MAX_MS 10000
 #define START_GRACE_MS 60000  /* framework init on a slow board */
 
-void tmpl_init(struct nuwad *d, struct tmpl *t, const struct nuwa_fw_conf *fw)
+void tmpl_init(struct tmpl *t, const struct nuwa_fw_conf *fw)
 {
-	(void)d;
 	memset(t, 0, sizeof *t);
 	t->fw = fw;
 	t->chan = -1;
