@@ -298,3 +298,31 @@ def test_shipped_apps_d_runs_c_and_python_apps(tmp_path: Path) -> None:
             d.ctl("kill", str(pid))
     finally:
         d.stop()
+
+
+def test_exec_fallback_is_per_framework(tmp_path: Path) -> None:
+    """fallback = exec (the device's): the first-use template's first start
+    is waited for; a launch while it restarts runs in exec mode and is
+    counted for its framework only, while the C template keeps forking."""
+    build = py_build("host")
+    d = Nuwad(build, tmp_path, two_framework_config(tmp_path / "nuwad.conf", build,
+                                                    daemon="fallback = exec"))
+    try:
+        d.wait_ready()
+        first = launch(d, "weather")
+        assert first["fallback"] is None
+        old = frameworks(d)["python"]["pid"]
+        assert ppid(first["pid"]) == old
+        os.kill(old, signal.SIGKILL)
+        fell = d.json("launch", "weather")
+        assert isinstance(fell, dict) and fell["mode"] == "exec" and fell["fallback"], fell
+        c_app = launch(d, "echo")
+        assert c_app["fallback"] is None and ppid(c_app["pid"]) == frameworks(d)["default"]["pid"]
+        fws = frameworks(d)
+        assert fws["python"]["fallback_launches"] == 1
+        assert fws["default"]["fallback_launches"] == 0
+        wait_template(d, "python", not_pid=old)
+        for pid in (first["pid"], fell["pid"], c_app["pid"]):
+            d.ctl("kill", str(pid))
+    finally:
+        d.stop()
