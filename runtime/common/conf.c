@@ -476,6 +476,8 @@ static int framework_key(struct parser *p, const char *k, const char *v)
 			return fail(p, "start must be 'boot' or 'first-use', not '%s'", v);
 		return 0;
 	}
+	if (!strcmp(k, "spare"))
+		return set_bool(p, &f->spare, v);
 	if (!strcmp(k, "apps")) {
 		if (!strcmp(v, "libraries"))
 			f->app_modules = 0;
@@ -598,6 +600,7 @@ static int framework_section(struct parser *p, const char *name)
 		c->frameworks = nf;
 		f = &c->frameworks[c->nframeworks++];
 		memset(f, 0, sizeof *f);
+		f->spare = -1;
 		snprintf(f->name, sizeof f->name, "%s", name);
 	}
 	snprintf(where, sizeof where, "%s:%d", p->file, p->line);
@@ -899,6 +902,7 @@ int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errl
 	c->frameworks = calloc(1, sizeof *c->frameworks);
 	if (c->frameworks) {
 		c->nframeworks = 1;
+		c->frameworks[0].spare = -1;
 		snprintf(c->frameworks[0].name, sizeof c->frameworks[0].name, "%s",
 			 NUWA_DEFAULT_FRAMEWORK);
 	}

@@ -19,6 +19,7 @@ struct nuwa_fw_conf {
 	int argc;                 /* args for its init */
 	char **argv;
 	int first_use;            /* start = first-use: the template starts at its first launch */
+	int spare;                /* keep a spare of its template: 0/1; -1: [daemon] spare */
 	int app_modules;          /* apps = modules: its apps name a module, not a library */
 	int nfd_allow;            /* fd inventory: fd numbers or paths shared as is */
 	char **fd_allow;

@@ -175,7 +175,7 @@ static void app_free(struct nuwad *d, struct app *a)
 static void schedule_refill(struct nuwad *d, struct tmpl *t, int delay_ms)
 {
 	int64_t at = nuwad_now_us() + (int64_t)delay_ms * 1000;
-	if (!d->conf.spare)
+	if (!tmpl_spare_enabled(d, t))
 		return;
 	if (!t->refill_at_us || at > t->refill_at_us)
 		t->refill_at_us = at;
@@ -197,7 +197,7 @@ static void refill(struct nuwad *d, struct tmpl *t)
 	/* Whatever happens now, the next refill is scheduled by an event
 	 * (template ready, an app ready, reaped or failed). */
 	t->refill_at_us = 0;
-	if (!d->conf.spare || apps_spare(d, t) || t->state != T_READY)
+	if (!tmpl_spare_enabled(d, t) || apps_spare(d, t) || t->state != T_READY)
 		return;
 	/* Refilling waits while a launch (of any framework) is in progress so
 	 * it does not compete with it; the ready handler reschedules. */

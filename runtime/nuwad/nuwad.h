@@ -203,6 +203,9 @@ void tmpl_timers(struct nuwad *d, struct tmpl *t, int64_t now, int64_t *next);
 void tmpl_status(struct nuwad *d, struct out *o);
 void tmpl_stop(struct nuwad *d, struct tmpl *t);
 const char *tmpl_state_name(const struct nuwad *d, const struct tmpl *t);
+/* T keeps a spare: its framework's spare key, else [daemon] spare (never
+ * with template = off). */
+int tmpl_spare_enabled(const struct nuwad *d, const struct tmpl *t);
 /* The template of app config AC's framework; the template whose pid is PID. */
 struct tmpl *tmpl_of_app(struct nuwad *d, const struct nuwa_app_conf *ac);
 struct tmpl *tmpl_by_pid(struct nuwad *d, pid_t pid);

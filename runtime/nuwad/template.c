@@ -56,6 +56,13 @@ const char *tmpl_state_name(const struct nuwad *d, const struct tmpl *t)
 	return names[t->state];
 }
 
+int tmpl_spare_enabled(const struct nuwad *d, const struct tmpl *t)
+{
+	if (d->conf.template_off)
+		return 0;
+	return t->fw->spare >= 0 ? t->fw->spare : d->conf.spare;
+}
+
 /* The template could not be started: try again after the backoff (a
  * first-use template that never ran: at its next launch). */
 static void start_failed(struct tmpl *t)
@@ -332,7 +339,7 @@ static void status_fields(struct nuwad *d, struct tmpl *t, struct out *o)
 		out_int(o, "spare_pid", s->pid);
 	else
 		out_null(o, "spare_pid");
-	out_bool(o, "spare_enabled", d->conf.spare);
+	out_bool(o, "spare_enabled", tmpl_spare_enabled(d, t));
 }
 
 void tmpl_status(struct nuwad *d, struct out *o)

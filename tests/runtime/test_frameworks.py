@@ -33,6 +33,7 @@ BAD_FRAMEWORK_CONFIGS = [
     ("[framework py]\napps = scripts\n", 2, "apps must be 'libraries' or 'modules'"),
     ("[framework py]\nstart = first-use\n", 1, "[framework py] has no library"),
     ("[framework py]\nbogus = 1\n", 2, "unknown key 'bogus' in [framework py]"),
+    ("[framework py]\nspare = maybe\n", 2, "not a boolean"),
     ("[framework bad/name]\n", 1, "bad framework name"),
 ]
 
@@ -70,7 +71,7 @@ def py_stdlib() -> str:
 
 
 def two_framework_config(path: Path, build: Path, *, start: str = "first-use",
-                         py_library: str = "", daemon: str = "") -> Path:
+                         py_library: str = "", daemon: str = "", py_extra: str = "") -> Path:
     """The minimal C framework as the default (app echo, unchanged keys) and
     the CPython framework as [framework python] (apps weather and forecast,
     the latter a second app of the module weather)."""
@@ -93,6 +94,7 @@ apps = modules
 start = {start}
 args = path={build}/py data_dir={build} gc_freeze=yes
 sandbox_read = {py_stdlib()} {build}/py /etc/ssl/certs
+{py_extra}
 
 [app echo]
 library = {build}/app-echo.so
@@ -324,5 +326,26 @@ def test_exec_fallback_is_per_framework(tmp_path: Path) -> None:
         wait_template(d, "python", not_pid=old)
         for pid in (first["pid"], fell["pid"], c_app["pid"]):
             d.ctl("kill", str(pid))
+    finally:
+        d.stop()
+
+
+def test_spare_per_framework(tmp_path: Path) -> None:
+    """[framework python] spare = no: its template keeps no spare (its launches
+    fork), the C template keeps its own."""
+    build = py_build("host")
+    d = Nuwad(build, tmp_path, two_framework_config(tmp_path / "nuwad.conf", build,
+                                                    py_extra="spare = no"))
+    try:
+        d.wait_ready(spare=True)
+        apps = [launch(d, "weather"), launch(d, "weather"), launch(d, "echo")]
+        assert not apps[1]["spare"] and "fork_ms" in apps[1]
+        wait_for(lambda: frameworks(d)["default"]["spare_pid"], 20, "the C spare")
+        time.sleep(0.5)  # several spare_delay_ms: no Python spare comes
+        py = frameworks(d)["python"]
+        assert py["spare_enabled"] is False and py["spare_pid"] is None
+        assert frameworks(d)["default"]["spare_enabled"] is True
+        for app in apps:
+            d.ctl("kill", str(app["pid"]))
     finally:
         d.stop()
