@@ -26,6 +26,11 @@ class Plan:
     # Long drift: the one-of-each apps are measured again this long after launch (seconds).
     drift_checkpoints: tuple[float, ...] = (60.0,)
     raw_forks: int = 10      # raw fork() samples of a process of the template's RSS
+    # The pressure scenario (pressure.py): at most this many steps per variant (0: not run),
+    # this many after the first kill, each step's dwell in the foreground app.
+    pressure_steps: int = 0
+    pressure_after_kill: int = 8
+    pressure_dwell_seconds: float = 1.0
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -42,7 +47,7 @@ class Plan:
 # longer after each fill launch lets a kill show up at the launch that caused it.
 FULL = Plan(launches=40, launches_no_spare=40, drift_seconds=60.0, fill_limit=200,
             settle_seconds=1.0, lmk_wait_seconds=1.5,
-            drift_checkpoints=(60.0, 300.0, 600.0))
+            drift_checkpoints=(60.0, 300.0, 600.0), pressure_steps=60)
 QUICK = Plan(launches=20, launches_no_spare=20, drift_seconds=30.0, fill_limit=120,
              settle_seconds=0.5, lmk_wait_seconds=1.5, drift_checkpoints=(30.0,))
 

@@ -136,6 +136,8 @@ class ModeResult:
     drift_series: list[DriftPoint] = field(default_factory=list)
     ksm_series: list[KsmPoint] = field(default_factory=list)
     fill_drift_seconds: float = 0.0  # each fill app ran this long before it was frozen
+    # the pressure scenario (pressure.py): {variant: raw record}
+    pressure: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,4 +170,5 @@ class ModeResult:
             drift_series=[DriftPoint(**d) for d in obj.get("drift_series", [])],
             ksm_series=[KsmPoint(**k) for k in obj.get("ksm_series", [])],
             fill_drift_seconds=obj.get("fill_drift_seconds", 0.0),
+            pressure=dict(obj.get("pressure", {})),
         )

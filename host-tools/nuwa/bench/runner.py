@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nuwa.bench import ksm, smaps
+from nuwa.bench import ksm, pressure, smaps
 from nuwa.bench.guest import Guest, parse_json
 from nuwa.bench.plan import NO_SPARE, SPARE, Plan, launch_plan, pools_for
 from nuwa.bench.progress import Progress
@@ -306,7 +306,17 @@ class ModeRunner:
         out += [("apps and drift", lambda: self.apps_and_drift(apps)),
                 ("launches", lambda: self.timed_launches(apps)),
                 ("fill", lambda: self.fill(apps))]
+        if self.plan.pressure_steps > 0:
+            out.append(("pressure", lambda: self.pressure(apps)))
         return out
+
+    def pressure(self, apps: list[str]) -> None:
+        """The pressure scenario's variants (pressure.py), after everything else: it
+        restarts nuwad."""
+        pressure.PressureRun(self.guest, self.mode, self.result, apps,
+                             self.plan.pressure_steps, self.plan.pressure_after_kill,
+                             self.plan.pressure_dwell_seconds, self.say, self.clock,
+                             self.sleep).run(self.kill_all)
 
     def run(self, apps: list[str]) -> ModeResult:
         """Every phase; a phase that fails — whatever the exception — is recorded in errors

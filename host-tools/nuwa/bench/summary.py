@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nuwa.bench import stats
+from nuwa.bench import pressure, stats
 from nuwa.bench.phases import phase_medians
 from nuwa.bench.results import EXEC, EXEC_KSM, TEMPLATE, LaunchSample, ModeResult
 from nuwa.bench.smaps import CATEGORIES
@@ -197,6 +197,7 @@ def summarize(results: dict[str, ModeResult]) -> dict[str, Any]:
         "launches_measured": {m: len(r.launches) + len(r.launches_no_spare)
                               for m, r in results.items()},
         "ran": {m: r.ran for m, r in results.items()},
+        "pressure": pressure.summarize(results),
         "errors": {m: list(r.errors) for m, r in results.items() if r.errors},
     }
     summary["fork_ms"] = {TEMPLATE: summary["fork"]["fork_ms"]}
