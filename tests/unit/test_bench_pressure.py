@@ -29,6 +29,11 @@ def test_pattern_opens_round_robin_and_switches_back_within_the_recent_apps() ->
         pressure.session_pattern([], 3)
 
 
+def test_the_threshold_is_the_same_share_of_memory_in_every_mode() -> None:
+    assert pressure.scenario_threshold(111188) == 69492
+    assert pressure.scenario_threshold(0) == 0
+
+
 def test_samples_parse_and_torn_lines_are_skipped() -> None:
     text = "10.00 90000 100\n10.25 80000 -\n10.5 700\nnot a sample x\n10.75 60000 5100\n"
     assert pressure.parse_samples(text) == [Sample(10.0, 90000, 100), Sample(10.25, 80000, None),

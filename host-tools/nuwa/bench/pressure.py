@@ -9,7 +9,7 @@ more. nuwad runs it three times per guest, restarted with other [daemon] keys ea
 - `no-trim+psi`: `lmk_trim = no` (kill at once);
 - `trim+polling`: `psi = no` (MemAvailable polled every tick only).
 
-The killer threshold of the scenario is MemTotal / 2 in every mode (the same memory for
+The killer threshold of the scenario is 5/8 of MemTotal in every mode (the same memory for
 apps on the same board, reached within a few dozen launches on an emulated CPU; the fill
 phase measures the device's threshold). Background apps keep running (not frozen), so
 they can answer a trim.
@@ -37,7 +37,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "no-trim+psi": {"lmk_trim": "no", "psi": "yes"},
     "trim+polling": {"lmk_trim": "yes", "psi": "no"},
 }
-THRESHOLD_FRACTION = 2  # the scenario's killer threshold: MemTotal / 2
+THRESHOLD_OF_TOTAL = (5, 8)  # the scenario's killer threshold: 5/8 of MemTotal
 OPEN, SWITCH = "open", "switch"
 SEED = 14
 SWITCH_SHARE = 0.35   # how often the user goes back to an app opened earlier
@@ -45,6 +45,11 @@ RECENT = 4            # ... one of the last RECENT opened
 SAMPLES = "/run/nuwa-bench/pressure.samples"
 SAMPLING = "/run/nuwa-bench/pressure.sampling"
 SAMPLE_S = 0.25
+
+
+def scenario_threshold(mem_total_kb: int) -> int:
+    num, den = THRESHOLD_OF_TOTAL
+    return mem_total_kb * num // den
 
 
 @dataclass(frozen=True)
@@ -196,8 +201,8 @@ class PressureRun:
     def run(self, kill_all: Callable[[], None]) -> None:
         ran = self.result.ran
         session_conf = self.guest.sh(f"cat {ran.get('nuwad_config', killer.DEVICE_CONFIG)}")
-        threshold = self.result.mem_total_kb // THRESHOLD_FRACTION or \
-            self.guest.meminfo()["MemTotal"] // THRESHOLD_FRACTION
+        total = self.result.mem_total_kb or self.guest.meminfo()["MemTotal"]
+        threshold = scenario_threshold(total)
         try:
             for name, keys in VARIANTS.items():
                 conf = killer.with_daemon_keys(session_conf, {

@@ -163,7 +163,7 @@ def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> s
     if s.get("pressure"):
         parts += _section("Life under memory pressure (one foreground app at a time, "
                           "opening and switching until the killer acts; killer threshold "
-                          "MemTotal / 2)", lambda: tables.markdown(pressure.HEADER,
+                          "5/8 of MemTotal)", lambda: tables.markdown(pressure.HEADER,
                                                                    pressure.rows(s)))
     if "ksm" in s:
         parts += _section("KSM (exec+ksm)", lambda: tables.markdown(
