@@ -349,6 +349,11 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 	}
 	if (r->conf.core_dir)
 		enable_core_dumps(ac->name);
+	/* A template child is still single-threaded (nuwa_fork_defer_threads):
+	 * its workers start now, confined from birth. Nothing to do in exec
+	 * mode, whose workers ran through framework init. */
+	if (nuwa_child_start_threads() < 0)
+		return app_error(channel, "%s%s", nuwa_child_error(), "");
 	h = dlopen(ac->library, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return app_error(channel, "app library: %s%s", dlerror(), "");

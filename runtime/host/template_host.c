@@ -108,13 +108,6 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 		spec = buf;
 		len = h.len;
 	}
-	if (nuwa_child_error()) {
-		/* A library's thread could not be restarted: this child is not
-		 * fit to be an app; the template itself is fine. */
-		const char *why = nuwa_child_error();
-		nuwa_msg_send(app_ch, NUWA_APP_MSG_ERROR, 0, why, (uint32_t)strlen(why), -1);
-		_exit(1);
-	}
 	n = split_spec(spec, len, words, (int)(sizeof words / sizeof words[0]));
 	exit(runner_run_app(r, words[0], n - 1, words + 1, app_ch));
 }
@@ -134,7 +127,10 @@ static void serve_fork(struct runner *r, int ch, const struct nuwa_msg_hdr *h,
 	/* Timed here, around the call, in the parent: nuwad's round trip also
 	 * holds two messages and the scheduling of both processes. */
 	t0 = nuwa_mono_us();
-	pid = nuwa_fork();
+	/* The child starts its threads only once it is confined as the app
+	 * (runner_run_app): a spare waits single-threaded. A library thread
+	 * that cannot be restarted fails that launch, not the template. */
+	pid = nuwa_fork_defer_threads();
 	if (pid == 0)
 		child(r, spec, h->len, app_ch);
 	fork_ms = (double)(nuwa_mono_us() - t0) / 1000.0;

@@ -28,17 +28,23 @@
  *    (malloc_trim) and gives up after a watchdog timeout naming the
  *    stragglers (or the stop hook that did not return).
  *
- *  - Fork. nuwa_fork() forks the frozen template. In the child, in this order:
- *    libnuwa's own locks are re-made; fds marked private are closed; fds
- *    marked per-child (pipes, socketpairs) are replaced by fresh ones at the
- *    same numbers; every epoll instance created before the freeze is rebuilt
- *    (a new kernel object at the same fd number, same registrations); the
- *    runtime seed and random()/rand() are reseeded from getrandom();
- *    NUWA_HOOK_CHILD_BEFORE_THREADS hooks run; workers are recreated;
- *    registered threads' RESTART hooks run; NUWA_HOOK_CHILD_AFTER_THREADS
- *    hooks run; nuwa_fork() returns 0 (a RESTART failure is kept for
- *    nuwa_child_error()). libnuwa's own locks are safe across any fork()
- *    (pthread_atfork), and close()/dup2()/dup3()/close_range() take no lock.
+ *  - Fork, in two steps. nuwa_fork_defer_threads() forks the frozen template;
+ *    in the child, in this order: libnuwa's own locks are re-made; fds
+ *    marked private are closed; fds marked per-child (pipes, socketpairs)
+ *    are replaced by fresh ones at the same numbers; every epoll instance
+ *    created before the freeze is rebuilt (a new kernel object at the same
+ *    fd number, same registrations); the runtime seed and random()/rand()
+ *    are reseeded from getrandom(); NUWA_HOOK_CHILD_BEFORE_THREADS hooks
+ *    run; each worker gets a fresh wake eventfd; it returns 0 with the child
+ *    still SINGLE-THREADED. The child then does what must hold for every
+ *    thread (the hosts apply the app's sandbox: ids, no_new_privs, Landlock,
+ *    seccomp are per thread, and a single thread needs no signal round)
+ *    and calls nuwa_child_start_threads(): workers are recreated (born with
+ *    the child's credentials and confinement), registered threads' RESTART
+ *    hooks run, NUWA_HOOK_CHILD_AFTER_THREADS hooks run (a RESTART failure
+ *    is kept for nuwa_child_error()). nuwa_fork() is both steps in one.
+ *    libnuwa's own locks are safe across any fork() (pthread_atfork), and
+ *    close()/dup2()/dup3()/close_range() take no lock.
  *
  * Worker wait rule: a worker must block only in the nuwa_worker_* wait
  * functions below (or poll its nuwa_worker_should_stop() often). They behave
@@ -160,8 +166,28 @@ long nuwa_trim_heap(void);
 long nuwa_freeze_trimmed_bytes(void);
 
 /* fork() the frozen process and rebuild per-child state in the child (see
- * above). Returns like fork(). -1/EINVAL when not frozen. */
+ * above), threads included. Returns like fork(). -1/EINVAL when not frozen.
+ * Same as nuwa_fork_defer_threads() followed, in the child, by
+ * nuwa_child_start_threads(). */
 pid_t nuwa_fork(void);
+
+/* fork() the frozen process; the child gets every rebuild but its threads:
+ * it returns single-threaded, with no worker or registered thread running,
+ * until it calls nuwa_child_start_threads(). Do there what every thread
+ * must inherit (credentials, no_new_privs, Landlock, seccomp); run no code
+ * that needs a worker. -1/EINVAL when not frozen or (in such a child) when
+ * its threads are still pending. */
+pid_t nuwa_fork_defer_threads(void);
+
+/* In a child of nuwa_fork_defer_threads(): recreate the workers, run the
+ * RESTART hooks and the CHILD_AFTER_THREADS hooks. 0, or -1 when a RESTART
+ * hook failed (nuwa_child_error() says which). Elsewhere, or a second time,
+ * it does nothing and returns 0 (-1 if an earlier RESTART failed), so a
+ * host may call it in every mode. */
+int nuwa_child_start_threads(void);
+
+/* 1 between nuwa_fork_defer_threads() and nuwa_child_start_threads(). */
+int nuwa_child_threads_pending(void);
 
 /* 1 in a process made by nuwa_fork(), 0 otherwise. */
 int nuwa_is_child(void);
@@ -207,8 +233,9 @@ int nuwa_fd_readonly_prefix(const char *prefix);
 enum nuwa_hook_point {
 	NUWA_HOOK_BEFORE_FREEZE = 0,       /* template, before workers stop */
 	NUWA_HOOK_PARENT_AFTER_FORK,       /* template, after each fork */
-	NUWA_HOOK_CHILD_BEFORE_THREADS,    /* child: fds, epoll, seeds done */
-	NUWA_HOOK_CHILD_AFTER_THREADS,     /* child: workers running again */
+	NUWA_HOOK_CHILD_BEFORE_THREADS,    /* child: fds, epoll, seeds done (at fork) */
+	NUWA_HOOK_CHILD_AFTER_THREADS,     /* child: workers running again
+					    * (in nuwa_child_start_threads) */
 	NUWA_HOOK_COUNT
 };
 typedef void (*nuwa_hook_fn)(enum nuwa_hook_point point, void *arg);
@@ -220,9 +247,10 @@ int nuwa_hook_add(enum nuwa_hook_point point, nuwa_hook_fn fn, void *arg);
 
 /* A CLOCK_MONOTONIC timestamp under NAME (a static string, [a-z_]),
  * kept in order in fixed storage (24 at most; later ones are dropped).
- * nuwa_fork() marks the child's own steps (child_running, fds_rebuilt,
- * reseeded, threads_recreated) and the sandbox its parts; the host sends
- * them to nuwad before the app entry (NUWA_APP_MSG_PHASES). */
+ * nuwa_fork_defer_threads() marks the child's own steps (child_running,
+ * fds_rebuilt, reseeded), nuwa_child_start_threads() threads_recreated,
+ * the sandbox its parts; the host sends them to nuwad before the app entry
+ * (NUWA_APP_MSG_PHASES). */
 void nuwa_phase_mark(const char *name);
 /* Forget the marks so far (a spare, when it is told which app to be). */
 void nuwa_phase_reset(void);

@@ -14,8 +14,12 @@
  *     /proc/self and the app library: the app can read what it needs and
  *     write, create, remove or execute nothing. A kernel without Landlock is
  *     handled by POLICY (see nuwa_sandbox_conf.landlock);
- *  3. every thread, in one signal round (credentials, capabilities,
- *     no_new_privs and Landlock domains are per thread): securebits locked,
+ *  3. every thread (credentials, capabilities, no_new_privs and Landlock
+ *     domains are per thread): the caller's own with plain system calls,
+ *     any other in one signal round. A template child is alone here (the
+ *     hosts call this between nuwa_fork_defer_threads() and
+ *     nuwa_child_start_threads(), so its workers are born confined) and
+ *     has no round; an exec-mode app's workers get one. Securebits locked,
  *     the capability bounding and ambient sets emptied, supplementary groups
  *     set, gid then uid set, the remaining capability sets cleared (all of
  *     it skipped with a log line when the process is not root, e.g. native
@@ -72,6 +76,7 @@ struct nuwa_sandbox_state {
 	int seccomp;
 	int landlock_net;              /* TCP bind/connect restricted */
 	int landlock_scoped;           /* signals, abstract UNIX sockets scoped */
+	int threads_signalled;         /* other threads confined by a signal round */
 	char note[256];                /* why something was skipped, or "" */
 };
 

@@ -335,6 +335,8 @@ static int64_t mono_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Returns how many threads were signalled (0: the caller was alone, no
+ * round), or -1 with ERR. */
 static int confine_other_threads(char *err, size_t errlen)
 {
 	static pid_t signalled[SB_MAX_THREADS];
@@ -419,7 +421,7 @@ static int confine_other_threads(char *err, size_t errlen)
 			  strerror(sb_failed));
 	if (sigaction(sig, &old, NULL) < 0 && !rc)
 		rc = fail(err, errlen, "confine: sigaction restore: %s", strerror(errno));
-	return rc;
+	return rc < 0 ? rc : nsig;
 }
 
 /* Build the ruleset while the process still has its original ids (the
@@ -1897,10 +1899,15 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 		sb_set_ids = 1;
 		sb_bounding = bounding_set();
 	}
-	/* Every other thread first, then this one. */
-	if (confine_other_threads(err, errlen) < 0)
+	/* Every other thread first, then this one. A template child calls us
+	 * before it starts its threads (nuwa_fork_defer_threads): alone, it
+	 * needs no round, and the phase is not marked. */
+	e = confine_other_threads(err, errlen);
+	if (e < 0)
 		goto out;
-	nuwa_phase_mark("sandbox_other_threads");
+	st.threads_signalled = e;
+	if (e > 0)
+		nuwa_phase_mark("sandbox_other_threads");
 	if ((e = confine_self()) != 0) {
 		fail(err, errlen, "confine: %s", strerror(e));
 		goto out;
@@ -1926,7 +1933,8 @@ out:
 int nuwa_sandbox_describe(const struct nuwa_sandbox_state *st, char *buf, size_t len)
 {
 	return snprintf(buf, len, "uid=%d gid=%d ids_set=%d nnp=%d landlock=%d net=%d scoped=%d "
-			"seccomp=%d%s%s", (int)getuid(), (int)getgid(), st->uid_set, st->no_new_privs,
-			st->landlock_abi, st->landlock_net, st->landlock_scoped, st->seccomp,
+			"seccomp=%d signalled=%d%s%s", (int)getuid(), (int)getgid(), st->uid_set,
+			st->no_new_privs, st->landlock_abi, st->landlock_net, st->landlock_scoped,
+			st->seccomp, st->threads_signalled,
 			st->note[0] ? " note=" : "", st->note);
 }

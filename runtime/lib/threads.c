@@ -1054,6 +1054,15 @@ static void prune_records(void)
 	}
 }
 
+/* Set between a deferred fork and nuwa_child_start_threads(). */
+static int threads_pending;
+
+/* The child's app-independent rebuild (a spare does it before the
+ * request): fds, epoll sets, seeds, BEFORE_THREADS hooks, and a fresh wake
+ * eventfd per frozen worker. No thread is started: until
+ * nuwa_child_start_threads() the child is single-threaded, so it can be
+ * confined with plain system calls and every thread it starts is born
+ * confined (no signal round, docs/runtime.md "Fork"). */
 static void child_rebuild(void)
 {
 	struct nuwa_worker *w;
@@ -1068,7 +1077,6 @@ static void child_rebuild(void)
 	nuwa_phase_mark("reseeded");
 	nuwa_hooks_run(NUWA_HOOK_CHILD_BEFORE_THREADS);
 	pthread_mutex_lock(&reg_lock);
-	frozen = 0;
 	for (w = workers; w; w = w->next) {
 		int fresh;
 		if (!w->alive)
@@ -1080,6 +1088,34 @@ static void child_rebuild(void)
 			abort();
 		}
 		nuwa_real_close(fresh);
+	}
+	threads_pending = 1;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+int nuwa_child_threads_pending(void)
+{
+	int p;
+	pthread_mutex_lock(&reg_lock);
+	p = threads_pending;
+	pthread_mutex_unlock(&reg_lock);
+	return p;
+}
+
+int nuwa_child_start_threads(void)
+{
+	struct nuwa_worker *w;
+
+	pthread_mutex_lock(&reg_lock);
+	if (!threads_pending) {
+		pthread_mutex_unlock(&reg_lock);
+		return child_error[0] ? -1 : 0;
+	}
+	threads_pending = 0;
+	frozen = 0;
+	for (w = workers; w; w = w->next) {
+		if (!w->alive)
+			continue;
 		if (worker_start(w) != 0) {
 			nuwa_log("worker %s: cannot recreate thread", w->name);
 			abort();
@@ -1090,14 +1126,15 @@ static void child_rebuild(void)
 		nuwa_log("%s", child_error);
 	nuwa_hooks_run(NUWA_HOOK_CHILD_AFTER_THREADS);
 	nuwa_phase_mark("threads_recreated");
+	return child_error[0] ? -1 : 0;
 }
 
-pid_t nuwa_fork(void)
+pid_t nuwa_fork_defer_threads(void)
 {
 	pid_t pid;
 
 	pthread_mutex_lock(&reg_lock);
-	if (!frozen) {
+	if (!frozen || threads_pending) {
 		pthread_mutex_unlock(&reg_lock);
 		errno = EINVAL;
 		return -1;
@@ -1111,5 +1148,13 @@ pid_t nuwa_fork(void)
 	}
 	if (pid > 0)
 		nuwa_hooks_run(NUWA_HOOK_PARENT_AFTER_FORK);
+	return pid;
+}
+
+pid_t nuwa_fork(void)
+{
+	pid_t pid = nuwa_fork_defer_threads();
+	if (pid == 0)
+		nuwa_child_start_threads(); /* a failure is kept for nuwa_child_error() */
 	return pid;
 }

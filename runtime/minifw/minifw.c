@@ -169,6 +169,8 @@ static int fw_request(struct nuwa_app *app, const char *req, size_t len, char *r
 	(void)arg;
 	if (!strcmp(req, "fw:waiters"))
 		return waiters_check(reply, cap);
+	if (!strncmp(req, "fw:waiters-create ", 18))
+		return waiters_create(req + 18, reply, cap);
 	if (!strcmp(req, "fw:info"))
 		return waiters_info(reply, cap);
 	if (!strcmp(req, "fw:epoll-mutate"))

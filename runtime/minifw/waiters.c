@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,12 +41,36 @@ static struct {
 	unsigned served[W_COUNT];
 	nuwa_worker *w[W_COUNT];
 	int started;
+	char create_dir[256];        /* fw:waiters-create (guarded by rmu) */
+	int create_errno[W_COUNT];
+	pid_t create_tid[W_COUNT];
 } S = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
 	.rmu = PTHREAD_MUTEX_INITIALIZER, .rcv = PTHREAD_COND_INITIALIZER, .extra_fd = -1 };
+
+/* fw:waiters-create DIR: each worker, on its own thread, tries to create
+ * a file in DIR while serving (confinement is per thread: the tests check
+ * that every worker is as confined as the app). 0 or the errno. */
+static void try_create(int k)
+{
+	char path[sizeof S.create_dir + 64];
+	int fd;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	if (!S.create_dir[0])
+		return;
+	snprintf(path, sizeof path, "%s/worker-%s-%d", S.create_dir, kind_names[k], (int)tid);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	S.create_errno[k] = fd < 0 ? errno : 0;
+	S.create_tid[k] = tid;
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+}
 
 static void served(int k)
 {
 	pthread_mutex_lock(&S.rmu);
+	try_create(k);
 	S.served[k]++;
 	pthread_cond_broadcast(&S.rcv);
 	pthread_mutex_unlock(&S.rmu);
@@ -284,4 +309,27 @@ int waiters_epoll_mutate(char *out, size_t cap)
 	if (epoll_ctl(S.ep, EPOLL_CTL_MOD, S.ep_pipe[0], &ev) < 0)
 		return -1;
 	return snprintf(out, cap, "ok extra=%d", S.extra_fd);
+}
+
+int waiters_create(const char *dir, char *out, size_t cap)
+{
+	size_t n;
+	int k;
+	if (strlen(dir) >= sizeof S.create_dir)
+		return snprintf(out, cap, "error: directory name too long");
+	pthread_mutex_lock(&S.rmu);
+	snprintf(S.create_dir, sizeof S.create_dir, "%s", dir);
+	for (k = 0; k < W_COUNT; k++) {
+		S.create_errno[k] = -1;
+		S.create_tid[k] = 0;
+	}
+	pthread_mutex_unlock(&S.rmu);
+	n = (size_t)waiters_check(out, cap);
+	pthread_mutex_lock(&S.rmu);
+	S.create_dir[0] = 0;
+	for (k = 0; k < W_COUNT && n < cap; k++)
+		n += (size_t)snprintf(out + n, cap - n, " create_%s=%d:%d", kind_names[k],
+				      (int)S.create_tid[k], S.create_errno[k]);
+	pthread_mutex_unlock(&S.rmu);
+	return (int)n;
 }
