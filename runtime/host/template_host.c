@@ -17,6 +17,7 @@
 
 #include "app_runner.h"
 #include "nuwa.h"
+#include "nuwa_sandbox.h"
 #include "proto.h"
 #include "util.h"
 
@@ -204,6 +205,9 @@ int main(int argc, char **argv)
 		send_text(ch, NUWA_T_FAILED, 0, err);
 		return 1;
 	}
+	/* The sandbox's app-independent part, shared by every child. */
+	if (nuwa_sandbox_prepare() < 0)
+		nuwa_logf("nuwa-template", "sandbox prepare: %s (each app builds it)", strerror(errno));
 	t0 = nuwa_mono_us();
 	if (nuwa_freeze(r.conf.freeze_timeout_ms, err, sizeof err) < 0) {
 		nuwa_logf("nuwa-template", "%s", err);

@@ -189,7 +189,7 @@ int nuwa_child_start_threads(void);
 /* 1 between nuwa_fork_defer_threads() and nuwa_child_start_threads(). */
 int nuwa_child_threads_pending(void);
 
-/* 1 in a process made by nuwa_fork(), 0 otherwise. */
+/* 1 in a process made by nuwa_fork() or nuwa_fork_defer_threads(), 0 otherwise. */
 int nuwa_is_child(void);
 
 /* ------------------------------------------------------------------ */

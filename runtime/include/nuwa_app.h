@@ -38,10 +38,13 @@
  *     (nuwa_worker_create), makes its epoll sets and internal pipes
  *     (nuwa_pipe2/nuwa_socketpair) and fills in struct nuwa_framework.
  *  2. template mode only: host calls nuwa_freeze(), reports ready to nuwad,
- *     and for each launch nuwa_fork()s; the child continues with step 3.
- *     The template itself never runs app code (app libraries are opened in
- *     the child).
- *  3. host sets the process name, oom_score_adj, dlopen()s the app library,
+ *     and for each launch nuwa_fork_defer_threads()s; the child continues
+ *     with step 3 single-threaded. The template itself never runs app code
+ *     (app libraries are opened in the child).
+ *  3. host sets the process name, oom_score_adj, applies the sandbox, calls
+ *     nuwa_child_start_threads() (template mode: the framework's workers
+ *     start now, as confined as the app; a no-op in exec mode, where they
+ *     ran through init), dlopen()s the app library,
  *     looks up its entry symbol (nuwa_app_entry_fn), fills in struct nuwa_app
  *     (channel_fd = the app's IPC channel to nuwad) and calls
  *     fw->run_app(app, entry). run_app sets app->svc, puts channel_fd on its

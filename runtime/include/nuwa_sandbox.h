@@ -88,6 +88,15 @@ struct nuwa_sandbox_state {
 int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *conf, struct nuwa_sandbox_state *st,
 		       char *err, size_t errlen);
 
+/* The app-independent part, made once in the template before its freeze:
+ * the seccomp program (sorted and laid out as a search tree, with this
+ * pid where the filter names the app's own) and the bounding set read.
+ * nuwa_sandbox_apply() in a child copies the program into scratch memory,
+ * puts its own pid in and unmaps it after installing, so no app writes
+ * the template's copy; without it apply builds the program itself. 0, or
+ * -1 with errno. */
+int nuwa_sandbox_prepare(void);
+
 /* Empty the capability bounding set of the calling thread (as root; a
  * no-op otherwise). The hosts call it at start, while single-threaded, so
  * every thread and child inherits the empty set and the sandbox has no

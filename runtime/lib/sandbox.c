@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -335,6 +336,37 @@ static int64_t mono_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* 1 when /proc/self/task lists the calling thread only, 0 when it lists
+ * others, -1 when it cannot be read. Raw getdents64 into a stack buffer:
+ * opendir's heap buffer would grow a spare's freshly trimmed heap. */
+static int alone(void)
+{
+	char buf[1024];
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), others = 0;
+	long n = 0;
+	if (fd < 0)
+		return -1;
+	while (!others && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+		long off = 0;
+		while (off < n) {
+			/* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name */
+			unsigned short reclen;
+			const char *name = buf + off + 19;
+			pid_t tid;
+			memcpy(&reclen, buf + off + 16, sizeof reclen);
+			tid = (pid_t)atoi(name);
+			if (tid > 0 && tid != self)
+				others = 1;
+			off += reclen;
+		}
+	}
+	close(fd);
+	if (n < 0 && !others)
+		return -1;
+	return !others;
+}
+
 /* Returns how many threads were signalled (0: the caller was alone, no
  * round), or -1 with ERR. */
 static int confine_other_threads(char *err, size_t errlen)
@@ -346,6 +378,10 @@ static int confine_other_threads(char *err, size_t errlen)
 	int64_t deadline = mono_ms() + 2000;
 	char name[64];
 
+	/* A template child is alone here (nuwa_fork_defer_threads): no round.
+	 * No thread can appear meanwhile: only this one could make it. */
+	if (alone() == 1)
+		return 0;
 	sb_ndone = 0;
 	sb_failed = 0;
 	memset(&sa, 0, sizeof sa);
@@ -1628,10 +1664,20 @@ static const struct sb_rule sb_rules[] = {
 
 #define SB_MAX_INSNS 2048
 #define SB_NRULES (sizeof sb_rules / sizeof sb_rules[0])
+#define SB_MAX_SELF 16
 struct bpf_prog_buf {
 	struct sock_filter f[SB_MAX_INSNS];
 	unsigned n;
+	unsigned self_at[SB_MAX_SELF]; /* instructions comparing with our pid */
+	unsigned nself;
 };
+
+static void mark_self(struct bpf_prog_buf *p, unsigned at)
+{
+	if (p->nself < SB_MAX_SELF)
+		p->self_at[p->nself] = at;
+	p->nself++;
+}
 
 static void emit(struct bpf_prog_buf *p, uint16_t code, uint8_t jt, uint8_t jf, uint32_t k)
 {
@@ -1743,10 +1789,12 @@ static void emit_action(struct bpf_prog_buf *p, unsigned action, const struct sb
 	case A_SIGNAL_SELF:
 		/* kill(0, ...) and kill(-1, ...) would reach nuwad's group. */
 		LOAD_ARG(p, 0);
+		mark_self(p, p->n);
 		allow_if_in(p, &self, 1, RET_ERRNO(EPERM));
 		break;
 	case A_SELF_OR_0:
 		LOAD_ARG(p, 0);
+		mark_self(p, p->n + 1);
 		allow_if_in(p, self_or_0, 2, RET_ERRNO(EPERM));
 		break;
 	case A_PRIO:
@@ -1754,6 +1802,7 @@ static void emit_action(struct bpf_prog_buf *p, unsigned action, const struct sb
 		emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, PRIO_PROCESS);
 		RET(p, RET_ERRNO(EPERM));
 		LOAD_ARG(p, 1);
+		mark_self(p, p->n + 1);
 		allow_if_in(p, self_or_0, 2, RET_ERRNO(EPERM));
 		break;
 	case A_FCNTL:
@@ -1819,39 +1868,97 @@ static void emit_tree(struct bpf_prog_buf *p, const struct sb_rule *r, int n,
 	}
 }
 
-static int apply_seccomp(int tcp, char *err, size_t errlen)
+/* Build the whole program for CX (pid, TCP or not) into P. 0, or -1 with ERR. */
+static int build_seccomp(struct bpf_prog_buf *p, const struct sb_filter_ctx *cx, char *err,
+			 size_t errlen)
 {
-	static struct bpf_prog_buf p;
-	static struct sb_rule sorted[SB_NRULES];
-	struct sock_fprog prog;
-	struct sb_filter_ctx cx = { (uint32_t)getpid(), tcp };
+	struct sb_rule sorted[SB_NRULES];
 	size_t i, n = 0;
 
-	p.n = 0;
+	p->n = 0;
+	p->nself = 0;
 	memcpy(sorted, sb_rules, sizeof sorted);
 	qsort(sorted, SB_NRULES, sizeof sorted[0], rule_cmp);
 	for (i = 0; i < SB_NRULES; i++) /* aliases (same number, two names) once */
 		if (!n || sorted[n - 1].nr != sorted[i].nr)
 			sorted[n++] = sorted[i];
-	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, arch));
-	emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SB_AUDIT_ARCH);
-	RET(&p, SECCOMP_RET_KILL_PROCESS);
-	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr));
+	emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, arch));
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SB_AUDIT_ARCH);
+	RET(p, SECCOMP_RET_KILL_PROCESS);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr));
 #if defined(__x86_64__)
 	/* x32 numbers would dodge the rules. */
-	emit(&p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0x40000000u);
-	RET(&p, SECCOMP_RET_KILL_PROCESS);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0x40000000u);
+	RET(p, SECCOMP_RET_KILL_PROCESS);
 #endif
-	emit_tree(&p, sorted, (int)n, &cx);
-	if (p.n > SB_MAX_INSNS)
-		return fail(err, errlen, "seccomp: filter too long (%u)", p.n);
-	prog.len = (unsigned short)p.n;
-	prog.filter = p.f;
-	/* TSYNC: every thread of the process gets the filter (and, with it,
-	 * no_new_privs). */
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
-		return fail(err, errlen, "seccomp: %s", errno ? strerror(errno) : "thread sync failed");
+	emit_tree(p, sorted, (int)n, cx);
+	if (p->n > SB_MAX_INSNS)
+		return fail(err, errlen, "seccomp: filter too long (%u)", p->n);
+	if (p->nself > SB_MAX_SELF)
+		return fail(err, errlen, "seccomp: %u pid checks (at most %d)", p->nself, SB_MAX_SELF);
 	return 0;
+}
+
+/* The programs nuwa_sandbox_prepare() built in the template, for its own
+ * pid, without and with TCP: children copy one and put their pid in (the
+ * template's copies are never written after). */
+static struct bpf_prog_buf prepared[2];
+static int prepared_ok;
+static uint64_t prepared_bounding;
+static int prepared_bounding_ok;
+
+int nuwa_sandbox_prepare(void)
+{
+	char why[128];
+	int tcp;
+	for (tcp = 0; tcp < 2; tcp++) {
+		struct sb_filter_ctx cx = { (uint32_t)getpid(), tcp };
+		if (build_seccomp(&prepared[tcp], &cx, why, sizeof why) < 0) {
+			errno = E2BIG;
+			return -1;
+		}
+	}
+	prepared_ok = 1;
+	prepared_bounding = bounding_set();
+	prepared_bounding_ok = 1;
+	return 0;
+}
+
+static int apply_seccomp(int tcp, char *err, size_t errlen)
+{
+	struct sb_filter_ctx cx = { (uint32_t)getpid(), tcp };
+	struct bpf_prog_buf *p;
+	struct sock_fprog prog;
+	unsigned i;
+	int rc = 0;
+
+	/* Scratch memory of its own, unmapped once the kernel has its copy:
+	 * the program leaves no written page behind in the app. */
+	p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return fail(err, errlen, "seccomp: scratch: %s", strerror(errno));
+	if (prepared_ok) {
+		const struct bpf_prog_buf *t = &prepared[tcp ? 1 : 0];
+		memcpy(p->f, t->f, t->n * sizeof t->f[0]);
+		p->n = t->n;
+		p->nself = t->nself;
+		memcpy(p->self_at, t->self_at, sizeof p->self_at);
+		for (i = 0; i < p->nself; i++)
+			p->f[p->self_at[i]].k = cx.self;
+	} else if (build_seccomp(p, &cx, err, errlen) < 0) {
+		rc = -1;
+	}
+	if (rc == 0) {
+		prog.len = (unsigned short)p->n;
+		prog.filter = p->f;
+		/* TSYNC: every thread of the process gets the filter (and, with
+		 * it, no_new_privs). */
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+			rc = fail(err, errlen, "seccomp: %s",
+				  errno ? strerror(errno) : "thread sync failed");
+	}
+	munmap(p, sizeof *p);
+	return rc;
 }
 
 /* ---- the whole sandbox ---------------------------------------------- */
@@ -1897,17 +2004,17 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 		goto out;
 	} else {
 		sb_set_ids = 1;
-		sb_bounding = bounding_set();
+		/* Inherited unchanged from the template, which read it. */
+		sb_bounding = prepared_bounding_ok ? prepared_bounding : bounding_set();
 	}
 	/* Every other thread first, then this one. A template child calls us
 	 * before it starts its threads (nuwa_fork_defer_threads): alone, it
-	 * needs no round, and the phase is not marked. */
+	 * needs no round (marked sandbox_alone instead). */
 	e = confine_other_threads(err, errlen);
 	if (e < 0)
 		goto out;
 	st.threads_signalled = e;
-	if (e > 0)
-		nuwa_phase_mark("sandbox_other_threads");
+	nuwa_phase_mark(e > 0 ? "sandbox_other_threads" : "sandbox_alone");
 	if ((e = confine_self()) != 0) {
 		fail(err, errlen, "confine: %s", strerror(e));
 		goto out;

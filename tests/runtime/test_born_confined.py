@@ -92,10 +92,10 @@ def test_every_thread_is_as_confined_as_the_app(nuwad: Nuwad, open_dir: Path, ki
     phases = list(a["phases_ms"])  # type: ignore[arg-type]
     if kind == "exec":
         # The control: exec mode's workers exist before the sandbox.
-        assert "sandbox_other_threads" in phases, phases
+        assert "sandbox_other_threads" in phases and "sandbox_alone" not in phases, phases
     else:
         # No signal round: the child was alone when it was confined, and
         # its threads started after the seccomp filter was in place.
-        assert "sandbox_other_threads" not in phases, phases
+        assert "sandbox_other_threads" not in phases and "sandbox_alone" in phases, phases
         assert phases.index("threads_recreated") > phases.index("sandbox_seccomp"), phases
     nuwad.call("kill", str(pid))

@@ -13,8 +13,8 @@ from nuwad_harness import Nuwad, wait_for
 SANDBOX = ["sandbox_landlock_ruleset", "sandbox_ids_landlock", "sandbox_seccomp"]
 # A template child is confined while single-threaded and then starts its
 # workers (no signal round); exec mode's workers exist and get a round.
-TEMPLATE_APP = ["groups_joined", *SANDBOX, "threads_recreated", "library_opened",
-                "entry_called", "ready"]
+TEMPLATE_APP = ["groups_joined", "sandbox_landlock_ruleset", "sandbox_alone", *SANDBOX[1:],
+                "threads_recreated", "library_opened", "entry_called", "ready"]
 EXEC_APP = ["groups_joined", "sandbox_landlock_ruleset", "sandbox_other_threads",
             *SANDBOX[1:], "library_opened", "entry_called", "ready"]
 # The marks each kind of launch must show, in this order (others may be between).
