@@ -24,6 +24,8 @@ endif
 ifeq ($(PYFW),1)
 PYFW_LIB := $(BUILD)/libnuwapy.so
 PYFW_PY := $(BUILD)/py/nuwa_platform.py $(patsubst $(TOP)/pyapps/%,$(BUILD)/py/%,$(wildcard $(TOP)/pyapps/*.py))
+# Test apps (the API check, the hostile probe): only install-tests ships them.
+PYFW_TEST_PY := $(patsubst $(TOP)/pyfw/testapps/%,$(BUILD)/py-tests/%,$(wildcard $(TOP)/pyfw/testapps/*.py))
 
 $(BUILD)/obj/nuwapy/%.o: $(TOP)/pyfw/%.c $(NUWA_INCLUDE)/nuwa.h $(NUWA_INCLUDE)/nuwa_app.h
 	@mkdir -p $(dir $@)
@@ -39,8 +41,12 @@ $(BUILD)/py/nuwa_platform.py: $(TOP)/pyfw/nuwa_platform.py
 $(BUILD)/py/%.py: $(TOP)/pyapps/%.py
 	@mkdir -p $(dir $@)
 	cp $< $@
+$(BUILD)/py-tests/%.py: $(TOP)/pyfw/testapps/%.py
+	@mkdir -p $(dir $@)
+	cp $< $@
 
-ALL_TARGETS += $(PYFW_LIB) $(PYFW_PY)
+ALL_TARGETS += $(PYFW_LIB) $(PYFW_PY) $(PYFW_TEST_PY)
 INSTALL_LIB += $(PYFW_LIB)
 INSTALL_PY += $(PYFW_PY)
+TEST_PY += $(PYFW_TEST_PY)
 endif

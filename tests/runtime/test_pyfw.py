@@ -8,11 +8,13 @@ gc_freeze=yes and once with gc_freeze=no.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +28,11 @@ BROKEN_APPS = {
     "pybroken_raise": ("def main(app):\n    raise RuntimeError('no sensor attached')\n",
                        "RuntimeError: no sensor attached"),
     "pybroken_syntax": ("def main(app)\n    pass\n", "SyntaxError"),
-    "pybroken_nomain": ("x = 1\n", "has no main(app)"),
+    "pybroken_nomain": ("x = 1\n", "module has no main(app)"),
+    "pybroken_import": ("raise OSError('no config file')\n", "OSError: no config file"),
 }
+# Configured, but no module of that name anywhere on the path.
+MISSING_APP = ("pymissing", "ModuleNotFoundError: No module named 'pymissing'")
 # A Python app that tries what the sandbox forbids; each answer is the errno name.
 PROBE_SRC = """\
 import errno, os  # builtins: the host's stdlib may be unreadable to app uids
@@ -71,8 +76,9 @@ def py_home() -> str:
 
 def write_py_config(tmp: Path, build: Path, extra_dir: Path, gc_freeze: str) -> Path:
     stdlib = f"{py_home()}/lib/python3.11"
-    apps = "".join(f"[app {a}]\nlibrary = {build}/libnuwapy.so\n" for a in
-                   [*PY_APPS, *sorted(BROKEN_APPS), "pyprobe"])
+    apps = f"[app pyapi]\nlibrary = {build}/libnuwapy.so\nargs = --units metric\n" + "".join(
+        f"[app {a}]\nlibrary = {build}/libnuwapy.so\n" for a in
+                   [*PY_APPS, *sorted(BROKEN_APPS), MISSING_APP[0], "pyprobe"])
     conf = tmp / "nuwad.conf"
     conf.write_text(
         "[daemon]\n"
@@ -83,8 +89,8 @@ def write_py_config(tmp: Path, build: Path, extra_dir: Path, gc_freeze: str) -> 
         "lmk_threshold_kb = 0\n"
         "[framework]\n"
         f"library = {build}/libnuwapy.so\n"
-        f"args = path={build}/py:{extra_dir} data_dir={build} gc_freeze={gc_freeze}\n"
-        f"sandbox_read = {stdlib} {build}/py {extra_dir} /etc/ssl/certs\n"
+        f"args = path={build}/py:{build}/py-tests:{extra_dir} data_dir={build} gc_freeze={gc_freeze}\n"
+        f"sandbox_read = {stdlib} {build}/py {build}/py-tests {extra_dir} /etc/ssl/certs\n"
         + apps)
     return conf
 
@@ -189,17 +195,55 @@ def test_random_differs_between_children(daemon: Nuwad) -> None:
             daemon.ctl("kill", str(pid))
 
 
+def app_log(d: Nuwad, app: str) -> str:
+    res = d.json("logs", app)
+    assert isinstance(res, dict)
+    return "\n".join(str(line["text"]) for line in res["lines"])
+
+
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("module", sorted(BROKEN_APPS))
+@pytest.mark.parametrize("module", [*sorted(BROKEN_APPS), MISSING_APP[0]])
 def test_launch_error_carries_the_exception(daemon: Nuwad, module: str, mode: str) -> None:
+    """An exception at import or in main(app) fails the launch: its last line
+    is the error, its traceback is in the app's own log."""
+    expect = MISSING_APP[1] if module == MISSING_APP[0] else BROKEN_APPS[module][1]
     res = daemon.ctl("launch", module, "--mode", mode, check=False)
     assert res.returncode != 0
-    assert BROKEN_APPS[module][1] in res.stderr
-    # The traceback went to the app's log; the daemon and template stay up.
+    assert f"python app {module}: {expect}" in res.stderr
+    if module in ("pybroken_raise", "pybroken_import", MISSING_APP[0]):
+        wait_for(lambda: "Traceback (most recent call last)" in app_log(daemon, module)
+                 and expect in app_log(daemon, module), 5, "the traceback in the app's log")
     if module == "pybroken_raise":
-        wait_for(lambda: "Traceback" in daemon.log_tail(), 5, "the traceback in the log")
-    daemon.ctl("app-ping", str(launch(daemon, "todo", mode)))
+        assert "in main" in app_log(daemon, module)  # the frame that raised
+    # The daemon and template stay up.
+    pid = launch(daemon, "todo", mode)
+    daemon.ctl("app-ping", str(pid))
+    daemon.ctl("kill", str(pid))
     assert daemon.template()["state"] == "ready"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_app_api(daemon: Nuwad, mode: str) -> None:
+    """main(app)'s object: name, args, mode, timers (one-shot, cancelled,
+    repeating), fd watches, quit(status); pings answered by the loop."""
+    pid = launch(daemon, "pyapi", mode)
+    assert json.loads(call(daemon, pid, "info")) == {
+        "name": "pyapi", "args": ["pyapi", "--units", "metric"], "mode": mode}  # like sys.argv
+    assert json.loads(call(daemon, pid, "timers")) == {"cancel": True, "cancel_again": False}
+    wait_for(lambda: json.loads(call(daemon, pid, "fired"))["repeats"] >= 3, 10,
+             "the repeating timer")
+    daemon.ctl("app-ping", str(pid))  # answered by the loop between callbacks
+    assert json.loads(call(daemon, pid, "fired"))["fired"] == ["once"]
+    stopped = json.loads(call(daemon, pid, "stop-repeat"))
+    assert stopped["cancel"] is True
+    time.sleep(0.2)
+    assert json.loads(call(daemon, pid, "fired"))["repeats"] == stopped["repeats"]
+    assert call(daemon, pid, "pipe hello") == "written"
+    wait_for(lambda: call(daemon, pid, "read") == "hello", 10, "the fd watch callback")
+    assert json.loads(call(daemon, pid, "unwatch")) == {"unwatch": True, "again": False}
+    assert call(daemon, pid, "quit 3") == "bye"
+    wait_for(lambda: f"app pyapi (pid {pid}) exited with status 3" in daemon.log_tail(), 10,
+             "the app's exit with the status it gave quit()")
 
 
 @pytest.mark.parametrize("mode", MODES)
