@@ -30,7 +30,7 @@
 #ifndef NUWAPY_DEFAULT_PATH
 #define NUWAPY_DEFAULT_PATH "/usr/lib/nuwa/py"
 #endif
-#define DEFAULT_PRELOAD "json,sqlite3,ssl,xml.etree.ElementTree,selectors,re,datetime,logging,hashlib"
+#define DEFAULT_PRELOAD "json,sqlite3,ssl,xml.etree.ElementTree,selectors,re,datetime,logging,hashlib,html"
 
 static PyObject *platform;          /* the nuwa_platform module */
 static int fork_handling;           /* template: PyOS_*Fork around fork() */

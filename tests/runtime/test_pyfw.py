@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from nuwad_harness import FRAMEWORK_BUILDS, Nuwad, wait_for
 
-PY_APPS = ["weather", "todo"]
+PY_APPS = ["weather", "todo", "feeds", "sensorlog"]
 MODES = ["template", "exec"]
 BROKEN_APPS = {
     # module name: (source, text the launch error must carry)
@@ -138,6 +138,51 @@ def fields(text: str) -> dict[str, str]:
     return dict(w.split("=", 1) for w in text.split() if "=" in w)
 
 
+def status_count(d: Nuwad, pid: int, key: str) -> int:
+    return int(fields(call(d, pid, "status"))[key])
+
+
+def weather_works(d: Nuwad, pid: int) -> None:
+    # Periodic work: the 100 ms timer keeps sampling.
+    wait_for(lambda: status_count(d, pid, "ticks") >= 3, 10, "weather's timer")
+    assert '"city": "Oslo"' in call(d, pid, "forecast Oslo")
+
+
+def todo_works(d: Nuwad, pid: int) -> None:
+    item = call(d, pid, "add buy milk")
+    assert '"text": "buy milk"' in call(d, pid, "list")
+    assert call(d, pid, f"done {item}") == "ok"
+    wait_for(lambda: fields(call(d, pid, "status"))["swept"] == "1", 10, "todo's sweep timer")
+
+
+def feeds_works(d: Nuwad, pid: int) -> None:
+    # Periodic work: every refresh parses a feed; old items are not kept twice.
+    wait_for(lambda: status_count(d, pid, "refreshes") >= 3, 10, "feeds' refresh timer")
+    st = fields(call(d, pid, "status"))
+    assert int(st["items"]) == min(int(st["seen"]), 200) and int(st["seen"]) > 10
+    items = json.loads(call(d, pid, "items 3"))
+    assert len(items) == 3 and all(i["id"].startswith("item-") for i in items)
+    assert "<" not in items[0]["text"] and items[0]["text"]  # the HTML stripped by re
+    word = items[0]["title"].split()[0]
+    assert items[0]["id"] in json.loads(call(d, pid, f"search {word}"))
+    assert int(call(d, pid, "links")) >= 1
+
+
+def sensorlog_works(d: Nuwad, pid: int) -> None:
+    # Periodic work: the 100 ms sampler and the 1 s roll-up.
+    wait_for(lambda: status_count(d, pid, "rollups") >= 2, 10, "sensorlog's roll-up timer")
+    summary = json.loads(call(d, pid, "summary"))
+    assert set(summary["sensors"]) == {"temp_c", "humidity_pct", "pressure_hpa"}
+    assert all(s["n"] >= 1 and s["min"] <= s["mean"] <= s["max"]
+               for s in summary["sensors"].values())
+    assert int(call(d, pid, "query temp_c")) >= 5  # rows in its sqlite3 table
+    assert len(json.loads(call(d, pid, "history 2"))) == 2
+
+
+APP_WORK = {"weather": weather_works, "todo": todo_works, "feeds": feeds_works,
+            "sensorlog": sensorlog_works}
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("app", PY_APPS)
 def test_python_app_answers_ping_and_works(daemon: Nuwad, app: str, mode: str) -> None:
@@ -151,17 +196,7 @@ def test_python_app_answers_ping_and_works(daemon: Nuwad, app: str, mode: str) -
         assert status.split("NoNewPrivs:")[1].split()[0] == "1"
         assert status.split("Seccomp:")[1].split()[0] == "2"  # the allowlist filter
         assert f"mode={mode}" in call(daemon, pid, "status")
-        if app == "weather":
-            # Periodic work: the 100 ms timer keeps sampling.
-            wait_for(lambda: int(fields(call(daemon, pid, "status"))["ticks"]) >= 3, 10,
-                     "weather's timer")
-            assert '"city": "Oslo"' in call(daemon, pid, "forecast Oslo")
-        else:
-            item = call(daemon, pid, "add buy milk")
-            assert '"text": "buy milk"' in call(daemon, pid, "list")
-            assert call(daemon, pid, f"done {item}") == "ok"
-            wait_for(lambda: fields(call(daemon, pid, "status"))["swept"] == "1", 10,
-                     "todo's sweep timer")
+        APP_WORK[app](daemon, pid)
         daemon.ctl("app-ping", str(pid))
     finally:
         daemon.ctl("kill", str(pid))
