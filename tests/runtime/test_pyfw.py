@@ -33,31 +33,10 @@ BROKEN_APPS = {
 }
 # Configured, but no module of that name anywhere on the path.
 MISSING_APP = ("pymissing", "ModuleNotFoundError: No module named 'pymissing'")
-# A Python app that tries what the sandbox forbids; each answer is the errno name.
-PROBE_SRC = """\
-import errno, os  # builtins: the host's stdlib may be unreadable to app uids
-
-def attempt(fn):
-    try:
-        fn()
-    except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
-    return "ok"
-
-def request(text):
-    what, arg = text.split(" ", 1)
-    if what == "write":
-        return attempt(lambda: open(arg, "w").close())
-    if what == "kill":
-        return attempt(lambda: os.kill(int(arg), 15))
-    if what == "mem":
-        return attempt(lambda: open(f"/proc/{arg}/mem", "rb").read(1))
-    raise ValueError(text)
-
-def main(app):
-    app.on_request(request)
-    app.ready()
-"""
+# The hostile Python app (runtime/pyfw/testapps/pyhostile.py) gets ctypes
+# preloaded: the worst case, a framework that imported it for the app.
+PRELOAD = "json,sqlite3,ssl,xml.etree.ElementTree,selectors,re,datetime,logging,hashlib,html,ctypes"
+HOSTILE = "pyhostile"
 
 
 def py_build(name: str) -> Path:
@@ -78,7 +57,7 @@ def write_py_config(tmp: Path, build: Path, extra_dir: Path, gc_freeze: str) -> 
     stdlib = f"{py_home()}/lib/python3.11"
     apps = f"[app pyapi]\nlibrary = {build}/libnuwapy.so\nargs = --units metric\n" + "".join(
         f"[app {a}]\nlibrary = {build}/libnuwapy.so\n" for a in
-                   [*PY_APPS, *sorted(BROKEN_APPS), MISSING_APP[0], "pyprobe"])
+                   [*PY_APPS, *sorted(BROKEN_APPS), MISSING_APP[0], HOSTILE])
     conf = tmp / "nuwad.conf"
     conf.write_text(
         "[daemon]\n"
@@ -89,7 +68,8 @@ def write_py_config(tmp: Path, build: Path, extra_dir: Path, gc_freeze: str) -> 
         "lmk_threshold_kb = 0\n"
         "[framework]\n"
         f"library = {build}/libnuwapy.so\n"
-        f"args = path={build}/py:{build}/py-tests:{extra_dir} data_dir={build} gc_freeze={gc_freeze}\n"
+        f"args = path={extra_dir}:{build}/py:{build}/py-tests data_dir={build} "
+        f"gc_freeze={gc_freeze} preload={PRELOAD}\n"
         f"sandbox_read = {stdlib} {build}/py {build}/py-tests {extra_dir} /etc/ssl/certs\n"
         + apps)
     return conf
@@ -110,8 +90,10 @@ def daemon(request: pytest.FixtureRequest,
     for name, (src, _) in BROKEN_APPS.items():
         (extra / f"{name}.py").write_text(src)
         (extra / f"{name}.py").chmod(0o644)
-    (extra / "pyprobe.py").write_text(PROBE_SRC)
-    (extra / "pyprobe.py").chmod(0o644)
+    # The hostile app's own module, world-writable: only the sandbox can
+    # refuse writing it (first on the path, before the build's copy).
+    shutil.copy(build / "py-tests" / f"{HOSTILE}.py", extra)
+    (extra / f"{HOSTILE}.py").chmod(0o666)
     d = Nuwad(build, tmp, write_py_config(tmp, build, extra, gc_freeze))
     d.gc_freeze = gc_freeze  # type: ignore[attr-defined]
     try:
@@ -281,24 +263,74 @@ def test_app_api(daemon: Nuwad, mode: str) -> None:
              "the app's exit with the status it gave quit()")
 
 
+@pytest.fixture
+def listener() -> Iterator[int]:
+    """A TCP port something listens on (the probe must not reach it)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]
+
+
 @pytest.mark.parametrize("mode", MODES)
-def test_python_sandbox_probes_fail(daemon: Nuwad, mode: str, tmp_path: Path) -> None:
-    """A Python app can write no file, signal no other app, read no other
-    app's memory: the C apps' sandbox, from Python."""
+def test_python_sandbox_probes_fail(daemon: Nuwad, mode: str, listener: int) -> None:
+    """The hostile Python app (pyhostile) tries what docs/security.md's attack
+    table lists; every attempt fails as the C apps' do (Landlock ABI >= 4
+    here, so TCP too)."""
     victim = launch(daemon, "todo", mode)
-    probe = launch(daemon, "pyprobe", mode)
+    hostile = launch(daemon, HOSTILE, mode)
+    nuwad, template = daemon.proc.pid, int(daemon.template()["pid"])  # type: ignore[arg-type]
+    target = Path(tempfile.mkdtemp(prefix="nuwa-pyhostile-", dir="/tmp"))
     try:
-        target = Path(tempfile.mkdtemp(prefix="nuwa-pyprobe-", dir="/tmp"))
-        target.chmod(0o777)  # only the sandbox can refuse it
-        assert call(daemon, probe, f"write {target}/x") in ("EACCES", "EPERM")
-        assert not (target / "x").exists()
-        shutil.rmtree(target)
-        assert call(daemon, probe, f"kill {victim}") == "EPERM"
-        assert call(daemon, probe, f"mem {victim}") in ("EACCES", "EPERM")
+        assert call(daemon, hostile, "status") == f"ctypes=True uid={uid_of(hostile)}"
+        target.chmod(0o777)  # only the sandbox can refuse these
+        (target / "victim").write_text("original")
+        (target / "victim").chmod(0o666)
+
+        def probe(what: str, arg: object = "") -> str:
+            return call(daemon, hostile, f"probe {what} {arg}".strip())
+
+        # Files: its own module (world-writable) and the stdlib are read-only,
+        # nothing is created, nothing outside its grants is read or run.
+        for what in ("create-in-stdlib", "modify-stdlib", "modify-own-module",
+                     "create-beside-module"):
+            assert probe(what) == "EACCES", what
+        assert probe("chmod-own-module") == "EPERM"  # seccomp: the chmod family
+        assert probe("create", target / "new") == "EACCES"
+        assert probe("write", target / "victim") == "EACCES"
+        assert (target / "victim").read_text() == "original" and not (target / "new").exists()
+        assert probe("read", "/etc/passwd") == "EACCES"
+        assert probe("listdir", "/") == "EACCES"
+        assert probe("exec", "/bin/sh") in ("EACCES", "EPERM")  # Landlock or seccomp
+        # Network: net = none (the default).
+        assert probe("connect", listener) == "EACCES"
+        assert probe("bind", 0) == "EACCES"
+        # Other processes: nuwad, the template, another app.
+        for pid in (nuwad, template, victim):
+            assert probe("kill", pid) == "EPERM", pid
+            assert probe("mem", pid) in ("EACCES", "EPERM"), pid
+            assert probe("environ", pid) in ("EACCES", "EPERM"), pid
+            assert probe("ptrace", pid) == "EPERM", pid
+            assert probe("process_vm_readv", pid) == "EPERM", pid
+        assert probe("kill-all") == "EPERM"
+        # Privileges.
+        assert probe("setuid") == "EPERM" and probe("setgid") == "EPERM"
+        daemon.ctl("app-ping", str(victim))
+        assert daemon.template()["state"] == "ready"
+        # A system call outside the allowlist: the process is killed, named.
+        daemon.ctl("call", str(hostile), "probe forbidden", check=False)
+        wait_for(lambda: f"app {HOSTILE} (pid {hostile}) killed by the seccomp filter (SIGSYS): "
+                 "system call msgget" in daemon.log_tail(), 10, "the seccomp kill in nuwad's log")
         daemon.ctl("app-ping", str(victim))
     finally:
-        daemon.ctl("kill", str(probe))
+        daemon.ctl("kill", str(hostile), check=False)
         daemon.ctl("kill", str(victim))
+        shutil.rmtree(target)
+
+
+def uid_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
 
 
 def test_killed_python_template_is_restarted(daemon: Nuwad) -> None:
