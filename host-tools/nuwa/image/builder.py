@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import paths, sshkey
 from ..board import Board
 from ..errors import NuwaError
-from . import cpio, debs, elfcheck, initramfs, rootfs, runtime, squashfs
+from . import cpio, debs, elfcheck, initramfs, python, rootfs, runtime, squashfs
 from .apt import Package, PrivateApt, host_sources
 from .modules import KernelModules
 from .output import temp_path
@@ -123,11 +123,23 @@ class ImageBuilder:
         os.replace(tmp, sysroot)
         return sysroot
 
-    def _rootfs(self, apt: PrivateApt, pkgs: list[Package], sysroot: Path) -> tuple[Path, bool]:
+    def _python_interpreter(self, apt: PrivateApt, pkgs: list[Package]) -> Package | None:
+        """The interpreter package matching the image's CPython, or None without one."""
+        lib = next((p for p in pkgs if p.name == python.LIBRARY_PACKAGE), None)
+        if lib is None:
+            return None
+        found = apt.describe_cached([f"{python.INTERPRETER_PACKAGE}={lib.version}"])
+        if not found:
+            raise NuwaError(f"{python.INTERPRETER_PACKAGE} {lib.version} (to compile the "
+                            "image's Python modules) not found in the archive")
+        return found[0]
+
+    def _rootfs(self, apt: PrivateApt, pkgs: list[Package], sysroot: Path,
+                interpreter: Package | None) -> tuple[Path, bool]:
         root = self.work / "rootfs"
         debs.make_root(root)
         for p in pkgs:
-            debs.extract(apt.path(p), root, self.board.prune)
+            debs.extract(apt.path(p), root, [*self.board.prune, *python.PRUNE])
         rootfs.busybox_links(root, self.board.gnu.qemu_user)
         overlay = paths.top() / "rootfs-overlay"
         if overlay.is_dir():
@@ -142,6 +154,11 @@ class ImageBuilder:
         if has_runtime:
             rootfs.copy_tree(self.work / "runtime-staging", root)
         rootfs.normalise(root)
+        if interpreter is not None:
+            t0 = time.monotonic()
+            binary = python.interpreter(apt.path(interpreter), self.work)
+            n = python.compile_tree(root, binary, self.board.gnu.qemu_user)
+            log(f"compiled {n} Python modules to .pyc ({time.monotonic() - t0:.1f} s)")
         return root, has_runtime
 
     # -- the build --------------------------------------------------------
@@ -166,8 +183,9 @@ class ImageBuilder:
         kpkg = self._kernel_package(apt)
         pkgs = self._resolve(apt, self.board.packages)
         spkgs = self._resolve(apt, self.board.sysroot_packages)
+        interp = self._python_interpreter(apt, pkgs)
         log(f"{len(pkgs)} image packages, {len(spkgs)} sysroot packages, kernel {kpkg.name}")
-        apt.fetch([kpkg, *pkgs, *spkgs])
+        apt.fetch([kpkg, *pkgs, *spkgs, *([interp] if interp else [])])
 
         if self.work.exists():
             shutil.rmtree(self.work)
@@ -176,7 +194,7 @@ class ImageBuilder:
         kmods = KernelModules.find(ktree)
         order = kmods.resolve(self.board.modules)
         sysroot = self._sysroot(apt, spkgs)
-        root, has_runtime = self._rootfs(apt, pkgs, sysroot)
+        root, has_runtime = self._rootfs(apt, pkgs, sysroot, interp)
         log("checking ELF files")
         elfcheck.check_or_fail(root, self.board.elf_machine)
 
@@ -203,6 +221,9 @@ class ImageBuilder:
             "sysroot_packages": [{"name": p.name, "version": p.version, "arch": p.arch}
                                  for p in spkgs],
             "runtime": has_runtime,
+            # the interpreter that compiled the image's .pyc (not in the image)
+            "python_compiler": ({"package": interp.name, "version": interp.version}
+                                if interp else None),
             "artifacts": {name: {"size": (staged / name).stat().st_size,
                                  "sha256": sha256(staged / name)}
                           for name in ("vmlinuz", "initrd.img", "rootfs.img")},
