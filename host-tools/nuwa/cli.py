@@ -12,7 +12,7 @@ import sys
 from .errors import NuwaError, Terminated, terminate_by_unwinding
 
 COMMANDS = ["image", "run", "exec", "demo", "image_bench", "bench", "elf_report", "snapshot",
-            "sandbox_bench", "labgrid_env"]
+            "sandbox_bench", "py_bench", "labgrid_env"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import json
 import linecache
 import os
 import random
@@ -144,13 +145,41 @@ class App:
         return bool(_nuwa.unwatch_fd(fd))
 
     def on_request(self, cb: Callable[[str], str] | None) -> None:
-        _nuwa.on_request(cb)
+        """cb(text) -> reply; requests starting "nuwa:" are the platform's."""
+        if cb is None:
+            _nuwa.on_request(None)
+            return
+        app_cb = cb
+
+        def request(text: str) -> str:
+            return platform_request(text) if text.startswith("nuwa:") else app_cb(text)
+        _nuwa.on_request(request)
 
     def on_trim(self, cb: Callable[[str], int] | None) -> None:
         _nuwa.on_trim(cb)
 
     def quit(self, status: int = 0) -> None:
         _nuwa.quit(status)
+
+
+def gc_report() -> str:
+    """The collector's work in this process, JSON (not from gc.get_objects():
+    that would touch, and so copy, every tracked object)."""
+    stats = gc.get_stats()
+    return json.dumps({"collections": [g["collections"] for g in stats],
+                       "collected": [g["collected"] for g in stats],
+                       "counts": list(gc.get_count()), "frozen": gc.get_freeze_count()})
+
+
+def platform_request(text: str) -> str:
+    """Requests every Python app answers: "nuwa:gc" (gc_report), "nuwa:collect"
+    (a full collection, what a trim does, then gc_report)."""
+    if text == "nuwa:gc":
+        return gc_report()
+    if text == "nuwa:collect":
+        gc.collect()
+        return gc_report()
+    raise ValueError(f"unknown platform request {text!r} (want nuwa:gc, nuwa:collect)")
 
 
 def launch(name: str, args: list[str], mode: str, module_name: str = "") -> str | None:

@@ -1,0 +1,56 @@
+"""nuwa py-bench: Python apps on the template versus exec mode — launch
+median, per-app USS/PSS, the template's cost, and the USS drift of template
+children over time with gc_freeze = yes and no. Prints the markdown for
+docs/benchmarks.md (Python apps)."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from .. import board
+from ..py_bench import PyBench, render
+from ..target import Qemu, Target, target_from_url
+from ..target.url import TARGET_FORMS
+from . import add_board_arg, add_host_key_arg, add_mem_arg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("py-bench", help="Python apps: template versus exec, gc_freeze drift",
+                       description=__doc__)
+    add_board_arg(p)
+    add_mem_arg(p)
+    p.add_argument("--target", metavar="URL",
+                   help=f"a running system ({TARGET_FORMS}); default: boot a fresh guest")
+    add_host_key_arg(p)
+    p.add_argument("--runs", type=int, default=5, help="launches per app and mode")
+    p.add_argument("--drift-s", type=float, default=600, help="length of the drift run")
+    p.add_argument("--sample-s", type=float, default=30, help="USS sample interval")
+    p.add_argument("--note", default="", help="a line printed above the tables (conditions)")
+    p.set_defaults(func=run)
+
+
+def measure(t: Target, args: argparse.Namespace, command: str) -> str:
+    bench = PyBench(t, runs=args.runs, drift_s=args.drift_s, sample_s=args.sample_s)
+    bench.start()
+    try:
+        bench.launches()
+        bench.memory()
+        bench.drift()
+    finally:
+        bench.stop()
+    return render(bench.f, command, args.note)
+
+
+def run(args: argparse.Namespace) -> int:
+    command = "nuwa " + shlex.join(sys.argv[1:])
+    if args.target:
+        with target_from_url(args.target,
+                             accept_new_host_key=args.accept_new_host_key) as t:
+            text = measure(t, args, command)
+    else:
+        with Qemu(board.load(args.board), mem=args.mem) as vm:
+            with vm.ssh() as t:
+                text = measure(t, args, command)
+    sys.stdout.write(text)
+    return 0
