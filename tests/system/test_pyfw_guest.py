@@ -170,3 +170,11 @@ def test_python_sandbox_probes_fail_in_guest(py_nuwad: Any, mode: str) -> None:
     finally:
         g.run(f"nuwactl --socket {SOCK} kill {hostile}; nuwactl --socket {SOCK} kill {victim}",
               timeout=30)
+
+
+def test_device_configures_every_python_app(guest: Any) -> None:
+    """The image's apps.d names the four Python apps on the framework python."""
+    configured = {a["name"]: a for a in guest_ctl(guest, "/run/nuwa/nuwad.sock", "apps")}
+    for app in APPS:
+        assert configured[app]["framework"] == "python", app
+        assert configured[app]["module"] == app, app
