@@ -189,8 +189,11 @@ def test_license_users_and_kernel_fixups(buildroot: Path, configured: Path) -> N
              re.finditer(r"\bnuwa-[a-z]+ (\d+) nuwa-[a-z]+ (\d+) ", out)}
     for conf in sorted((TOP / "rootfs-overlay/etc/nuwa/apps.d").glob("*.conf")):
         text = conf.read_text()
-        uid = int(re.search(r"^uid = (\d+)$", text, re.MULTILINE)[1])
-        gid = int(re.search(r"^gid = (\d+)$", text, re.MULTILINE)[1])
+        uid_line = re.search(r"^uid = (\d+)$", text, re.MULTILINE)
+        if uid_line is None:
+            continue  # no uid: it gets one of [daemon] app_uids, no user of its own
+        uid = int(uid_line[1])
+        gid = int(re.search(r"^gid = (\d+)$", text, re.MULTILINE)[1])  # type: ignore[index]
         assert users.get(uid) == gid, f"{conf.name}: uid {uid}/gid {gid} not in NUWA_USERS"
 
 
