@@ -116,7 +116,8 @@ static int start(int argc, char **argv)
 static unsigned long trimmed_kb;
 
 /* A TRIM: drop every decoded photo; the tick decodes them again, one a
- * second, as they are needed. */
+ * second, once the app is used again (the framework parks it after a
+ * background trim). */
 static long trim(const char *level)
 {
 	(void)level;

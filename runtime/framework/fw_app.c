@@ -151,6 +151,10 @@ static long fw_trim(struct nuwa_app *app, const char *level, void *arg)
 	after = heap_in_use();
 	malloc_trim(0);
 	long heap_kb = before > after ? (long)((before - after) / 1024) : 0;
+	/* In the background: no periodic work (which would rebuild what was
+	 * just freed) until the app is used again (its next request). */
+	if (!strcmp(level, "background"))
+		fw_park_ticks(1);
 	FW_LOG("%s: trim %s: app freed %ld kB; framework: SQLite cache, %d ICU objects%s; heap in use down %ld kB\n",
 	       app->name, level, app_kb, icu, icu ? "" : " (the template's: shared)", heap_kb);
 	return app_kb > heap_kb ? app_kb : heap_kb;
@@ -207,6 +211,8 @@ static int app_request(struct nuwa_app *app, const char *req, size_t len, char *
 	(void)len;
 	const struct nuwa_fw_app *desc = arg;
 	int n;
+	/* A request: the app is in use again (after a background trim). */
+	fw_park_ticks(0);
 	if (!strcmp(req, "status")) {
 		char s[512] = "";
 		if (desc->status)

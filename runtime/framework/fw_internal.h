@@ -30,6 +30,10 @@ int fw_loop_dispatch(int timeout_ms); /* one round; -1 on fatal error */
 typedef void (*fw_fd_fn)(int fd, uint32_t revents, void *arg);
 int fw_loop_watch(int fd, uint32_t events, fw_fd_fn cb, void *arg);
 int fw_loop_unwatch(int fd);
+/* The apps' nuwa_fw_every() ticks skip while parked (after a background
+ * trim, until the app is used again); the services' timers run on. */
+void fw_park_ticks(int parked);
+int fw_ticks_parked(void);
 typedef void (*fw_timer_fn)(int id, void *arg);
 int fw_timer_add(unsigned ms, int repeat, fw_timer_fn cb, void *arg); /* id > 0 */
 int fw_timer_cancel(int id);

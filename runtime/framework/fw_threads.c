@@ -72,6 +72,10 @@ static struct watch watches[MAX_WATCH];
 static int loop_fd = -1;
 static int done_pipe[2] = {-1, -1}, timer_pipe[2] = {-1, -1};
 static uint64_t jobs_done, ticks_run;
+static int ticks_parked; /* main thread only: fw_park_ticks() */
+
+void fw_park_ticks(int parked) { ticks_parked = parked; }
+int fw_ticks_parked(void) { return ticks_parked; }
 
 uint64_t nuwa_fw_jobs_done(void) { return jobs_done; }
 uint64_t nuwa_fw_ticks(void) { return ticks_run; }
@@ -330,11 +334,15 @@ static void run_timers(void)
 		pthread_mutex_unlock(&timer_lock);
 		if (!due)
 			continue;
-		ticks_run++;
-		if (t.tick)
+		if (t.tick) {
+			if (ticks_parked)
+				continue;
+			ticks_run++;
 			t.tick(t.arg);
-		else
+		} else {
+			ticks_run++;
 			t.cb(t.id, t.arg);
+		}
 	}
 }
 

@@ -90,7 +90,9 @@ typedef void (*nuwa_fw_job_fn)(void *arg);
 int nuwa_fw_submit(nuwa_fw_job_fn work, nuwa_fw_job_fn done, void *arg);
 int nuwa_fw_submit_io(nuwa_fw_job_fn work, nuwa_fw_job_fn done, void *arg);
 
-/* Periodic work on the main thread, driven by the timer thread. 0 or -1. */
+/* Periodic work on the main thread, driven by the timer thread. 0 or -1.
+ * After a "background" TRIM these ticks are parked (skipped) until the app
+ * gets its next request: a background app rebuilds nothing it just freed. */
 typedef void (*nuwa_fw_tick_fn)(void *arg);
 int nuwa_fw_every(unsigned interval_ms, nuwa_fw_tick_fn fn, void *arg);
 
