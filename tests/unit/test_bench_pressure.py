@@ -1,5 +1,6 @@
 """The pressure scenario's pattern and analysis (the scenario itself runs in `nuwa bench`)."""
 import json
+from dataclasses import replace
 
 import pytest
 from nuwa.bench import pressure
@@ -109,3 +110,25 @@ def test_summary_and_report_section() -> None:
         build_report({"template": ModeResult(mode="template"), "exec": ModeResult(mode="exec")},
                      {}),
         {"template": ModeResult(mode="template"), "exec": ModeResult(mode="exec")})
+
+
+def test_phases_option_selects_phases_and_names_unknown_ones() -> None:
+    from nuwa.bench.plan import QUICK
+    from nuwa.bench.progress import Progress
+    from nuwa.bench.runner import ModeRunner
+    from nuwa.commands.bench import parse_phases
+    from nuwa.errors import NuwaError
+
+    assert parse_phases(None) is None and parse_phases("") is None
+    assert parse_phases("pressure, fill") == {"pressure", "fill"}
+    for bad in ("pressur", "fill,nope", ","):
+        with pytest.raises(NuwaError, match="--phases"):
+            parse_phases(bad)
+    plan = replace(QUICK, pressure_steps=5)
+    runner = ModeRunner(None, "template", plan, Progress(), only={"pressure"})  # type: ignore[arg-type]
+    assert [n for n, _ in runner.phases(APPS)] == ["idle", "pressure"]
+    everything = ModeRunner(None, "exec", plan, Progress())  # type: ignore[arg-type]
+    assert [n for n, _ in everything.phases(APPS)] == ["idle", "apps and drift", "launches",
+                                                       "fill", "pressure"]
+    quick = ModeRunner(None, "exec", QUICK, Progress())  # type: ignore[arg-type]
+    assert "pressure" not in [n for n, _ in quick.phases(APPS)]

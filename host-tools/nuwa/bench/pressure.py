@@ -1,7 +1,8 @@
 """The pressure scenario: a user's session on a device at the edge of its memory.
 
 One app in the foreground at a time: the user opens a new app (`launch`, `foreground`) or
-switches back to one opened earlier (`foreground`), dwelling on each, in the same seeded
+switches back to one opened earlier (`foreground`), looks at it (a `status` request: the
+app is used, so a trimmed one rebuilds what it needs) and dwells on it, in the same seeded
 order in every mode and variant, until the low-memory killer has acted and a few steps
 more. nuwad runs it three times per guest, restarted with other [daemon] keys each time:
 
@@ -247,8 +248,8 @@ class PressureRun:
         self.start_sampler()
         mode = launch_mode(self.mode)
         steps_left = None
+        alive = self.running()
         for i, step in enumerate(pattern, 1):
-            alive = self.running()
             opened = [p for p in opened if p in alive]
             entry: dict[str, Any] = {"step": i, "action": step.action, "launched": False}
             if step.action == SWITCH and len(opened) > step.back:
@@ -267,13 +268,17 @@ class PressureRun:
                 opened.append(pid)
                 entry.update(launched=True, app=app)
             try:
+                # in front of the user, who looks at it: its UI asks for its state
                 self.guest.nuwactl("foreground", str(pid))
+                self.guest.nuwactl("call", str(pid), "status")
             except NuwaError as e:  # killed in between: the next step goes on
                 entry["error"] = str(e)
             entry["pid"] = pid
             record["steps"].append(entry)
             self.sleep(self.dwell_s)
             st = self.guest.nuwactl("stats")
+            # the apps of the next step (the spare is listed without a name)
+            alive = {int(a["pid"]) for a in st.get("apps", []) if a.get("app")}
             if record["first_kill_step"] is None and int(st.get("lmk_kills", 0)) > 0:
                 record["first_kill_step"] = i
                 steps_left = self.after_kill

@@ -24,6 +24,8 @@ from nuwa.bench.results import (
 from nuwa.errors import NuwaError
 
 RAW_FORK = "/usr/libexec/nuwa/nuwa-raw-fork"
+# `nuwa bench --phases`: what each phase is called there (idle always runs)
+PHASE_KEYS = ("raw-fork", "apps", "launches", "fill", "pressure")
 
 
 def _memory(entry: dict[str, Any] | None) -> ProcessMemory | None:
@@ -58,7 +60,7 @@ class ModeRunner:
     def __init__(self, guest: Guest, mode: str, plan: Plan, progress: Progress,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
-                 raw_fork_cmd: str = RAW_FORK) -> None:
+                 raw_fork_cmd: str = RAW_FORK, only: set[str] | None = None) -> None:
         self.guest = guest
         self.mode = mode
         self.launch_mode = launch_mode(mode)
@@ -67,6 +69,7 @@ class ModeRunner:
         self.clock = clock
         self.sleep = sleep
         self.raw_fork_cmd = raw_fork_cmd
+        self.only = only  # PHASE_KEYS to run besides idle; None: all
         self.result = ModeResult(mode=mode, drift_seconds=max(plan.drift_checkpoints,
                                                               default=plan.drift_seconds))
 
@@ -300,14 +303,18 @@ class ModeRunner:
         return sum(int(stats[k]["pss_kb"]) for k in ("template", "spare") if stats.get(k))
 
     def phases(self, apps: list[str]) -> list[tuple[str, Callable[[], None]]]:
+        """The phases to run (`idle` always: the others need its figures), in order;
+        `only` (PHASE_KEYS) selects some."""
         out: list[tuple[str, Callable[[], None]]] = [("idle", self.idle)]
+        chosen: list[tuple[str, str, Callable[[], None]]] = []
         if self.mode == TEMPLATE:
-            out.append(("raw fork", self.raw_fork))
-        out += [("apps and drift", lambda: self.apps_and_drift(apps)),
-                ("launches", lambda: self.timed_launches(apps)),
-                ("fill", lambda: self.fill(apps))]
+            chosen.append(("raw-fork", "raw fork", self.raw_fork))
+        chosen += [("apps", "apps and drift", lambda: self.apps_and_drift(apps)),
+                   ("launches", "launches", lambda: self.timed_launches(apps)),
+                   ("fill", "fill", lambda: self.fill(apps))]
         if self.plan.pressure_steps > 0:
-            out.append(("pressure", lambda: self.pressure(apps)))
+            chosen.append(("pressure", "pressure", lambda: self.pressure(apps)))
+        out += [(name, fn) for key, name, fn in chosen if self.only is None or key in self.only]
         return out
 
     def pressure(self, apps: list[str]) -> None:

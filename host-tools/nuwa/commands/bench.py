@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from nuwa.bench.plan import FULL, QUICK, Plan
 from nuwa.bench.progress import Progress
 from nuwa.bench.repeats import mode_order
 from nuwa.bench.results import DEFAULT_MODES, MODES, ModeResult
-from nuwa.bench.runner import ModeRunner
+from nuwa.bench.runner import PHASE_KEYS, ModeRunner
 from nuwa.commands import add_board_arg, add_host_key_arg, add_mem_arg
 from nuwa.errors import NuwaError
 from nuwa.target.url import TARGET_FORMS
@@ -44,6 +45,17 @@ def parse_modes(text: str) -> list[str]:
     return modes
 
 
+def parse_phases(text: str | None) -> set[str] | None:
+    if not text:
+        return None
+    phases = {p.strip() for p in text.split(",") if p.strip()}
+    unknown = sorted(phases - set(PHASE_KEYS))
+    if unknown or not phases:
+        raise NuwaError(f"--phases {text!r}: unknown {', '.join(map(repr, unknown)) or 'empty'} "
+                        f"(known: {', '.join(PHASE_KEYS)})")
+    return phases
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
@@ -68,6 +80,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--apps", metavar="A,B,…",
                    help="apps to use (default: the platform's apps, from the include directories)")
+    p.add_argument("--phases", metavar="P,…",
+                   help=f"only these phases (of {', '.join(PHASE_KEYS)}; idle always runs; "
+                   "default all; pressure runs in the full run only, or when named here)")
     p.add_argument("--lmk-threshold-kb", type=int, metavar="KB",
                    help="low-memory killer threshold for the run (default: the device's, or "
                    "MemTotal/8 when the device leaves the killer off)")
@@ -90,7 +105,8 @@ def measure_mode(args: argparse.Namespace, mode: str, plan: Plan,
                           ) as session:
             guest = session.guest
             apps = args.apps.split(",") if args.apps else platform_apps(guest.nuwactl("apps"))
-            runner = ModeRunner(guest, mode, plan, progress)
+            runner = ModeRunner(guest, mode, plan, progress, only=parse_phases(
+                getattr(args, "phases", None)))
             runner.result.lmk_threshold_kb = session.lmk_threshold_kb
             runner.result.ran = dict(session.ran)
             runner.result.notes.append(
@@ -110,6 +126,9 @@ def measure(args: argparse.Namespace, progress: Progress, plan: Plan | None = No
     from nuwa.bench.report import Repeat
 
     plan = plan or (QUICK if args.quick else FULL)
+    phases = parse_phases(getattr(args, "phases", None))  # bad names fail before booting
+    if phases and "pressure" in phases and not plan.pressure_steps:
+        plan = replace(plan, pressure_steps=FULL.pressure_steps)
     modes = parse_modes(args.modes)
     repeats = []
     for i in range(args.repeat):
@@ -147,6 +166,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts.append(f"--modes {args.modes}")
     if args.target:
         parts.append(f"--target {args.target}")
+    if getattr(args, "phases", None):
+        parts.append(f"--phases {args.phases}")
     return " ".join(parts)
 
 
@@ -157,6 +178,7 @@ def run(args: argparse.Namespace, plan: Plan | None = None) -> int:
     args.repeat = getattr(args, "repeat", 1)
     args.modes = getattr(args, "modes", ",".join(DEFAULT_MODES))
     parse_modes(args.modes)  # bad input: one clear error before anything boots
+    parse_phases(getattr(args, "phases", None))
     out = args.out or default_out()
     progress = Progress()
     used = plan or (QUICK if args.quick else FULL)
