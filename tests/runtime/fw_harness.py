@@ -14,7 +14,7 @@ from nuwad_harness import FRAMEWORK_BUILDS, TOP, Nuwad
 
 APPS_D = TOP / "rootfs-overlay" / "etc" / "nuwa" / "apps.d"
 APPS = ["clock", "messages", "settings", "music", "gallery", "notes"]
-PY_APPS = ["weather", "todo"]  # apps.d's apps of [framework python]
+PY_APPS = ["weather", "todo", "feeds", "sensorlog"]  # apps.d's apps of [framework python]
 MODES = ["template", "exec"]
 
 
