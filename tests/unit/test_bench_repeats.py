@@ -1,7 +1,12 @@
 """--repeat N: alternating mode order, medians with min–max, goals judged on the medians."""
+import argparse
+
 import pytest
 from nuwa.bench.goals import check_goals
 from nuwa.bench.repeats import aggregate, merge, mode_order
+from nuwa.bench.results import ModeResult
+from nuwa.commands import bench
+from nuwa.errors import Terminated
 
 
 def test_the_first_mode_alternates() -> None:
@@ -62,3 +67,30 @@ def test_missing_figures_are_left_out_of_the_median() -> None:
 def test_no_repeats_is_an_error() -> None:
     with pytest.raises(ValueError):
         aggregate([])
+
+
+@pytest.mark.parametrize("signal_exc", [KeyboardInterrupt, Terminated])
+def test_an_interrupt_keeps_the_complete_repeats(monkeypatch: pytest.MonkeyPatch,
+                                                 signal_exc: type[BaseException]) -> None:
+    """Ctrl-C or SIGTERM in repeat 3 of 3: the two complete repeats are returned, with an
+    error that sends the report to DIR-partial beside a complete one."""
+    calls: list[str] = []
+
+    def fake_measure_mode(args: argparse.Namespace, mode: str, plan: object,
+                          progress: object) -> ModeResult:
+        calls.append(mode)
+        if len(calls) > 4:
+            raise signal_exc
+        return ModeResult(mode=mode)
+
+    monkeypatch.setattr(bench, "measure_mode", fake_measure_mode)
+    args = argparse.Namespace(repeat=3, modes="template,exec", quick=True, phases=None)
+    repeats = bench.measure(args, lambda *a, **k: None)
+    assert len(repeats) == 2 and len(calls) == 5
+    assert "after 2 of 3 repeats" in repeats[-1].errors[0]
+    assert not repeats[0].errors
+    # nothing complete: the interrupt goes on up (the CLI exits 130/143)
+    calls.clear()
+    monkeypatch.setattr(bench, "measure_mode", lambda *a: (_ for _ in ()).throw(signal_exc()))
+    with pytest.raises(signal_exc):
+        bench.measure(args, lambda *a, **k: None)

@@ -17,7 +17,7 @@ from nuwa.bench.repeats import mode_order
 from nuwa.bench.results import DEFAULT_MODES, MODES, ModeResult
 from nuwa.bench.runner import PHASE_KEYS, ModeRunner
 from nuwa.commands import add_board_arg, add_host_key_arg, add_mem_arg
-from nuwa.errors import NuwaError
+from nuwa.errors import NuwaError, Terminated
 from nuwa.target.url import TARGET_FORMS
 
 INCLUDED = re.compile(r"\.d/[^/]+:\d+$")  # defined_at "DIR.d/NAME.conf:LINE"
@@ -130,14 +130,24 @@ def measure(args: argparse.Namespace, progress: Progress, plan: Plan | None = No
     if phases and "pressure" in phases and not plan.pressure_steps:
         plan = replace(plan, pressure_steps=FULL.pressure_steps)
     modes = parse_modes(args.modes)
-    repeats = []
-    for i in range(args.repeat):
-        order = mode_order(modes, i)
-        if args.repeat > 1:
-            progress(f"repeat {i + 1} of {args.repeat}: {', '.join(order)}")
-        results = {m: measure_mode(args, m, plan, progress) for m in order}
-        # report order is fixed whatever the order they ran in
-        repeats.append(Repeat({m: results[m] for m in modes}, order))
+    repeats: list[Repeat] = []
+    try:
+        for i in range(args.repeat):
+            order = mode_order(modes, i)
+            if args.repeat > 1:
+                progress(f"repeat {i + 1} of {args.repeat}: {', '.join(order)}")
+            results = {m: measure_mode(args, m, plan, progress) for m in order}
+            # report order is fixed whatever the order they ran in
+            repeats.append(Repeat({m: results[m] for m in modes}, order))
+    except (KeyboardInterrupt, Terminated) as e:
+        # Hours of complete repeats are not thrown away: the report keeps them (and,
+        # with the error below, never replaces a complete report).
+        if not repeats:
+            raise
+        what = "Ctrl-C" if isinstance(e, KeyboardInterrupt) else "SIGTERM"
+        progress(f"{what}: stopped; the report keeps the {len(repeats)} complete repeat(s)")
+        repeats[-1].errors.append(f"interrupted ({what}) after {len(repeats)} of "
+                                  f"{args.repeat} repeats; the figures are theirs")
     return repeats
 
 
