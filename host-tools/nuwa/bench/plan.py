@@ -31,6 +31,9 @@ class Plan:
     pressure_steps: int = 0
     pressure_after_kill: int = 8
     pressure_dwell_seconds: float = 1.0
+    # Launches under load (busy.py): apps left running, timed launches beside them (0: not run).
+    busy_apps: int = 0
+    busy_launches: int = 0
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -47,9 +50,11 @@ class Plan:
 # longer after each fill launch lets a kill show up at the launch that caused it.
 FULL = Plan(launches=40, launches_no_spare=40, drift_seconds=60.0, fill_limit=200,
             settle_seconds=1.0, lmk_wait_seconds=1.5,
-            drift_checkpoints=(60.0, 300.0, 600.0), pressure_steps=60)
+            drift_checkpoints=(60.0, 300.0, 600.0), pressure_steps=60,
+            busy_apps=20, busy_launches=12)
 QUICK = Plan(launches=20, launches_no_spare=20, drift_seconds=30.0, fill_limit=120,
-             settle_seconds=0.5, lmk_wait_seconds=1.5, drift_checkpoints=(30.0,))
+             settle_seconds=0.5, lmk_wait_seconds=1.5, drift_checkpoints=(30.0,),
+             busy_apps=10, busy_launches=4)
 
 
 def launches_per_app(total_at_least: int, n_apps: int) -> int:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nuwa.bench import pressure, tables
+from nuwa.bench import busy, pressure, tables
 from nuwa.bench.goals import GoalCheck, check_goals
 from nuwa.bench.phases import phase_tables
 from nuwa.bench.plots import write_plots
@@ -160,6 +160,9 @@ def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> s
     parts += _section("USS drift per app", lambda: tables.markdown(
         ["mode", "app", "USS before", "USS after", "drift", "grew most"],
         tables.drift_rows(results)))
+    if s.get("launch_under_load"):
+        parts += _section("Launch under load (timed launches while other apps run their "
+                          "periodic work)", lambda: tables.markdown(busy.HEADER, busy.rows(s)))
     if s.get("pressure"):
         parts += _section("Life under memory pressure (one foreground app at a time, "
                           "opening and switching until the killer acts; killer threshold "

@@ -138,6 +138,8 @@ class ModeResult:
     fill_drift_seconds: float = 0.0  # each fill app ran this long before it was frozen
     # the pressure scenario (pressure.py): {variant: raw record}
     pressure: dict[str, Any] = field(default_factory=dict)
+    # launches under load (busy.py): {busy_apps, running_at_end, launches: [...]}
+    busy: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -171,4 +173,5 @@ class ModeResult:
             ksm_series=[KsmPoint(**k) for k in obj.get("ksm_series", [])],
             fill_drift_seconds=obj.get("fill_drift_seconds", 0.0),
             pressure=dict(obj.get("pressure", {})),
+            busy=dict(obj.get("busy", {})),
         )

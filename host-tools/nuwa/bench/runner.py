@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nuwa.bench import ksm, pressure, smaps
+from nuwa.bench import busy, ksm, pressure, smaps
 from nuwa.bench.guest import Guest, parse_json
 from nuwa.bench.plan import NO_SPARE, SPARE, Plan, launch_plan, pools_for
 from nuwa.bench.progress import Progress
@@ -25,7 +25,7 @@ from nuwa.errors import NuwaError
 
 RAW_FORK = "/usr/libexec/nuwa/nuwa-raw-fork"
 # `nuwa bench --phases`: what each phase is called there (idle always runs)
-PHASE_KEYS = ("raw-fork", "apps", "launches", "fill", "pressure")
+PHASE_KEYS = ("raw-fork", "apps", "launches", "fill", "busy", "pressure")
 
 
 def _memory(entry: dict[str, Any] | None) -> ProcessMemory | None:
@@ -312,10 +312,21 @@ class ModeRunner:
         chosen += [("apps", "apps and drift", lambda: self.apps_and_drift(apps)),
                    ("launches", "launches", lambda: self.timed_launches(apps)),
                    ("fill", "fill", lambda: self.fill(apps))]
+        if self.plan.busy_apps > 0 and self.plan.busy_launches > 0:
+            chosen.append(("busy", "launches under load", lambda: self.busy(apps)))
         if self.plan.pressure_steps > 0:
             chosen.append(("pressure", "pressure", lambda: self.pressure(apps)))
         out += [(name, fn) for key, name, fn in chosen if self.only is None or key in self.only]
         return out
+
+    def busy(self, apps: list[str]) -> None:
+        """Timed launches beside plan.busy_apps running apps (busy.py)."""
+        try:
+            busy.BusyRun(self.result, apps, self.plan.busy_apps, self.plan.busy_launches,
+                         self.launch, lambda pid: self.guest.nuwactl("kill", str(pid)),
+                         self._app_pids, self.wait_spare, self.say).run()
+        finally:
+            self.kill_all()
 
     def pressure(self, apps: list[str]) -> None:
         """The pressure scenario's variants (pressure.py), after everything else: it
