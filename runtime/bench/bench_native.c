@@ -167,10 +167,10 @@ static void bench_launch(const char *app, const char *label, const char *const *
 			 int spare_wait_ms)
 {
 	double *srv = calloc((size_t)runs, sizeof *srv), *cli = calloc((size_t)runs, sizeof *cli);
-	double *uss = calloc((size_t)runs, sizeof *uss);
-	int i, spares = 0, nph = 0;
+	double *uss = calloc((size_t)runs, sizeof *uss), *fork_ms = calloc((size_t)runs, sizeof *fork_ms);
+	int i, spares = 0, nph = 0, nfork = 0;
 	struct phase ph[MAX_PHASES];
-	if (!srv || !cli || !uss)
+	if (!srv || !cli || !uss || !fork_ms)
 		exit(1);
 	for (i = 0; i < runs; i++) {
 		const char *words[8] = { "launch", app };
@@ -190,6 +190,8 @@ static void bench_launch(const char *app, const char *label, const char *const *
 			exit(1);
 		}
 		srv[i] = field(ans, NULL, "launch_ms");
+		if (strstr(ans, "\"fork_ms\":") && field(ans, NULL, "fork_ms") >= 0)
+			fork_ms[nfork++] = field(ans, NULL, "fork_ms"); /* the template's own timing */
 		phases_add(ph, &nph, ans, runs);
 		spares += strstr(ans, "\"spare\":true") != NULL;
 		snprintf(pid, sizeof pid, "%.0f", field(ans, NULL, "pid"));
@@ -210,6 +212,9 @@ static void bench_launch(const char *app, const char *label, const char *const *
 	printf("| %s: launch_ms (request to ready, in nuwad) | %.3f ms |\n", label, median(srv, runs));
 	printf("| %s: client round trip | %.3f ms |\n", label, median(cli, runs));
 	printf("| %s: app USS right after ready | %.0f KiB |\n", label, median(uss, runs));
+	if (nfork)
+		printf("| %s: the template's fork (nuwa_fork_defer_threads, parent side) | %.3f ms |\n",
+		       label, median(fork_ms, nfork));
 	if (spares && spares != runs)
 		printf("| %s: launches that found a spare | %d of %d |\n", label, spares, runs);
 	for (i = 0; i < nph; i++) {
@@ -220,11 +225,77 @@ static void bench_launch(const char *app, const char *label, const char *const *
 	free(srv);
 	free(cli);
 	free(uss);
+	free(fork_ms);
+}
+
+/* What fork() copies of the template: its mappings (VMAs), anonymous
+ * resident memory (whose page-table entries fork copies; file pages that
+ * were never written are refaulted instead) and page-table size. */
+static void template_shape(long pid)
+{
+	char path[64], line[512];
+	long vmas = 0, anon_vmas = 0;
+	FILE *f;
+	snprintf(path, sizeof path, "/proc/%ld/smaps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		long kb;
+		if (strchr(line, '-') && strchr(line, ' ') && line[0] != ' ' &&
+		    strchr(line, '-') < strchr(line, ' '))
+			vmas++;
+		else if (sscanf(line, "Anonymous: %ld kB", &kb) == 1 && kb > 0)
+			anon_vmas++;
+	}
+	fclose(f);
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	f = fopen(path, "re");
+	printf("| template mappings (VMAs) / with anonymous pages | %ld / %ld |\n", vmas, anon_vmas);
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "RssAnon:", 8) || !strncmp(line, "VmPTE:", 6)) {
+			line[strcspn(line, "\n")] = 0;
+			printf("| template %.*s | %s |\n", (int)strcspn(line, ":"), line,
+			       line + strcspn(line, ":") + 1 + strspn(line + strcspn(line, ":") + 1, " \t"));
+		}
+	if (f)
+		fclose(f);
+}
+
+/* The exec host's own start-up in the dynamic loader (LD_DEBUG=statistics,
+ * glibc): the host exits at its usage line, right after the loader is
+ * done. The framework's libraries are relocated later, by dlopen in the
+ * framework_loaded phase. */
+static void loader_statistics(const char *exec_host)
+{
+	char cmd[1200], line[512];
+	FILE *p;
+	snprintf(cmd, sizeof cmd, "LD_DEBUG=statistics %s 2>&1 >/dev/null", exec_host);
+	p = popen(cmd, "r");
+	if (!p)
+		return;
+	while (fgets(line, sizeof line, p)) {
+		/* "  PID:\t  time needed for relocation: 464342 cycles (74.4%)" */
+		char *label = strchr(line, ':'), *value;
+		if (!label || strstr(line, "final") ||
+		    (!strstr(line, "startup time") && !strstr(line, "time needed for relocation") &&
+		     !strstr(line, "number of relocations:")))
+			continue;
+		label += 1 + strspn(label + 1, " \t");
+		value = strrchr(label, ':');
+		if (!value)
+			continue;
+		*value++ = 0;
+		value += strspn(value, " ");
+		value[strcspn(value, "\n")] = 0;
+		printf("| exec host loader (LD_DEBUG=statistics): %s | %s |\n", label, value);
+	}
+	pclose(p);
 }
 
 int main(int argc, char **argv)
 {
-	const char *app = "echo";
+	const char *app = "echo", *exec_host = "/usr/libexec/nuwa/nuwa-exec-host";
 	int runs = 51, spare_wait_ms = -1, i, ok = 0;
 	const char *stats_words[] = { "stats", NULL };
 	char *stats;
@@ -239,9 +310,11 @@ int main(int argc, char **argv)
 			runs = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--spare-wait-ms") && i + 1 < argc)
 			spare_wait_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--exec-host") && i + 1 < argc)
+			exec_host = argv[++i];
 		else {
 			fprintf(stderr, "usage: nuwa-bench-native [--socket PATH] [--app NAME] "
-					"[--runs N] [--spare-wait-ms MS]\n");
+					"[--runs N] [--spare-wait-ms MS] [--exec-host PATH]\n");
 			return 2;
 		}
 	}
@@ -267,6 +340,8 @@ int main(int argc, char **argv)
 		spare_wait_ms = 1200; /* the device's spare_delay_ms (1 s) plus margin */
 	printf("| measurement (median of %d) | value |\n|---|---|\n", runs);
 	bench_fork(tmpl_rss, runs);
+	template_shape((long)field(stats, "\"template\":{", "pid"));
+	loader_statistics(exec_host);
 	{
 		const char *with_spare[] = { "--mode", "template", NULL };
 		const char *no_spare[] = { "--mode", "template", "--no-spare", NULL };

@@ -20,4 +20,5 @@ until "$build/nuwactl" --socket "$work/nuwad.sock" --json template-status 2>/dev
     sleep 0.05
 done
 # host.conf refills the spare 200 ms after a launch is ready.
-"$build/nuwa-bench-native" --socket "$work/nuwad.sock" --runs "$runs" --spare-wait-ms 400
+"$build/nuwa-bench-native" --socket "$work/nuwad.sock" --runs "$runs" --spare-wait-ms 400 \
+    --exec-host "$build/nuwa-exec-host"

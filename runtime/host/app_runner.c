@@ -157,6 +157,9 @@ int runner_load(struct runner *r, const char *config, const char *framework,
 		snprintf(err, errlen, "framework: %s", dlerror());
 		return -1;
 	}
+	/* Exec mode: the loader's work for the framework's libraries (mapping,
+	 * relocation) ends here; framework_init is its own start-up. */
+	nuwa_phase_mark("framework_loaded");
 	*(void **)&init = dlsym(h, f->init);
 	if (!init) {
 		snprintf(err, errlen, "framework %s: no init symbol '%s'", f->library, f->init);
