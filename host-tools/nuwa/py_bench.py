@@ -82,6 +82,8 @@ class Figures:
     where: dict[str, dict[str, tuple[dict[str, int], dict[str, int]]]] = field(
         default_factory=dict)
     gc_stats: dict[str, str] = field(default_factory=dict)
+    # after_collect[freeze][app] = USS after one full collection at the end
+    after_collect: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class PyBench:
@@ -185,9 +187,20 @@ class PyBench:
         for freeze in FREEZE:
             self.f.where[freeze] = {a: (start[freeze][a], self.smaps(p))
                                     for a, p in pids[freeze].items()}
-            reply = self.ctl(freeze, f"call {pids[freeze]['weather']} gc")
+            reply = self.ctl(freeze, f"call {pids[freeze]['weather']} nuwa:gc")
             assert isinstance(reply, dict)
             self.f.gc_stats[freeze] = str(reply["reply"])
+        # Then one full collection in every app (what a trim does): with
+        # gc_freeze=no it walks, and so copies, the template's objects too.
+        for freeze in FREEZE:
+            for pid in pids[freeze].values():
+                self.ctl(freeze, f"call {pid} nuwa:collect")
+        time.sleep(2)
+        for freeze in FREEZE:
+            listed = self.ctl(freeze, "list")
+            assert isinstance(listed, list)
+            uss = {a["pid"]: int(a["uss_kb"]) for a in listed}
+            self.f.after_collect[freeze] = {a: uss[p] for a, p in pids[freeze].items()}
             for pid in pids[freeze].values():
                 self.ctl(freeze, f"kill {pid}")
 
@@ -227,16 +240,18 @@ def render(f: Figures, command: str, note: str = "") -> str:
         out.append(f"Template while the apps ran ({mode} run): USS {tpl['uss_kb']} kB, "
                    f"PSS {tpl['pss_kb']} kB, RSS {tpl['rss_kb']} kB.")
     if f.drift:
-        out += ["", "| app | gc_freeze | USS at start | USS at end | drift |",
-                "|---|---|---|---|---|"]
+        out += ["", "| app | gc_freeze | USS at start | USS at end | drift "
+                "| USS after one full collection |", "|---|---|---|---|---|---|"]
         for app in APPS:
             for freeze in FREEZE:
                 s = f.drift.get(freeze, {}).get(app)
                 if not s:
                     continue
                 (t0, u0), (t1, u1) = s[0], s[-1]
+                after = f.after_collect.get(freeze, {}).get(app)
+                coll = f"{after} kB ({100 * (after - u0) / u0:+.1f} %)" if after else "-"
                 out.append(f"| {app} | {freeze} | {u0} kB | {u1} kB | "
-                           f"{100 * (u1 - u0) / u0:+.1f} % ({t1 - t0:.0f} s) |")
+                           f"{100 * (u1 - u0) / u0:+.1f} % ({t1 - t0:.0f} s) | {coll} |")
         out += ["", "Where the growth is (the four apps together, private KiB per mapping "
                 "category, start → end):", "",
                 "| category | gc_freeze=yes | gc_freeze=no |", "|---|---|---|"]

@@ -33,10 +33,11 @@ def test_render_has_ratios_drift_and_the_command() -> None:
     f.drift = {fr: {a: [(0.0, 2000), (600.0, g)] for a in APPS}
                for fr, g in (("yes", 2200), ("no", 3000))}
     f.where = {fr: {a: ({"[anon]": 100}, {"[anon]": 150}) for a in APPS} for fr in ("yes", "no")}
+    f.after_collect = {"yes": {a: 2200 for a in APPS}, "no": {a: 6000 for a in APPS}}
     text = render(f, "nuwa py-bench --runs 3", "host loaded")
     assert text.startswith("Command: `nuwa py-bench --runs 3`")
     assert "| weather | 60 ms | 2000 ms | 0.030 | 2000 kB | 10000 kB | 0.20 |" in text
     assert "mean per-app USS ratio 0.20" in text
-    assert "| weather | yes | 2000 kB | 2200 kB | +10.0 % (600 s) |" in text
-    assert "| weather | no | 2000 kB | 3000 kB | +50.0 % (600 s) |" in text
+    assert "| weather | yes | 2000 kB | 2200 kB | +10.0 % (600 s) | 2200 kB (+10.0 %) |" in text
+    assert "| weather | no | 2000 kB | 3000 kB | +50.0 % (600 s) | 6000 kB (+200.0 %) |" in text
     assert "| [anon] | 400 → 600 (+200) | 400 → 600 (+200) |" in text
