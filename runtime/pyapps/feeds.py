@@ -6,7 +6,8 @@ and parses it like a downloaded one: ElementTree for the XML, regexes for
 the HTML and the links, a digest per item to skip the ones already seen.
 
 Requests: "status", "items N" (the N newest, JSON), "search WORD" (titles
-and texts containing WORD, JSON), "links" (how many distinct hosts).
+and texts containing WORD, JSON), "links" (how many distinct hosts),
+"refresh N" (N refreshes at once).
 """
 
 from __future__ import annotations
@@ -69,7 +70,12 @@ class Feeds:
             self.hosts.update(m.group(1) for m in LINK.finditer(html))
             self.items.append({"id": guid, "title": item.findtext("title", ""),
                                "date": item.findtext("pubDate", ""),
-                               "text": SPACE.sub(" ", TAG.sub("", html)).strip()})
+                               "text": SPACE.sub(" ", TAG.sub("", html)).strip(),
+                               "digest": digest})
+        # Only the kept items' digests are remembered: the working set stays
+        # bounded (a feed repeats recent items, never ones this old).
+        for old in self.items[:-KEEP]:
+            self.seen.discard(old["digest"])
         del self.items[:-KEEP]
         self.refreshes += 1
 
@@ -78,15 +84,21 @@ class Feeds:
         if cmd == "status":
             return (f"feeds refreshes={self.refreshes} items={len(self.items)} "
                     f"seen={len(self.seen)} mode={self.app.mode}")
+        if cmd == "refresh":  # N refreshes now (what N timer ticks would do)
+            for _ in range(int(arg or 1)):
+                self.refresh()
+            return str(self.refreshes)
         if cmd == "items":
-            return json.dumps(self.items[-int(arg or 5):][::-1])
+            return json.dumps([{k: v for k, v in i.items() if k != "digest"}
+                               for i in self.items[-int(arg or 5):][::-1]])
         if cmd == "search":
             word = arg.lower()
             return json.dumps([i["id"] for i in self.items
                                if word in i["title"] or word in i["text"]])
         if cmd == "links":
             return str(len(self.hosts))
-        raise ValueError(f"unknown request {text!r} (want status, items N, search WORD, links)")
+        raise ValueError(f"unknown request {text!r} (want status, items N, search WORD, links, "
+                         "refresh N)")
 
 
 def main(app: nuwa_platform.App) -> None:
