@@ -9,6 +9,7 @@ import shlex
 import sys
 
 from .. import board
+from ..errors import NuwaError
 from ..py_bench import PyBench, render
 from ..target import Qemu, Target, target_from_url
 from ..target.url import TARGET_FORMS
@@ -27,6 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--drift-s", type=float, default=600, help="length of the drift run")
     p.add_argument("--sample-s", type=float, default=30, help="USS sample interval")
     p.add_argument("--note", default="", help="a line printed above the tables (conditions)")
+    p.add_argument("--fill", action="store_true",
+                   help="instead: apps before the first low-memory kill per mode (a fresh "
+                   "guest each, exec mode with template = off) and the Python template's "
+                   "cost and break-even")
     p.set_defaults(func=run)
 
 
@@ -44,6 +49,8 @@ def measure(t: Target, args: argparse.Namespace, command: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     command = "nuwa " + shlex.join(sys.argv[1:])
+    if getattr(args, "fill", False):
+        return run_fill(args, command)
     if args.target:
         with target_from_url(args.target,
                              accept_new_host_key=args.accept_new_host_key) as t:
@@ -53,4 +60,19 @@ def run(args: argparse.Namespace) -> int:
             with vm.ssh() as t:
                 text = measure(t, args, command)
     sys.stdout.write(text)
+    return 0
+
+
+def run_fill(args: argparse.Namespace, command: str) -> int:
+    """`--fill`: the table goes to stdout, progress to stderr; a mode that failed makes
+    one clear error after the table (what was measured is printed)."""
+    from ..bench.progress import Progress
+    from ..py_fill import fill_errors, measure_fill, render_fill
+
+    results = measure_fill(args.board, args.target, args.mem, Progress(),
+                           accept_new_host_key=args.accept_new_host_key)
+    sys.stdout.write(render_fill(results, command, args.note))
+    errors = fill_errors(results)
+    if errors:
+        raise NuwaError("py-bench --fill is incomplete: " + "; ".join(errors))
     return 0
