@@ -398,7 +398,45 @@ def test_demo_runs_the_quick_bench(monkeypatch: pytest.MonkeyPatch,
         return 0
 
     monkeypatch.setattr("nuwa.commands.bench.run", fake_bench)
+    monkeypatch.setattr("nuwa.commands.demo.python_part", lambda args: seen.update(py=args))
     assert cli.main(["demo", "--out", "/tmp/x"]) == 0
     args = seen["args"]
     assert args.quick and not args.json and str(args.out) == "/tmp/x" and args.target is None
+    assert seen["py"].board == args.board  # the Python part ran too, on the same board
     assert "nuwa bench --quick" in capsys.readouterr().out
+
+
+def test_demo_keeps_the_c_table_when_the_python_part_fails(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from nuwa import cli
+
+    def c_part(args: object) -> int:
+        print("| C table |")
+        return 0
+
+    def python_part(args: object) -> None:
+        raise NuwaError("private nuwad (gc_freeze=yes) not ready")
+
+    monkeypatch.setattr("nuwa.commands.bench.run", c_part)
+    monkeypatch.setattr("nuwa.commands.demo.python_part", python_part)
+    assert cli.main(["demo"]) == 1
+    out = capsys.readouterr()
+    assert "| C table |" in out.out
+    assert out.err.count("nuwa demo: error:") == 1
+    assert "Python apps: private nuwad (gc_freeze=yes) not ready" in out.err
+
+
+def test_demo_shows_the_python_table_when_the_c_part_fails(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from nuwa import cli
+
+    def c_part(args: object) -> int:
+        print("| C table, partial |")
+        raise NuwaError("the bench is incomplete")
+
+    monkeypatch.setattr("nuwa.commands.bench.run", c_part)
+    monkeypatch.setattr("nuwa.commands.demo.python_part", lambda args: print("| Py table |"))
+    assert cli.main(["demo"]) == 1
+    out = capsys.readouterr()
+    assert "| C table, partial |" in out.out and "| Py table |" in out.out
+    assert "C apps: the bench is incomplete" in out.err
