@@ -188,6 +188,26 @@ HEADER = ["mode", "variant", "launches", "apps alive at end", "trims answered/as
           "relief s, median", "relief s, max"]
 
 
+def start_sampler(guest: Guest) -> None:
+    """MemAvailable and the PSI some total every SAMPLE_S into SAMPLES, until stop_sampler.
+    Shell builtins only (read, case), one sleep per sample: little load of its own."""
+    loop = (f"while [ -e {SAMPLING} ]; do read up _ < /proc/uptime; "
+            "av=; while read -r k v _; do [ \"$k\" = MemAvailable: ] && { av=$v; break; }; "
+            "done < /proc/meminfo; some=-; "
+            "{ read -r line < /proc/pressure/memory && some=${line##*total=}; } 2>/dev/null; "
+            f"echo \"$up $av $some\"; sleep {SAMPLE_S}; done > {SAMPLES}")
+    guest.sh(f"mkdir -p {killer.BENCH_DIR} && touch {SAMPLING} && "
+             f"(sh -c {shlex.quote(loop)} </dev/null >/dev/null 2>&1 &)")
+
+
+def stop_sampler(guest: Guest) -> None:
+    guest.sh(f"rm -f {SAMPLING}; sleep {SAMPLE_S * 2}; true")
+
+
+def read_samples(guest: Guest) -> list[Sample]:
+    return parse_samples(guest.sh(f"cat {SAMPLES} 2>/dev/null; true"))
+
+
 class PressureRun:
     """The scenario's three variants on one guest (its nuwad is restarted for each, and
     put back as the session had it afterwards)."""
@@ -229,17 +249,10 @@ class PressureRun:
                 if a.get("app") and a.get("state") == "running"}
 
     def start_sampler(self) -> None:
-        # Shell builtins only (read, case), one sleep per sample: little load of its own.
-        loop = (f"while [ -e {SAMPLING} ]; do read up _ < /proc/uptime; "
-                "av=; while read -r k v _; do [ \"$k\" = MemAvailable: ] && { av=$v; break; }; "
-                "done < /proc/meminfo; some=-; "
-                "{ read -r line < /proc/pressure/memory && some=${line##*total=}; } 2>/dev/null; "
-                f"echo \"$up $av $some\"; sleep {SAMPLE_S}; done > {SAMPLES}")
-        self.guest.sh(f"mkdir -p {killer.BENCH_DIR} && touch {SAMPLING} && "
-                      f"(sh -c {shlex.quote(loop)} </dev/null >/dev/null 2>&1 &)")
+        start_sampler(self.guest)
 
     def stop_sampler(self) -> None:
-        self.guest.sh(f"rm -f {SAMPLING}; sleep {SAMPLE_S * 2}; true")
+        stop_sampler(self.guest)
 
     def variant(self, threshold: int) -> dict[str, Any]:
         pattern = session_pattern(self.apps, self.steps)
@@ -298,6 +311,6 @@ class PressureRun:
             "mem_available_kb": st.get("mem_available_kb"),
         }
         self.stop_sampler()
-        samples = parse_samples(self.guest.sh(f"cat {SAMPLES} 2>/dev/null; true"))
+        samples = read_samples(self.guest)
         record["samples"] = [[s.seconds, s.available_kb, s.stall_us] for s in samples]
         return record

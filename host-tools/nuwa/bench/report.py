@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nuwa.bench import busy, pressure, tables
+from nuwa.bench import busy, pressure, pressure_psi, tables
 from nuwa.bench.goals import GoalCheck, check_goals
 from nuwa.bench.phases import phase_tables
 from nuwa.bench.plots import write_plots
@@ -168,6 +168,11 @@ def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> s
                           "opening and switching until the killer acts; killer threshold "
                           "5/8 of MemTotal)", lambda: tables.markdown(pressure.HEADER,
                                                                    pressure.rows(s)))
+    if s.get("pressure_psi"):
+        parts += _section("Pressure onset to relief, PSI versus MemAvailable polling (the "
+                          "same load: a file working set streamed beside apps opened under "
+                          "the apps' memory budget; seconds since the load's start)",
+                          lambda: tables.markdown(pressure_psi.HEADER, pressure_psi.rows(s)))
     if "ksm" in s:
         parts += _section("KSM (exec+ksm)", lambda: tables.markdown(
             ["seconds", "pages_shared", "pages_sharing", "pages_unshared", "full_scans",

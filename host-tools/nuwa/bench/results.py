@@ -140,6 +140,8 @@ class ModeResult:
     pressure: dict[str, Any] = field(default_factory=dict)
     # launches under load (busy.py): {busy_apps, running_at_end, launches: [...]}
     busy: dict[str, Any] = field(default_factory=dict)
+    # PSI versus MemAvailable polling (pressure_psi.py): {detector: raw record}
+    pressure_psi: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -174,4 +176,5 @@ class ModeResult:
             fill_drift_seconds=obj.get("fill_drift_seconds", 0.0),
             pressure=dict(obj.get("pressure", {})),
             busy=dict(obj.get("busy", {})),
+            pressure_psi=dict(obj.get("pressure_psi", {})),
         )

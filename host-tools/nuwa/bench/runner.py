@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nuwa.bench import busy, ksm, pressure, smaps
+from nuwa.bench import busy, ksm, pressure, pressure_psi, smaps
 from nuwa.bench.guest import Guest, parse_json
 from nuwa.bench.plan import NO_SPARE, SPARE, Plan, launch_plan, pools_for
 from nuwa.bench.progress import Progress
@@ -25,7 +25,9 @@ from nuwa.errors import NuwaError
 
 RAW_FORK = "/usr/libexec/nuwa/nuwa-raw-fork"
 # `nuwa bench --phases`: what each phase is called there (idle always runs)
-PHASE_KEYS = ("raw-fork", "apps", "launches", "fill", "busy", "pressure")
+PHASE_KEYS = ("raw-fork", "apps", "launches", "fill", "busy", "pressure", "pressure-psi")
+# phases only run when named in --phases (not part of the full run)
+ON_REQUEST = ("pressure-psi",)
 
 
 def _memory(entry: dict[str, Any] | None) -> ProcessMemory | None:
@@ -316,7 +318,9 @@ class ModeRunner:
             chosen.append(("busy", "launches under load", lambda: self.busy(apps)))
         if self.plan.pressure_steps > 0:
             chosen.append(("pressure", "pressure", lambda: self.pressure(apps)))
-        out += [(name, fn) for key, name, fn in chosen if self.only is None or key in self.only]
+        chosen.append(("pressure-psi", "PSI versus polling", lambda: self.pressure_psi(apps)))
+        out += [(name, fn) for key, name, fn in chosen
+                if (key in self.only if self.only is not None else key not in ON_REQUEST)]
         return out
 
     def busy(self, apps: list[str]) -> None:
@@ -335,6 +339,12 @@ class ModeRunner:
                              self.plan.pressure_steps, self.plan.pressure_after_kill,
                              self.plan.pressure_dwell_seconds, self.say, self.clock,
                              self.sleep).run(self.kill_all)
+
+    def pressure_psi(self, apps: list[str]) -> None:
+        """PSI versus MemAvailable polling under the same load (pressure_psi.py); restarts
+        nuwad."""
+        pressure_psi.PsiComparison(self.guest, self.mode, self.result, apps, self.say,
+                                   self.sleep).run(self.kill_all)
 
     def run(self, apps: list[str]) -> ModeResult:
         """Every phase; a phase that fails — whatever the exception — is recorded in errors

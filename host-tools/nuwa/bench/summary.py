@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nuwa.bench import busy, pressure, stats
+from nuwa.bench import busy, pressure, pressure_psi, stats
 from nuwa.bench.phases import phase_medians
 from nuwa.bench.results import EXEC, EXEC_KSM, TEMPLATE, LaunchSample, ModeResult
 from nuwa.bench.smaps import CATEGORIES
@@ -198,6 +198,7 @@ def summarize(results: dict[str, ModeResult]) -> dict[str, Any]:
                               for m, r in results.items()},
         "ran": {m: r.ran for m, r in results.items()},
         "pressure": pressure.summarize(results),
+        "pressure_psi": pressure_psi.summarize(results),
         "launch_under_load": busy.summarize(results),
         "errors": {m: list(r.errors) for m, r in results.items() if r.errors},
     }

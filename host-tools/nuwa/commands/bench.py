@@ -82,7 +82,8 @@ def register(sub: Any) -> None:
                    help="apps to use (default: the platform's apps, from the include directories)")
     p.add_argument("--phases", metavar="P,…",
                    help=f"only these phases (of {', '.join(PHASE_KEYS)}; idle always runs; "
-                   "default all; pressure runs in the full run only, or when named here)")
+                   "default all; pressure runs in the full run only, or when named here; "
+                   "pressure-psi only when named here)")
     p.add_argument("--lmk-threshold-kb", type=int, metavar="KB",
                    help="low-memory killer threshold for the run (default: the device's, or "
                    "MemTotal/8 when the device leaves the killer off)")
