@@ -292,11 +292,14 @@ class PsiComparison:
         big = self.guest.sh("ls /usr/lib/*/libicudata.so.*.* | head -1").strip()
         start_sampler(self.guest)
         self.sleep(2.0)  # a little before the load
+        # (only the thrasher goes to the background: `a && b &` would take `read` along)
         start = self.guest.sh(
-            f"mkdir -p {cg}/{HOG} && read up _ < /proc/uptime && "
+            f"mkdir -p {cg}/{HOG}; read up _ < /proc/uptime; "
             f"sh -c 'echo $$ > {cg}/{HOG}/cgroup.procs && exec {THRASH} {big} "
             f"{load['thrash_mib']} {THRASH_S}' </dev/null >/dev/null 2>&1 & "
-            f"echo $! > {HOG_PID}; echo $up")
+            f"echo $! > {HOG_PID}; echo \"load-start $up\"").split()
+        if len(start) != 2 or start[0] != "load-start":
+            raise NuwaError(f"pressure-psi: the load did not start: {' '.join(start)!r}")
         opened = self.open_apps()
         self.guest.sh(f"while kill -0 $(cat {HOG_PID}) 2>/dev/null; do sleep 1; done; true",
                       timeout=THRASH_S + 60)
@@ -304,7 +307,7 @@ class PsiComparison:
         stop_sampler(self.guest)
         alive = sum(1 for a in self.guest.nuwactl("list")
                     if a.get("app") and a.get("state") == "running")
-        return {"load_start_uptime": float(start.split()[-1]), "load_seconds": THRASH_S,
+        return {"load_start_uptime": float(start[1]), "load_seconds": THRASH_S,
                 "realtime_minus_uptime": offset,
                 "polling_threshold_kb": load["polling_threshold_kb"], "apps_opened": opened,
                 "apps_alive": alive, "load": load, "log": self.log(),
