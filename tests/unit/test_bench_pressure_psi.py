@@ -55,9 +55,11 @@ def test_stall_onset_and_relief_after_a_quiet_spell() -> None:
 
 
 def test_memavailable_below_the_threshold_and_back() -> None:
-    s = [Sample(100 + i, kb, None) for i, kb in enumerate([90, 80, 40, 30, 60, 20])]
-    assert pressure_psi.below(s, 100.0, 50) == (2.0, 4.0)
-    assert pressure_psi.below(s, 104.5, 50) == (0.5, None)  # short from 105 on, never back
+    s = [Sample(100 + i, kb, None) for i, kb in enumerate([90, 40, 60, 30, 60, 70, 80, 20])]
+    # short from 101; back at 102 only briefly; back at 104 for 2 s (quiet_s)
+    assert pressure_psi.below(s, 100.0, 50) == (1.0, 4.0)
+    assert pressure_psi.below(s, 106.5, 50) == (0.5, None)  # short from 107 on, never back
+    assert pressure_psi.below(s[:6], 100.0, 50) == (1.0, None)  # back at 104, but not 2 s yet
     assert pressure_psi.below(s, 100.0, 10) == (None, None)
 
 

@@ -105,18 +105,23 @@ def stall_relief(samples: list[Sample], start: float, share: float = STALL_SHARE
     return (onset - start if onset is not None else None), None
 
 
-def below(samples: list[Sample], start: float, threshold_kb: int
+def below(samples: list[Sample], start: float, threshold_kb: int, quiet_s: float = QUIET_S
           ) -> tuple[float | None, float | None]:
-    """(first sample below threshold_kb, first one at or above it again) after `start`,
-    seconds since `start` (None: never below / never back)."""
+    """(first sample below threshold_kb, the first one at or above it again from which it
+    stays there for `quiet_s`) after `start`, seconds since `start` (None: never below /
+    not back for good by the last sample)."""
     onset: float | None = None
+    back: float | None = None
     for s in samples:
         if s.seconds < start:
             continue
-        if onset is None and s.available_kb < threshold_kb:
-            onset = s.seconds
-        elif onset is not None and s.available_kb >= threshold_kb:
-            return onset - start, s.seconds - start
+        if s.available_kb < threshold_kb:
+            onset = s.seconds if onset is None else onset
+            back = None
+        elif onset is not None:
+            back = s.seconds if back is None else back
+            if s.seconds - back >= quiet_s:
+                return onset - start, back - start
     return (onset - start if onset is not None else None), None
 
 
