@@ -212,3 +212,20 @@ def fd_count(pid: int) -> int:
 
 def fd_target(pid: int, fd: int) -> str:
     return os.readlink(f"/proc/{pid}/fd/{fd}")
+
+
+def assert_refused_config(build: Path, tmp_path: Path, text: str, line: int,
+                          message: str) -> None:
+    """nuwad refuses config TEXT with exactly one line naming bad.conf:LINE and MESSAGE,
+    a nonzero exit and no control socket."""
+    conf = tmp_path / "bad.conf"
+    conf.write_text(text)
+    res = subprocess.run([str(build / "nuwad"), "--foreground", "--config", str(conf),
+                          "--socket", str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
+                         check=False, capture_output=True, text=True, timeout=30,
+                         env={**SANITIZER_ENV})
+    assert res.returncode != 0
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert f"bad.conf:{line}:" in lines[0] and message in lines[0], lines[0]
+    assert not (tmp_path / "s").exists()

@@ -13,6 +13,7 @@ from nuwad_harness import (
     SANITIZER_ENV,
     TOP,
     Nuwad,
+    assert_refused_config,
     wait_for,
     write_config,
 )
@@ -35,17 +36,7 @@ BAD_CONFIGS = [
 @pytest.mark.parametrize(("text", "line", "message"), BAD_CONFIGS)
 def test_bad_config_is_one_clear_error(build: Path, tmp_path: Path, text: str, line: int,
                                        message: str) -> None:
-    conf = tmp_path / "bad.conf"
-    conf.write_text(text)
-    res = subprocess.run([str(build / "nuwad"), "--foreground", "--config", str(conf),
-                          "--socket", str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
-                         check=False, capture_output=True, text=True, timeout=30,
-                         env={**SANITIZER_ENV})
-    assert res.returncode != 0
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
-    assert f"bad.conf:{line}:" in lines[0] and message in lines[0], lines[0]
-    assert not (tmp_path / "s").exists()
+    assert_refused_config(build, tmp_path, text, line, message)
 
 
 def test_include_dir_adds_apps_in_sorted_order(start_nuwad: Callable[..., Nuwad], build: Path,

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nuwad_harness import FRAMEWORK_BUILDS, SANITIZER_ENV, Nuwad, children, wait_for
+from nuwad_harness import (
+    FRAMEWORK_BUILDS,
+    Nuwad,
+    assert_refused_config,
+    children,
+    wait_for,
+)
 
 BAD_FRAMEWORK_CONFIGS = [
     # (config text, line of the error, what the error says)
@@ -41,17 +47,7 @@ BAD_FRAMEWORK_CONFIGS = [
 @pytest.mark.parametrize(("text", "line", "message"), BAD_FRAMEWORK_CONFIGS)
 def test_bad_framework_config_is_one_clear_error(build: Path, tmp_path: Path, text: str,
                                                  line: int, message: str) -> None:
-    conf = tmp_path / "bad.conf"
-    conf.write_text(text)
-    res = subprocess.run([str(build / "nuwad"), "--foreground", "--config", str(conf),
-                          "--socket", str(tmp_path / "s"), "--state-dir", str(tmp_path / "st")],
-                         check=False, capture_output=True, text=True, timeout=30,
-                         env={**SANITIZER_ENV})
-    assert res.returncode != 0
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
-    assert f"bad.conf:{line}:" in lines[0] and message in lines[0], lines[0]
-    assert not (tmp_path / "s").exists()
+    assert_refused_config(build, tmp_path, text, line, message)
 
 
 # ---- C and Python apps on one nuwad ----------------------------------------
