@@ -12,8 +12,7 @@ from .. import board
 from ..errors import NuwaError
 from ..py_bench import PyBench, render
 from ..target import Qemu, Target, target_from_url
-from ..target.url import TARGET_FORMS
-from . import add_board_arg, add_host_key_arg, add_mem_arg
+from . import add_board_arg, add_mem_arg, add_target_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,9 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     add_board_arg(p)
     add_mem_arg(p)
-    p.add_argument("--target", metavar="URL",
-                   help=f"a running system ({TARGET_FORMS}); default: boot a fresh guest")
-    add_host_key_arg(p)
+    add_target_arg(p)
     p.add_argument("--runs", type=int, default=5, help="launches per app and mode")
     p.add_argument("--drift-s", type=float, default=600, help="length of the drift run")
     p.add_argument("--sample-s", type=float, default=30, help="USS sample interval")

@@ -10,8 +10,7 @@ import sys
 from .. import board
 from ..sandbox_bench import SandboxBench, render
 from ..target import Qemu, Target, target_from_url
-from ..target.url import TARGET_FORMS
-from . import add_board_arg, add_host_key_arg, add_mem_arg
+from . import add_board_arg, add_mem_arg, add_target_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,9 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     add_board_arg(p)
     add_mem_arg(p)
-    p.add_argument("--target", metavar="URL",
-                   help=f"a running system ({TARGET_FORMS}); default: boot a fresh guest")
-    add_host_key_arg(p)
+    add_target_arg(p)
     p.add_argument("--runs", type=int, default=15, help="launches per mode and variant")
     p.set_defaults(func=run)
 

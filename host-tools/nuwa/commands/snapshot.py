@@ -16,8 +16,7 @@ from .. import board
 from ..errors import NuwaError
 from ..snapshot import fetch
 from ..target import Qemu, Target, target_from_url
-from ..target.url import TARGET_FORMS
-from . import add_board_arg, add_host_key_arg, add_mem_arg
+from . import add_board_arg, add_mem_arg, add_target_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,9 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)
     p.add_argument("app", help="app name or pid on the target")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it")
-    p.add_argument("--target", metavar="URL",
-                   help=f"a running system ({TARGET_FORMS}); default: boot a fresh guest")
-    add_host_key_arg(p)
+    add_target_arg(p)
     p.add_argument("--mode", choices=["template", "exec"],
                    help="fresh guest only: launch mode of APP (default: the app's)")
     p.add_argument("--via", choices=["console", "ssh"], default="console",
