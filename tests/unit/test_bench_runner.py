@@ -286,7 +286,7 @@ def test_bench_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                                "test", ran)
 
     monkeypatch.setattr(sessions, "mode_session", scripted_session)
-    monkeypatch.setattr(sessions, "describe_target", lambda b, u, m: {"description": "scripted"})
+    monkeypatch.setattr(sessions, "describe_target", lambda *a: {"description": "scripted"})
     monkeypatch.setattr(plan, "QUICK", PLAN)
     monkeypatch.setattr("nuwa.commands.bench.QUICK", PLAN)
     out = tmp_path / "report"
@@ -402,8 +402,12 @@ def test_demo_runs_the_quick_bench(monkeypatch: pytest.MonkeyPatch,
     assert cli.main(["demo", "--out", "/tmp/x"]) == 0
     args = seen["args"]
     assert args.quick and not args.json and str(args.out) == "/tmp/x" and args.target is None
+    assert args.parallel  # both guests at once: the demo's 10 minutes
     assert seen["py"].board == args.board  # the Python part ran too, on the same board
     assert "nuwa bench --quick" in capsys.readouterr().out
+    # one board runs the modes one after the other
+    assert cli.main(["demo", "--target", "ssh://root@board:22"]) == 0
+    assert not seen["args"].parallel
 
 
 def test_demo_keeps_the_c_table_when_the_python_part_fails(

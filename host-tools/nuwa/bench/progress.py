@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -11,12 +12,14 @@ class Progress:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.start = time.monotonic()
+        self._lock = threading.Lock()  # `nuwa bench --parallel`: one line at a time
 
     def __call__(self, message: str) -> None:
         if self.quiet:
             return
         elapsed = time.monotonic() - self.start
-        print(f"[{elapsed:6.1f}s] {message}", file=self.stream, flush=True)
+        with self._lock:
+            print(f"[{elapsed:6.1f}s] {message}", file=self.stream, flush=True)
 
     def step(self, what: str, done: int, total: int) -> None:
         """One line per step, but only every ~10 % so a long phase stays readable."""

@@ -8,6 +8,7 @@ Each mode runs with its own nuwad configuration, written to the report as `ran`:
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,19 +19,40 @@ from nuwa import board as boards
 from nuwa.bench import killer, ksm
 from nuwa.bench.guest import Guest
 from nuwa.bench.results import EXEC_KSM, TEMPLATE
+from nuwa.errors import NuwaError
 from nuwa.target import Qemu, target_from_url
 
 BOOT_TIMEOUT = 300.0   # TCG on a busy 2-core host boots slowly
 READY_TIMEOUT = 180.0  # nuwad up, template frozen, spare forked
 
 
-def describe_target(board: str, url: str | None, mem: int | None = None) -> dict[str, Any]:
+# The guests of the modes running now (`--parallel` runs several), so Ctrl-C or SIGTERM in
+# the main thread can stop them all (kill_guests).
+_live: set[Qemu] = set()
+_live_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def kill_guests() -> None:
+    """Stop every guest booted by mode_session, and refuse to boot more."""
+    _stopping.set()
+    with _live_lock:
+        vms = list(_live)
+    for vm in vms:
+        vm.kill()
+
+
+def describe_target(board: str, url: str | None, mem: int | None = None,
+                    parallel: bool = False) -> dict[str, Any]:
     if url:
-        return {"description": f"{url} (every mode on the same running board)", "url": url}
+        return {"description": f"{url} (every mode on the same running board, one after "
+                "the other)", "url": url}
     b = boards.load(board)
     mib = mem or b.memory_mib
-    return {"description": f"QEMU {b.name}, {mib} MiB, a fresh guest per mode",
-            "board": b.name, "memory_mib": mib}
+    when = ("the modes' guests running at the same time (--parallel)" if parallel
+            else "one mode after the other")
+    return {"description": f"QEMU {b.name}, {mib} MiB, a fresh guest per mode, {when}",
+            "board": b.name, "memory_mib": mib, "parallel": parallel}
 
 
 @dataclass
@@ -101,7 +123,15 @@ def mode_session(board: str, mode: str, url: str | None, mem: int | None = None,
             finally:
                 restore(session, mode)
         return
+    if _stopping.is_set():
+        raise NuwaError("stopped before booting the guest")
     vm = Qemu(boards.load(board), mem=mem)
-    vm.boot(timeout=BOOT_TIMEOUT)
-    with vm, vm.ssh() as ssh:
-        yield prepare(Guest(ssh), mode, lmk_threshold_kb)
+    with _live_lock:
+        _live.add(vm)
+    try:
+        vm.boot(timeout=BOOT_TIMEOUT)
+        with vm, vm.ssh() as ssh:
+            yield prepare(Guest(ssh), mode, lmk_threshold_kb)
+    finally:
+        with _live_lock:
+            _live.discard(vm)

@@ -1,6 +1,7 @@
 """Qemu: boot out/<board>/ under QEMU, console on a pexpect pty, SSH forwarded."""
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -44,6 +45,9 @@ def device_args(board: Board, image_dir: Path, ssh_port: int) -> list[str]:
             "-device", f"{q.net_device},netdev=net0", *q.extra_args]
 
 
+_GUEST_NUMBERS = itertools.count(1)
+
+
 class Qemu:
     """One guest of `board` booted from its built image."""
 
@@ -54,7 +58,9 @@ class Qemu:
         self.image_dir = image_dir or paths.board_out(board.name)
         self.ssh_port = ssh_port or free_port()
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.log = log or paths.logs_dir() / f"{board.name}-{stamp}-{os.getpid()}.log"
+        # several guests of one process (`nuwa bench --parallel`) each get a log of their own
+        self.log = log or paths.logs_dir() / (f"{board.name}-{stamp}-{os.getpid()}-"
+                                              f"{next(_GUEST_NUMBERS)}.log")
         self.child: pexpect.spawn | None = None
         self._console: ConsoleTarget | None = None
         self.boot_seconds: float | None = None
