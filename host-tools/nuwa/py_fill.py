@@ -1,131 +1,40 @@
 """Python apps until the first low-memory kill, and the Python template's cost and
 break-even (`nuwa py-bench --fill`, docs/measurement.md).
 
-The C bench's machinery on the Python apps: a fresh guest per mode prepared by
-bench.sessions (the device's nuwad with the killer on; exec mode `template = off`),
-bench.runner's one-of-each and round-robin fill phases, bench.summary's ratios and
-break-even. What differs is whose template is measured: the Python framework's
-(`stats` → `frameworks`), not the default one's, and the first-use Python template is
-started (and its spare forked) before anything is measured.
+A short form of `nuwa bench --platform python` (one repeat, template and exec, the phases
+idle, one of each app and the fill of the quick plan): the same sessions (bench.sessions:
+the device's nuwad with the killer on; exec mode `template = off`), the same runner with
+the Python framework as its platform (bench.runner: the Python template, started at first
+use, is the one measured and waited for), the same summary; it prints one table for
+docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from .bench import summary as bench_summary
+from .bench.guest import Guest
 from .bench.plan import QUICK, Plan
+from .bench.platforms import PYTHON
 from .bench.progress import Progress
-from .bench.results import EXEC, TEMPLATE, ModeResult, ProcessMemory
+from .bench.results import EXEC, TEMPLATE, ModeResult
 from .bench.runner import ModeRunner
-from .errors import NuwaError
 from .py_bench import APPS
 
-FRAMEWORK = "python"
 FILL_MODES = (TEMPLATE, EXEC)
+FILL_PHASES = {"apps", "fill"}  # besides idle
 # The quick plan's fill (apps age 30 s before they are frozen), no drift checkpoints: the
 # drift of Python apps is py-bench's own 10-minute run.
 FILL_PLAN = replace(QUICK, drift_checkpoints=())
-READY_TIMEOUT = 300.0
 
 
-def framework_entry(answer: Any, name: str = FRAMEWORK) -> dict[str, Any] | None:
-    """The `frameworks` object of framework NAME in a `stats` or `template-status` answer."""
-    if not isinstance(answer, dict):
-        return None
-    for fw in answer.get("frameworks") or []:
-        if isinstance(fw, dict) and fw.get("framework") == name:
-            return fw
-    return None
-
-
-def framework_ready(status: Any, name: str = FRAMEWORK) -> bool:
-    """template-status: framework NAME's template is ready and its spare forked (if on)."""
-    fw = framework_entry(status, name)
-    if not fw or fw.get("state") != "ready":
-        return False
-    return fw.get("spare_pid") is not None or not fw.get("spare_enabled", True)
-
-
-def _memory(entry: Any) -> ProcessMemory | None:
-    if not isinstance(entry, dict) or entry.get("pid") in (None, 0):
-        return None
-    return ProcessMemory.from_json(entry)
-
-
-class PyModeRunner(ModeRunner):
-    """ModeRunner whose template and spare are the Python framework's."""
-
-    def wait_spare(self) -> None:
-        if self.mode != TEMPLATE:
-            return
-        deadline = self.clock() + READY_TIMEOUT
-        while True:
-            status = self.guest.nuwactl("template-status")
-            if framework_ready(status):
-                return
-            if self.clock() > deadline:
-                raise NuwaError(f"the {FRAMEWORK} template is not ready after "
-                                f"{READY_TIMEOUT:.0f} s: {framework_entry(status)}")
-            self.sleep(1)
-
-    def start_template(self) -> None:
-        """A first-use template starts at the first launch (which, with `fallback = exec`,
-        runs in exec mode meanwhile): launch one app, end it, wait for template and spare."""
-        if self.mode != TEMPLATE:
-            return
-        if not framework_ready(self.guest.nuwactl("template-status")):
-            self.say(f"starting the {FRAMEWORK} template (first use)")
-            self.launch(APPS[0])
-            self.kill_all()
-        self.wait_spare()
-
-    def idle(self) -> None:
-        self.start_template()
-        stats = self.guest.nuwactl("stats")
-        self.result.mem_total_kb = int(stats["mem_total_kb"])
-        self.result.idle_mem_available_kb = int(stats["mem_available_kb"])
-        fw = framework_entry(stats) or {}
-        self.result.overhead = {"nuwad": _memory(stats.get("nuwad")),
-                                "template": _memory(fw.get("template")),
-                                "spare": _memory(fw.get("spare"))}
-        pids = {k: p.pid for k, p in self.result.overhead.items() if p is not None}
-        found = self.guest.breakdowns(list(pids.values()))
-        self.result.overhead_breakdown = {
-            k: found[pid].to_dict() for k, pid in pids.items() if pid in found}
-        held = [k for k in ("template", "spare") if self.result.overhead.get(k)]
-        self.result.ran["processes_at_idle"] = ["nuwad", *held]
-        self.say(f"idle: MemAvailable {self.result.idle_mem_available_kb} KiB, "
-                 f"{FRAMEWORK} template and spare: {', '.join(held) or 'none'}")
-        if self.mode == TEMPLATE and "template" not in held:
-            raise NuwaError(f"no {FRAMEWORK} template running in template mode")
-        if self.mode != TEMPLATE and held:
-            raise NuwaError(f"this {self.mode} guest runs the {FRAMEWORK} {' and '.join(held)}"
-                            " although its nuwad was started with template = off")
-
-    def _template_pss(self, stats: dict[str, Any]) -> int:
-        if self.mode != TEMPLATE:
-            return 0
-        fw = framework_entry(stats) or {}
-        return sum(int(fw[k]["pss_kb"]) for k in ("template", "spare")
-                   if isinstance(fw.get(k), dict))
-
-    def run_fill(self) -> ModeResult:
-        """idle (the template's cost), one of each app (per-app USS), the fill."""
-        apps = list(APPS)
-        for name, phase in (("idle", self.idle), ("apps", lambda: self.apps_and_drift(apps)),
-                            ("fill", lambda: self.fill(apps))):
-            try:
-                phase()
-            except Exception as e:  # noqa: BLE001 - what was measured is still reported
-                self.result.errors.append(f"{name}: {e}")
-                self.say(f"{name} failed: {e}")
-                try:
-                    self.kill_all()
-                except Exception:  # noqa: BLE001
-                    pass
-        return self.result
+def fill_runner(guest: Guest, mode: str, plan: Plan, progress: Progress,
+                sleep: Callable[[float], None] = time.sleep) -> ModeRunner:
+    """bench.runner's ModeRunner on the Python platform, with py-bench --fill's phases."""
+    return ModeRunner(guest, mode, plan, progress, sleep=sleep, only=set(FILL_PHASES),
+                      framework=PYTHON.framework)
 
 
 def measure_fill(board: str, url: str | None, mem: int | None, progress: Progress,
@@ -142,12 +51,12 @@ def measure_fill(board: str, url: str | None, mem: int | None, progress: Progres
         try:
             with mode_session(board, mode, url, mem,
                               accept_new_host_key=accept_new_host_key) as session:
-                runner = PyModeRunner(session.guest, mode, plan, progress)
+                runner = fill_runner(session.guest, mode, plan, progress)
                 runner.result.lmk_threshold_kb = session.lmk_threshold_kb
                 runner.result.ran = dict(session.ran)
                 runner.result.notes.append(f"low-memory killer threshold "
                                            f"{session.lmk_threshold_kb} KiB ({session.lmk_source})")
-                results[mode] = runner.run_fill()
+                results[mode] = runner.run(list(APPS))
         except Exception as e:  # noqa: BLE001 - the other mode's result must survive
             results[mode] = ModeResult(mode=mode, errors=[f"guest: {e}"])
             progress(f"{mode}: failed: {e}")

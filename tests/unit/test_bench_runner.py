@@ -1,10 +1,9 @@
 """The mode runner's phases against a scripted shell (the real guest is in the system tests)."""
 import json
-import re
-import shlex
 from pathlib import Path
 
 import pytest
+from fake_nuwad import FakeNuwad
 from nuwa.bench.guest import Guest, parse_meminfo
 from nuwa.bench.plan import Plan
 from nuwa.bench.progress import Progress
@@ -12,113 +11,12 @@ from nuwa.bench.runner import ModeRunner
 from nuwa.errors import NuwaError
 from nuwa.target.base import Result
 
-SMAPS = (Path(__file__).parent / "data" / "smaps_app.txt").read_text()
 PLAN = Plan(launches=4, launches_no_spare=4, drift_seconds=0, fill_limit=10, settle_seconds=0,
             lmk_wait_seconds=0, drift_checkpoints=(0.0,), raw_forks=3)
-KSM_COUNTERS = "12\n340\n56\n3\n"
-KSMD_STAT = "31 (ksmd) S 2 0 0 0 -1 2129984 0 0 0 0 250 50 0 0 25 5 1 0 40 0 0 429"
-
-
-class ScriptedNuwad:
-    """Answers the nuwactl commands the runner sends; the killer fires at the 4th app."""
-
-    def __init__(self, kill_at: int = 4, template: bool = True) -> None:
-        self.template = template  # False: a nuwad with template = off
-        self.apps: dict[int, str] = {}
-        self.next_pid = 100
-        self.kills = 0
-        self.kill_at = kill_at
-        self.commands: list[str] = []
-        self.signals: list[str] = []
-        self.fail_launches_after: int | None = None
-
-    def answer(self, argv: list[str]) -> object:
-        cmd = argv[1]
-        if cmd == "template-status":
-            if not self.template:
-                return {"state": "off", "pid": None, "spare_pid": None, "spare_enabled": False}
-            return {"state": "ready", "pid": 2, "spare_pid": 3, "spare_enabled": True}
-        if cmd == "launch":
-            if self.fail_launches_after is not None and self.next_pid >= self.fail_launches_after:
-                return None
-            pid = self.next_pid
-            self.next_pid += 1
-            self.apps[pid] = argv[2]
-            if len(self.apps) >= self.kill_at:
-                del self.apps[min(self.apps)]
-                self.kills += 1
-            if argv[4] == "exec":
-                return {"app": argv[2], "pid": pid, "mode": "exec", "launch_ms": 200.0,
-                        "spare": False}
-            if "--no-spare" in argv:
-                return {"app": argv[2], "pid": pid, "mode": "template", "launch_ms": 30.0,
-                        "spare": False, "fork_ms": 1.5, "fork_rtt_ms": 2.0}
-            return {"app": argv[2], "pid": pid, "mode": "template", "launch_ms": 12.5,
-                    "spare": True, "specialise_ms": 0.5}
-        if cmd == "apps":
-            return [{"name": "clock", "mode": "template",
-                     "defined_at": "/etc/nuwa/apps.d/clock.conf:5"},
-                    {"name": "notes", "mode": "template",
-                     "defined_at": "/etc/nuwa/apps.d/notes.conf:5"},
-                    {"name": "echo", "mode": "template", "defined_at": "/etc/nuwa/nuwad.conf:22"}]
-        if cmd == "kill":
-            assert int(argv[2]) in self.apps, "only apps are killed, never the spare"
-            self.apps.pop(int(argv[2]))
-            return {"ok": True}
-        mem = {"uss_kb": 600, "pss_kb": 900, "rss_kb": 3000}
-        if cmd == "list":
-            spare = [{"app": "", "pid": 3, "mode": "template", "state": "spare", "launch_ms": 0,
-                      **mem}] if self.template else []
-            return spare + [{"app": a, "pid": p, "mode": "template", "state": "running",
-                               "launch_ms": 1, **mem} for p, a in self.apps.items()]
-        if cmd == "stats":
-            fixed = ({"template": {"pid": 2, **mem}, "spare": {"pid": 3, **mem}}
-                     if self.template else {"template": None, "spare": None})
-            return {"mem_total_kb": 120000, "mem_available_kb": 80000 - 1000 * len(self.apps),
-                    **fixed,
-                    "nuwad": {"pid": 1, **mem}, "lmk_kills": self.kills,
-                    "apps": [{"app": "", "pid": 3, **mem}]
-                    + [{"app": a, "pid": p, **mem} for p, a in self.apps.items()]}
-        raise AssertionError(f"unexpected nuwactl {argv}")
-
-    def run(self, command: str, timeout: float = 60) -> Result:
-        self.commands.append(command)
-        if "/sys/kernel/mm/ksm" in command:
-            if command.startswith("test -d"):
-                return Result(command, "", 0)
-            if "@@" in command:
-                return Result(command, KSM_COUNTERS + "@@\n" + KSMD_STAT + "\n", 0)
-            if "pages_to_scan" in command and "echo" not in command:
-                return Result(command, "1\n100\n20\n", 0)
-            return Result(command, "", 0)
-        if command.startswith("/usr/libexec/nuwa/nuwa-raw-fork"):
-            rss = int(command.split()[1])
-            return Result(command, json.dumps({"rss_kb": rss + 4, "fork_ms": [4.0, 5.0, 6.0]}),
-                          0)
-        if "launch" in command and self.fail_launches_after is not None \
-                and self.next_pid >= self.fail_launches_after:
-            return Result(command, "", 1, "nuwactl: launch failed: no ready message")
-        if command.startswith("kill -"):
-            self.signals.append(command)
-            if command.startswith("kill -KILL"):
-                for pid in re.match(r"kill -KILL ([\d ]+)", command)[1].split():
-                    self.apps.pop(int(pid), None)
-            return Result(command, "", 0)
-        if command.startswith("for p in"):
-            pids = re.search(r"for p in ([\d ]+);", command)[1].split()
-            return Result(command, "".join(f"==> {p} <==\n{SMAPS}\n" for p in pids), 0)
-        out = []
-        for part in command.split("; "):
-            if part.startswith("echo @@"):
-                out.append(part.removeprefix("echo ") + "\n")
-                continue
-            argv = shlex.split(part.removesuffix(" || exit $?"))
-            out.append(json.dumps(self.answer(argv)) + "\n")
-        return Result(command, "".join(out), 0)
 
 
 def test_runner_phases() -> None:
-    nuwad = ScriptedNuwad()
+    nuwad = FakeNuwad()
     runner = ModeRunner(Guest(nuwad), "template", PLAN, Progress(quiet=True))
     result = runner.run(["clock", "notes"])
     assert [a.app for a in result.apps] == ["clock", "notes"]
@@ -150,7 +48,7 @@ def test_runner_phases() -> None:
 def test_any_exception_in_a_phase_is_recorded_and_the_rest_runs() -> None:
     """Not only NuwaError: a bad JSON key (KeyError), a parse error (SmapsError, ValueError)
     used to abort the run without a report."""
-    nuwad = ScriptedNuwad(kill_at=1000)
+    nuwad = FakeNuwad(kill_at=1000)
     runner = ModeRunner(Guest(nuwad), "template", PLAN, Progress(quiet=True))
 
     def broken_idle() -> None:
@@ -165,7 +63,7 @@ def test_any_exception_in_a_phase_is_recorded_and_the_rest_runs() -> None:
 def test_exec_guest_with_a_template_is_an_error() -> None:
     """The fair baseline runs no template: a guest that does is reported, not measured
     quietly (the old exec guest carried template and spare)."""
-    result = ModeRunner(Guest(ScriptedNuwad(kill_at=1000)), "exec", PLAN,
+    result = ModeRunner(Guest(FakeNuwad(kill_at=1000)), "exec", PLAN,
                         Progress(quiet=True)).run(["clock"])
     assert result.errors and result.errors[0].startswith("idle: this exec guest runs")
 
@@ -180,7 +78,7 @@ def test_exec_ksm_samples_ksm_at_every_checkpoint() -> None:
         slept.append(s)
         now[0] += s
 
-    runner = ModeRunner(Guest(ScriptedNuwad(kill_at=1000, template=False)), "exec+ksm", plan,
+    runner = ModeRunner(Guest(FakeNuwad(kill_at=1000, template=False)), "exec+ksm", plan,
                         Progress(quiet=True), clock=lambda: now[0], sleep=sleep)
     result = runner.run(["clock", "notes"])
     assert result.errors == []
@@ -194,7 +92,7 @@ def test_exec_ksm_samples_ksm_at_every_checkpoint() -> None:
 
 
 def test_a_failing_phase_is_reported_and_the_rest_runs() -> None:
-    nuwad = ScriptedNuwad(kill_at=1000)
+    nuwad = FakeNuwad(kill_at=1000)
     nuwad.fail_launches_after = 104  # the apps phase works, the timed launches fail
     result = ModeRunner(Guest(nuwad), "template", PLAN, Progress(quiet=True)).run(["clock"])
     assert len(result.apps) == 1
@@ -204,7 +102,7 @@ def test_a_failing_phase_is_reported_and_the_rest_runs() -> None:
 
 
 def test_no_kill_within_limit_is_a_lower_bound() -> None:
-    runner = ModeRunner(Guest(ScriptedNuwad(kill_at=1000, template=False)), "exec", PLAN,
+    runner = ModeRunner(Guest(FakeNuwad(kill_at=1000, template=False)), "exec", PLAN,
                         Progress(quiet=True))
     result = runner.run(["clock"])
     assert result.errors == []
@@ -220,7 +118,7 @@ def test_honest_fill_lets_each_app_drift_before_freezing_it() -> None:
     plan = Plan(launches=1, launches_no_spare=1, drift_seconds=30, fill_limit=6,
                 settle_seconds=0, lmk_wait_seconds=1.5, drift_checkpoints=())
     now = [0.0]
-    nuwad = ScriptedNuwad(kill_at=5)
+    nuwad = FakeNuwad(kill_at=5)
     runner = ModeRunner(Guest(nuwad), "template", plan, Progress(quiet=True),
                         clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     launched_at: dict[int, float] = {}
@@ -282,7 +180,7 @@ def test_bench_command_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                          lmk_threshold_kb: int | None = None, **_: object):
         order.append(mode)
         ran = {"mode": mode, "template": "ready" if mode == "template" else "off"}
-        yield sessions.Session(Guest(ScriptedNuwad(template=mode == "template")), 12345,
+        yield sessions.Session(Guest(FakeNuwad(template=mode == "template")), 12345,
                                "test", ran)
 
     monkeypatch.setattr(sessions, "mode_session", scripted_session)
@@ -350,7 +248,7 @@ def test_bench_bad_input_is_one_clear_error(argv: list[str], message: str, tmp_p
 def test_ksm_absent_is_a_clear_error() -> None:
     from nuwa.bench import ksm
 
-    class NoKsm(ScriptedNuwad):
+    class NoKsm(FakeNuwad):
         def run(self, command: str, timeout: float = 60) -> Result:
             if command.startswith("test -d /sys/kernel/mm/ksm"):
                 return Result(command, "", 1)

@@ -10,7 +10,7 @@ import shlex
 import time
 from typing import Any, Protocol
 
-from nuwa.bench import smaps
+from nuwa.bench import platforms, smaps
 from nuwa.errors import NuwaError
 from nuwa.target.base import Result
 
@@ -51,6 +51,10 @@ class Guest:
         self.shell = shell
         self.timeout = timeout
         self.ctl = nuwactl  # the command that runs nuwactl (may carry --socket PATH)
+        # The platform measured (bench/platforms.py): whose template readiness means, and
+        # an app of it that starts its template when that is first-use.
+        self.framework = platforms.DEFAULT_FRAMEWORK
+        self.start_app: str | None = None
 
     def _ctl(self, args: tuple[str, ...] | list[str]) -> str:
         return " ".join([self.ctl, *(shlex.quote(a) for a in (*args, "--json"))])
@@ -79,9 +83,13 @@ class Guest:
         return [parse_json(d, " ".join(a)) for d, a in zip(docs, calls, strict=True)]
 
     def wait_ready(self, timeout: float, need_template: bool) -> dict[str, Any]:
-        """Wait until nuwad answers (and, when needed, the template is frozen with a spare)."""
+        """Wait until nuwad answers and, when needed, the template of `framework` is frozen
+        with a spare. A first-use template not started yet (state `idle`) is started by a
+        template launch of `start_app`, ended at once: a bench measures a template that
+        runs, and nuwad restarted by a phase starts it again only when asked."""
         deadline = time.monotonic() + timeout
         last = ""
+        started = False
         while time.monotonic() < deadline:
             r = self.shell.run(self._ctl(["template-status"]), 30)
             out = r.stdout
@@ -90,13 +98,34 @@ class Guest:
                     st = json.loads(out)
                 except ValueError:
                     st = {}
-                if not need_template or template_ready(st):
+                if not need_template:
                     return st
+                entry = platforms.framework_status(st, self.framework)
+                if entry is None and isinstance(st, dict) and st:
+                    raise NuwaError(f"nuwad has no framework {self.framework!r}: "
+                                    f"{out.strip()[:300]}")
+                if entry is not None and platforms.spare_ready(entry):
+                    return st
+                if entry is not None and entry.get("state") == "idle" and self.start_app \
+                        and not started:
+                    self.start_template()
+                    started = True
+                    continue
                 last = out.strip()
             else:
                 last = (r.stderr + out).strip()
             time.sleep(1)
         raise NuwaError(f"nuwad not ready after {timeout:.0f} s: {last[:300]}")
+
+    def start_template(self) -> None:
+        """Start a first-use template: its first template launch waits for it; the app is
+        ended again (nuwad reaps it before it answers)."""
+        answer = self.nuwactl("launch", str(self.start_app), "--mode", "template",
+                              timeout=max(self.timeout, 300.0))
+        if not isinstance(answer, dict) or "pid" not in answer:
+            raise NuwaError(f"starting the {self.framework} template: launch "
+                            f"{self.start_app} answered {answer!r}")
+        self.nuwactl("kill", str(answer["pid"]))
 
     def meminfo(self) -> dict[str, int]:
         return parse_meminfo(self.sh("cat /proc/meminfo"))
@@ -114,7 +143,6 @@ class Guest:
 
 
 def template_ready(status: dict[str, Any]) -> bool:
-    """`nuwactl template-status`: template ready and, when the spare is on, a spare forked."""
-    if status.get("state") != "ready":
-        return False
-    return status.get("spare_pid") is not None or not status.get("spare_enabled", True)
+    """`nuwactl template-status`: the default framework's template ready and, when the spare
+    is on, a spare forked."""
+    return platforms.spare_ready(status)

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from nuwa.bench import busy, pressure, pressure_psi, tables
-from nuwa.bench.goals import GoalCheck, check_goals
+from nuwa.bench.goals import TARGETS, GoalCheck, check_goals
 from nuwa.bench.phases import phase_tables
+from nuwa.bench.platforms import C
 from nuwa.bench.plots import write_plots
 from nuwa.bench.repeats import aggregate
 from nuwa.bench.results import ModeResult
@@ -60,14 +61,17 @@ def build_report(repeats: list[Repeat] | dict[str, ModeResult],
         repeats = [Repeat(repeats, list(repeats))]
     summaries = [_summary(r.results) for r in repeats]
     summary = aggregate(summaries) if len(summaries) > 1 else {**summaries[0], "repeats": 1}
+    platform = dict(meta.get("platform") or C.to_dict())
+    summary["platform"] = platform["name"]
     try:
-        goals = [g.to_dict() for g in check_goals(summary)]
+        goals = [g.to_dict() for g in check_goals(summary, platform["name"])]
     except Exception as e:  # noqa: BLE001
         goals = [GoalCheck("goals", "-", "n/a", None, f"not checked: {e}").to_dict()]
     return {
         "format": FORMAT,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         **meta,
+        "platform": platform,
         "summary": summary,
         "goals": goals,
         "errors": run_errors(repeats),
@@ -107,11 +111,18 @@ def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> s
     missed = [g for g in goals if g.met is False]
     modes = list(results)
     n = s.get("repeats", 1)
+    platform = report.get("platform") or C.to_dict()
+    apps = sorted({a.app for r in results.values() for a in r.apps})
     parts = [
-        "# Nuwa bench: template versus exec" + (" and exec+ksm" if "exec+ksm" in modes else ""),
+        "# Nuwa bench: template versus exec" + (" and exec+ksm" if "exec+ksm" in modes else "")
+        + f" — {platform['title']}",
         "",
         f"Created {report['created']} by `{report.get('command', 'nuwa bench')}` "
         f"on {report.get('target', {}).get('description', 'unknown target')}.",
+        f"Platform `{platform['name']}`: the apps of framework `{platform['framework']}`"
+        + (f" ({', '.join(apps)})" if apps else "") + "; the template, spare, template cost "
+        "and raw fork are that framework's; the goals are "
+        f"{TARGETS[platform['name']].source}'s for it.",
         "Ratios are template ÷ exec (exec: a nuwad with `template = off`, no template and no "
         "spare), measured within one repeat; latencies are medians. Memory is in KiB "
         "(USS/PSS/RSS from smaps).",

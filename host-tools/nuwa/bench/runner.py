@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nuwa.bench import busy, ksm, pressure, pressure_psi, smaps
+from nuwa.bench import busy, ksm, platforms, pressure, pressure_psi, smaps
 from nuwa.bench.guest import Guest, parse_json
 from nuwa.bench.plan import NO_SPARE, SPARE, Plan, launch_plan, pools_for
 from nuwa.bench.progress import Progress
@@ -28,6 +28,8 @@ RAW_FORK = "/usr/libexec/nuwa/nuwa-raw-fork"
 PHASE_KEYS = ("raw-fork", "apps", "launches", "fill", "busy", "pressure", "pressure-psi")
 # phases only run when named in --phases (not part of the full run)
 ON_REQUEST = ("pressure-psi",)
+# The first start of a first-use template (CPython's start-up under TCG) and its spare.
+START_TIMEOUT = 300.0
 
 
 def _memory(entry: dict[str, Any] | None) -> ProcessMemory | None:
@@ -62,8 +64,13 @@ class ModeRunner:
     def __init__(self, guest: Guest, mode: str, plan: Plan, progress: Progress,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
-                 raw_fork_cmd: str = RAW_FORK, only: set[str] | None = None) -> None:
+                 raw_fork_cmd: str = RAW_FORK, only: set[str] | None = None,
+                 framework: str = platforms.DEFAULT_FRAMEWORK) -> None:
         self.guest = guest
+        # the platform's framework: its template and spare are the ones measured and waited
+        # for (also by the phases that restart nuwad: they wait through the guest, run()
+        # tells it)
+        self.framework = framework
         self.mode = mode
         self.launch_mode = launch_mode(mode)
         self.plan = plan
@@ -111,21 +118,55 @@ class ModeRunner:
 
     # -- phases ----------------------------------------------------------------------------
     def idle(self) -> None:
+        """MemAvailable and the fixed overhead with no app running: nuwad, and the
+        platform's template and spare (a first-use one is started first: its cost is what
+        template mode pays once it runs)."""
+        if self.mode == TEMPLATE:
+            self.guest.wait_ready(START_TIMEOUT, need_template=True)
         stats = self.guest.nuwactl("stats")
         self.result.mem_total_kb = int(stats["mem_total_kb"])
         self.result.idle_mem_available_kb = int(stats["mem_available_kb"])
-        self.result.overhead = {k: _memory(stats.get(k)) for k in ("nuwad", "template", "spare")}
+        mine = platforms.framework_memory(stats, self.framework)
+        self.result.overhead = {"nuwad": _memory(stats.get("nuwad")),
+                                "template": _memory(mine["template"]),
+                                "spare": _memory(mine["spare"])}
         pids = {k: p.pid for k, p in self.result.overhead.items() if p is not None}
         found = self.guest.breakdowns(list(pids.values()))
         self.result.overhead_breakdown = {
             k: found[pid].to_dict() for k, pid in pids.items() if pid in found
         }
-        self.say(f"idle: MemAvailable {self.result.idle_mem_available_kb} KiB")
         held = [k for k in ("template", "spare") if self.result.overhead.get(k)]
-        self.result.ran["processes_at_idle"] = ["nuwad", *held]
-        if self.mode != TEMPLATE and held:
-            raise NuwaError(f"this {self.mode} guest runs nuwad's {' and '.join(held)} "
+        others = self._other_templates(stats)
+        self.result.ran["framework"] = self.framework
+        self.result.ran["processes_at_idle"] = ["nuwad", *held, *others]
+        status = platforms.framework_status(self.guest.nuwactl("template-status"),
+                                            self.framework) or {}
+        self.result.ran["template"] = status.get("state", self.result.ran.get("template"))
+        self.say(f"idle: MemAvailable {self.result.idle_mem_available_kb} KiB; "
+                 f"{' and '.join(held) or 'no template'} of framework {self.framework}"
+                 + (f"; also running: {', '.join(others)}" if others else ""))
+        if self.mode == TEMPLATE and "template" not in held:
+            raise NuwaError(f"no template of framework {self.framework} runs in template mode")
+        if self.mode != TEMPLATE and (held or others):
+            raise NuwaError(f"this {self.mode} guest runs nuwad's "
+                            f"{' and '.join([*held, *others])} "
                             "although its nuwad was started with template = off")
+
+    def _other_templates(self, stats: dict[str, Any]) -> list[str]:
+        """Templates and spares of the other frameworks that run (template mode of the
+        Python platform: the C framework's, started at boot; they count in the fill's
+        MemAvailable, not in the platform's template cost)."""
+        out = []
+        names = [platforms.DEFAULT_FRAMEWORK] + [
+            str(fw.get("framework")) for fw in stats.get("frameworks") or []
+            if isinstance(fw, dict) and fw.get("framework") != platforms.DEFAULT_FRAMEWORK]
+        for name in names:
+            if name == self.framework:
+                continue
+            mem = platforms.framework_memory(stats, name)
+            out += [f"{k} of framework {name}" for k in ("template", "spare")
+                    if _memory(mem[k]) is not None]
+        return out
 
     def raw_fork(self) -> None:
         """fork() of a process as large as the template is now (RSS), in this guest."""
@@ -302,7 +343,8 @@ class ModeRunner:
     def _template_pss(self, stats: dict[str, Any]) -> int:
         if self.mode != TEMPLATE:
             return 0
-        return sum(int(stats[k]["pss_kb"]) for k in ("template", "spare") if stats.get(k))
+        mine = platforms.framework_memory(stats, self.framework)
+        return sum(int(m["pss_kb"]) for m in mine.values() if isinstance(m, dict))
 
     def phases(self, apps: list[str]) -> list[tuple[str, Callable[[], None]]]:
         """The phases to run (`idle` always: the others need its figures), in order;
@@ -350,6 +392,8 @@ class ModeRunner:
         """Every phase; a phase that fails — whatever the exception — is recorded in errors
         and the next one still runs (a dead guest makes the rest fail quickly), so what was
         measured is reported."""
+        self.guest.framework = self.framework
+        self.guest.start_app = apps[0] if apps else None  # starts a first-use template
         for name, phase in self.phases(apps):
             try:
                 phase()

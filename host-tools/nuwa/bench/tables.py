@@ -161,7 +161,7 @@ def _pct(x: float | None) -> str:
 
 def goal_rows(goals: list[GoalCheck]) -> list[Row]:
     verdict = {True: "met", False: "**MISSED**", None: "not measured"}
-    return [[g.figure, g.goal, g.measured, verdict[g.met], g.why] for g in goals]
+    return [[g.figure, g.goal, g.measured, g.verdict or verdict[g.met], g.why] for g in goals]
 
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from nuwa import paths
 from nuwa.bench.plan import FULL, QUICK, Plan
+from nuwa.bench.platforms import PLATFORMS, check_apps, parse_platform, platform_apps
 from nuwa.bench.progress import Progress
 from nuwa.bench.repeats import mode_order
 from nuwa.bench.results import DEFAULT_MODES, MODES, ModeResult
@@ -19,8 +19,6 @@ from nuwa.bench.runner import PHASE_KEYS, ModeRunner
 from nuwa.commands import add_board_arg, add_host_key_arg, add_mem_arg
 from nuwa.errors import NuwaError, Terminated
 from nuwa.target.url import TARGET_FORMS
-
-INCLUDED = re.compile(r"\.d/[^/]+:\d+$")  # defined_at "DIR.d/NAME.conf:LINE"
 
 
 def positive_int(text: str) -> int:
@@ -82,8 +80,12 @@ def register(sub: Any) -> None:
                    help=f"measure a running board instead of booting QEMU: {TARGET_FORMS}")
     add_host_key_arg(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--platform", default="c", metavar="NAME",
+                   help=f"the apps of one framework, measured with its template "
+                   f"({', '.join(PLATFORMS)}; default c)")
     p.add_argument("--apps", metavar="A,B,…",
-                   help="apps to use (default: the platform's apps, from the include directories)")
+                   help="apps to use (default: the platform's apps, from the include "
+                   "directories; they must be on the platform's framework)")
     p.add_argument("--phases", metavar="P,…",
                    help=f"only these phases (of {', '.join(PHASE_KEYS)}; idle always runs; "
                    "default all; pressure runs in the full run only, or when named here; "
@@ -109,9 +111,12 @@ def measure_mode(args: argparse.Namespace, mode: str, plan: Plan,
                           accept_new_host_key=getattr(args, "accept_new_host_key", False)
                           ) as session:
             guest = session.guest
-            apps = args.apps.split(",") if args.apps else platform_apps(guest.nuwactl("apps"))
+            framework = parse_platform(getattr(args, "platform", None)).framework
+            configured = guest.nuwactl("apps")
+            apps = args.apps.split(",") if args.apps else platform_apps(configured, framework)
+            check_apps(configured, apps, framework)
             runner = ModeRunner(guest, mode, plan, progress, only=parse_phases(
-                getattr(args, "phases", None)))
+                getattr(args, "phases", None)), framework=framework)
             runner.result.lmk_threshold_kb = session.lmk_threshold_kb
             runner.result.ran = dict(session.ran)
             runner.result.notes.append(
@@ -163,21 +168,6 @@ def measure(args: argparse.Namespace, progress: Progress, plan: Plan | None = No
     return repeats
 
 
-def platform_apps(answer: Any) -> list[str]:
-    """The default framework's apps defined in include directories (`apps.d/*.conf`: the
-    platform's C apps); the main config's own sections (the runtime's test app) only when
-    there are no others. Apps of other frameworks (the Python apps) are left out: the
-    measurement's template and spare figures are the default framework's
-    (docs/measurement.md); --apps selects them."""
-    apps = [a for a in answer if isinstance(a, dict) and a.get("name")] \
-        if isinstance(answer, list) else []
-    if not apps:
-        raise NuwaError(f"the target has no configured apps ({answer!r})")
-    apps = [a for a in apps if a.get("framework", "default") == "default"] or apps
-    included = [a["name"] for a in apps if INCLUDED.search(str(a.get("defined_at", "")))]
-    return included or [a["name"] for a in apps]
-
-
 def command_line(args: argparse.Namespace) -> str:
     parts = ["nuwa bench"]
     if args.quick:
@@ -186,6 +176,10 @@ def command_line(args: argparse.Namespace) -> str:
         parts.append(f"--repeat {args.repeat}")
     if args.modes != ",".join(DEFAULT_MODES):
         parts.append(f"--modes {args.modes}")
+    if parse_platform(getattr(args, "platform", None)).name != "c":
+        parts.append(f"--platform {parse_platform(args.platform).name}")
+    if getattr(args, "apps", None):
+        parts.append(f"--apps {args.apps}")
     if args.target:
         parts.append(f"--target {args.target}")
     if getattr(args, "parallel", False):
@@ -206,6 +200,7 @@ def run(args: argparse.Namespace, plan: Plan | None = None) -> int:
     if getattr(args, "parallel", False) and args.target:
         raise NuwaError("--parallel needs a fresh guest per mode: one --target board runs "
                         "the modes one after the other")
+    platform = parse_platform(getattr(args, "platform", None))
     out = args.out or default_out()
     progress = Progress()
     used = plan or (QUICK if args.quick else FULL)
@@ -213,6 +208,7 @@ def run(args: argparse.Namespace, plan: Plan | None = None) -> int:
     meta = {
         "command": command_line(args),
         "plan": used.to_dict(),
+        "platform": platform.to_dict(),
         "target": describe_target(args.board, args.target, args.mem,
                                   getattr(args, "parallel", False)),
     }
