@@ -146,6 +146,9 @@ def explain_vs_ksm(summary: dict[str, Any]) -> str:
     )
 
 
+COST_NAMES = {"uss_kb": "USS", "pss_kb": "PSS", "written_kb": "written pages"}
+
+
 @dataclass(frozen=True)
 class Targets:
     """One platform's goals (its issue's "Measure" table); None: not a goal there."""
@@ -229,7 +232,7 @@ def check_goals(summary: dict[str, Any], platform: str = "c") -> list[GoalCheck]
             checks[-1].met = False
     else:
         costs = summary.get("template_costs", {})
-        shown = "; ".join(f"{k.removesuffix('_kb').upper()} {_kb(c.get('kb'))}: break-even "
+        shown = "; ".join(f"{COST_NAMES.get(k, k)} {_kb(c.get('kb'))}: break-even "
                           f"{c.get('break_even_apps')}" for k, c in costs.items()
                           if isinstance(c, dict))
         measured = summary.get("template_uss_kb") is not None
