@@ -67,3 +67,38 @@ def test_minimal_bench_every_mode(guest_vm: Any, guest_ssh: Any, tmp_path: Path,
     assert guest_ssh.run("cat /sys/kernel/mm/ksm/run").stdout.strip() == "0"
     status = json.loads(guest_ssh.run("nuwactl --json template-status").stdout)
     assert status["state"] in ("ready", "starting")
+
+
+def test_minimal_bench_python_platform(guest_vm: Any, guest_ssh: Any, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`--platform python`: the Python apps with the Python template (first-use, started
+    before idle), its cost and raw fork, issue 11's goals; template and exec modes."""
+    monkeypatch.setattr(hostkeys, "known_hosts_file", lambda: tmp_path / "known_hosts")
+    out = tmp_path / "report"
+    args = argparse.Namespace(
+        board=guest_vm.board.name, mem=None, target=f"ssh://root@127.0.0.1:{guest_vm.ssh_port}",
+        out=out, quick=True, json=True, apps=None, lmk_threshold_kb=None, repeat=1,
+        modes="template,exec", accept_new_host_key=False, platform="python",
+        phases="raw-fork,apps,launches,fill")
+    assert bench.run(args, plan=TINY) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["errors"] == []
+    assert report["platform"]["framework"] == "python" and report["summary"]["platform"] == "python"
+    tpl, exe = report["modes"]["template"], report["modes"]["exec"]
+    apps = {"weather", "todo", "feeds", "sensorlog"}
+    assert {a["app"] for a in tpl["apps"]} == apps == {a["app"] for a in exe["apps"]}
+    # the Python template and spare are measured; the C ones run beside them, named
+    assert tpl["ran"]["framework"] == "python" and tpl["ran"]["template"] == "ready"
+    assert tpl["ran"]["processes_at_idle"][:3] == ["nuwad", "template", "spare"]
+    assert "template of framework default" in tpl["ran"]["processes_at_idle"]
+    assert exe["ran"]["processes_at_idle"] == ["nuwad"]
+    assert tpl["raw_fork"]["target_rss_kb"] == tpl["overhead"]["template"]["rss_kb"]
+    # every launch through the spare found the Python spare (none left out)
+    assert tpl["launches"] and all(x["spare"] for x in tpl["launches"])
+    assert not any("found no spare" in n for n in tpl["notes"])
+    s = report["summary"]
+    assert 0 < s["template_costs"]["uss_kb"]["kb"] <= s["template_costs"]["pss_kb"]["kb"]
+    goals = {g["figure"]: g for g in report["goals"]}
+    assert goals["per-app USS, template ÷ fair exec"]["goal"] == "≤ 0.25"
+    assert "Python apps" in (out / "report.md").read_text().splitlines()[0]
