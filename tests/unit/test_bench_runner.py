@@ -308,6 +308,29 @@ def test_demo_runs_the_quick_bench(monkeypatch: pytest.MonkeyPatch,
     assert not seen["args"].parallel
 
 
+def test_demo_runs_both_parts_at_once_and_prints_the_python_table_last(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from nuwa import cli
+
+    both = threading.Barrier(2, timeout=10)  # one part after the other would time out
+
+    def c_part(args: object) -> int:
+        both.wait()
+        return 0
+
+    def python_part(args: object) -> str:
+        both.wait()
+        return "| Py table |\n"
+
+    monkeypatch.setattr("nuwa.commands.bench.run", c_part)
+    monkeypatch.setattr("nuwa.commands.demo.python_part", python_part)
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("| Py table |")
+
+
 def test_demo_keeps_the_c_table_when_the_python_part_fails(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from nuwa import cli

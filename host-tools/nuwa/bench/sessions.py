@@ -123,6 +123,13 @@ def mode_session(board: str, mode: str, url: str | None, mem: int | None = None,
             finally:
                 restore(session, mode)
         return
+    with fresh_guest(board, mem) as vm, vm.ssh() as ssh:
+        yield prepare(Guest(ssh), mode, lmk_threshold_kb)
+
+
+@contextmanager
+def fresh_guest(board: str, mem: int | None = None) -> Iterator[Qemu]:
+    """A freshly booted guest of `board`, powered off after; kill_guests stops it."""
     if _stopping.is_set():
         raise NuwaError("stopped before booting the guest")
     vm = Qemu(boards.load(board), mem=mem)
@@ -130,8 +137,8 @@ def mode_session(board: str, mode: str, url: str | None, mem: int | None = None,
         _live.add(vm)
     try:
         vm.boot(timeout=BOOT_TIMEOUT)
-        with vm, vm.ssh() as ssh:
-            yield prepare(Guest(ssh), mode, lmk_threshold_kb)
+        with vm:
+            yield vm
     finally:
         with _live_lock:
             _live.discard(vm)

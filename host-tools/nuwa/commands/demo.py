@@ -1,13 +1,12 @@
 """nuwa demo: the newcomer's one command: `nuwa bench --quick --parallel` on the C apps (the
-table and the report's path), then the Python apps' quick comparison (py_quick.py) on a guest
-of its own."""
+table and the report's path) and, at the same time on a guest of its own, the Python apps'
+quick comparison (py_quick.py), whose table follows the C one."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from .. import board
 from ..bench.progress import Progress
 from ..bench.results import EXEC, TEMPLATE
 from ..errors import NuwaError
@@ -21,9 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="compare template and exec mode for the C and the Python apps, print the tables",
         description="Boot a fresh guest per mode, both at once, measure template versus exec "
         "mode with `nuwa bench --quick --parallel`, print the comparison table and the "
-        "report's path; then, on "
-        "one more guest, the Python apps: a couple of launches per app and mode and their "
-        "USS (py-bench's method), as a second table.",
+        "report's path; at the same time, on a third guest, the Python apps: a couple of "
+        "launches per app and mode and their USS (py-bench's method), printed as a second "
+        "table. With --target, one part and one mode after the other on that board.",
     )
     add_board_arg(p)
     add_mem_arg(p)
@@ -34,13 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-# The KSM column needs a third guest: it does not fit make demo's 10 minutes.
+# The KSM column needs one more guest: it does not fit make demo's 10 minutes.
 DEMO_MODES = (TEMPLATE, EXEC)
 
 
 def run(args: argparse.Namespace) -> int:
-    # Both guests at once: the demo's 10 minutes. A --target board runs one mode after the
-    # other.
+    # On fresh guests everything runs at once: the C part's two guests (--parallel) and the
+    # Python part's guest, for the demo's 10 minutes; every figure is a ratio measured
+    # within one guest. A --target board runs one part and one mode after the other.
     parallel = not args.target
     where = args.target or f"a fresh {args.board} guest per mode, both at once"
     print(f"nuwa demo: template versus exec mode on {where} (`nuwa bench --quick --modes "
@@ -50,40 +50,56 @@ def run(args: argparse.Namespace) -> int:
                                quick=True, json=False, apps=None, lmk_threshold_kb=None,
                                repeat=1, modes=",".join(DEMO_MODES), parallel=parallel,
                                accept_new_host_key=False)
-    # The C part's table is printed by bench.run before it raises; keep going either way so
-    # both platforms are shown, and fail at the end with each part's one error.
-    errors: list[str] = []
-    try:
-        c_status = bench_command.run(quick)
-        if c_status:
-            errors.append(f"C apps: nuwa bench exited {c_status}")
-    except NuwaError as e:
-        errors.append(f"C apps: {e}")
-    try:
-        python_part(args)
-    except NuwaError as e:
-        errors.append(f"Python apps: {e}")
-    except Exception as e:  # noqa: BLE001 - the C table above must stay the last word
-        errors.append(f"Python apps: {type(e).__name__}: {e}")
+    print(f"nuwa demo: the Python apps, template versus exec mode on "
+          f"{args.target or f'a fresh {args.board} guest of their own'}"
+          f"{', at the same time' if parallel else ', afterwards'} (py-bench's method, a "
+          "couple of launches per app and mode; its table follows the C one)", flush=True)
+
+    def c_part() -> tuple[str | None, str | None]:
+        # bench.run prints the C table itself, also before it raises
+        try:
+            status = bench_command.run(quick)
+            return None, f"C apps: nuwa bench exited {status}" if status else None
+        except NuwaError as e:
+            return None, f"C apps: {e}"
+
+    def py_part() -> tuple[str | None, str | None]:
+        try:
+            return python_part(args), None
+        except NuwaError as e:
+            return None, f"Python apps: {e}"
+        except Exception as e:  # noqa: BLE001 - the C table must be shown all the same
+            return None, f"Python apps: {type(e).__name__}: {e}"
+
+    parts = {"C": c_part, "Python": py_part}
+    if parallel:
+        from ..bench.parallel import run_concurrently
+        from ..bench.sessions import kill_guests
+        done = run_concurrently(list(parts), lambda name: parts[name](), kill_guests)
+    else:
+        done = {name: part() for name, part in parts.items()}
+    # Both platforms are shown whatever failed, then one error line per failed part.
+    table = done["Python"][0]
+    if table:
+        print("\n" + table, end="", flush=True)
+    errors = [e for _, e in done.values() if e]
     for e in errors:
         print(f"nuwa demo: error: {e}", file=sys.stderr, flush=True)
     return 1 if errors else 0
 
 
-def python_part(args: argparse.Namespace) -> None:
-    """The Python apps' table (py_quick): on the target, or on one more fresh guest."""
+def python_part(args: argparse.Namespace) -> str:
+    """The Python apps' table (py_quick): on the target, or on a fresh guest of its own."""
+    from ..bench.sessions import fresh_guest
     from ..py_quick import measure_quick, quick_table
-    from ..target import Qemu, target_from_url
+    from ..target import target_from_url
 
     progress = Progress()
-    print(f"\nnuwa demo: the Python apps, template versus exec mode on "
-          f"{args.target or f'a fresh {args.board} guest'} (py-bench's method, a couple of "
-          "launches per app and mode; a few minutes)", flush=True)
     if args.target:
         with target_from_url(args.target) as t:
             figures = measure_quick(t, progress)
     else:
         progress("python: booting the guest")
-        with Qemu(board.load(args.board), mem=args.mem) as vm, vm.ssh() as t:
+        with fresh_guest(args.board, args.mem) as vm, vm.ssh() as t:
             figures = measure_quick(t, progress)
-    print("\n" + quick_table(figures), end="", flush=True)
+    return quick_table(figures)
