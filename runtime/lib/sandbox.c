@@ -1662,7 +1662,7 @@ static const struct sb_rule sb_rules[] = {
 #endif
 };
 
-#define SB_MAX_INSNS 2048
+#define SB_MAX_INSNS 1024
 #define SB_NRULES (sizeof sb_rules / sizeof sb_rules[0])
 #define SB_MAX_SELF 16
 struct bpf_prog_buf {
@@ -1837,61 +1837,150 @@ static int rule_cmp(const void *a, const void *b)
 	return x->nr < y->nr ? -1 : x->nr > y->nr;
 }
 
-/* A binary search over the sorted rules R[0..N) on the syscall number in
- * the accumulator: a few comparisons per system call instead of hundreds.
- * Leaves compare linearly; anything not found is killed. */
-static void emit_tree(struct bpf_prog_buf *p, const struct sb_rule *r, int n,
-		      const struct sb_filter_ctx *cx)
+/* The filter tests ranges of system-call numbers, not each number: the
+ * sorted rules become runs of consecutive numbers with one action (the
+ * numbers between runs, and those past the last, are killed), and a binary
+ * search over the runs' first numbers reaches a call's run in ~log2(runs)
+ * comparisons. A run whose action checks arguments jumps to that action's
+ * code, emitted once after the search; the other runs return at once. */
+#define A_KILL 0xff /* a run of numbers not on the list */
+#define SB_MAX_RUNS (2 * SB_NRULES + 2)
+struct sb_run {
+	uint32_t lo; /* the run is [lo, next run's lo), the last to 0xffffffff */
+	unsigned char action;
+};
+
+/* Jumps from the search's leaves to an argument action's code, patched
+ * once that code is emitted. */
+struct sb_fixups {
+	unsigned at[SB_MAX_RUNS];
+	unsigned char action[SB_MAX_RUNS];
+	unsigned n;
+};
+
+static int ret_only(unsigned action)
 {
-	int i;
-	if (n <= 4) {
-		for (i = 0; i < n; i++) {
-			unsigned at = p->n, len;
-			emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, (uint32_t)r[i].nr);
-			emit_action(p, r[i].action, cx);
-			len = p->n - at - 1;
-			if (at < SB_MAX_INSNS)
-				p->f[at].jf = (uint8_t)(len > 255 ? 255 : len);
+	return action == A_ALLOW || action == A_EPERM || action == A_ENOSYS || action == A_KILL;
+}
+
+/* Instructions emit_search() emits for runs R[0..N). */
+static unsigned search_len(int n)
+{
+	unsigned left;
+	if (n == 1)
+		return 1;
+	left = search_len(n / 2);
+	return 1 + (left > 255 ? 1 : 0) + left + search_len(n - n / 2);
+}
+
+static void emit_search(struct bpf_prog_buf *p, const struct sb_run *r, int n,
+			const struct sb_filter_ctx *cx, struct sb_fixups *fx)
+{
+	int mid = n / 2;
+	unsigned left;
+
+	if (n == 1) {
+		if (ret_only(r->action)) {
+			if (r->action == A_KILL)
+				RET(p, SECCOMP_RET_KILL_PROCESS);
+			else
+				emit_action(p, r->action, cx);
+		} else {
+			fx->at[fx->n] = p->n;
+			fx->action[fx->n++] = r->action;
+			emit(p, BPF_JMP | BPF_JA, 0, 0, 0);
 		}
-		RET(p, SECCOMP_RET_KILL_PROCESS);
-	} else {
-		int mid = n / 2;
-		unsigned ja;
-		/* if nr >= r[mid]: jump to the right half, else fall into the left. */
-		emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, (uint32_t)r[mid].nr);
-		ja = p->n;
-		emit(p, BPF_JMP | BPF_JA, 0, 0, 0);
-		emit_tree(p, r, mid, cx);
-		if (ja < SB_MAX_INSNS)
-			p->f[ja].k = p->n - ja - 1;
-		emit_tree(p, r + mid, n - mid, cx);
+		return;
 	}
+	/* nr >= r[mid].lo: the right half, else fall into the left one; a
+	 * left half too long for the 8-bit offset is jumped over with JA. */
+	left = search_len(mid);
+	if (left <= 255) {
+		emit(p, BPF_JMP | BPF_JGE | BPF_K, (uint8_t)left, 0, r[mid].lo);
+	} else {
+		emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, r[mid].lo);
+		emit(p, BPF_JMP | BPF_JA, 0, 0, left);
+	}
+	emit_search(p, r, mid, cx, fx);
+	emit_search(p, r + mid, n - mid, cx, fx);
+}
+
+/* The sorted, deduplicated rules as runs; 0, or -1 with ERR when one
+ * number has two actions (two names for it on this architecture). */
+static int make_runs(struct sb_run *runs, int *nruns, char *err, size_t errlen)
+{
+	struct sb_rule sorted[SB_NRULES];
+	size_t i;
+	int n = 0;
+	uint32_t next = 0; /* the first number after the last run so far */
+
+	memcpy(sorted, sb_rules, sizeof sorted);
+	qsort(sorted, SB_NRULES, sizeof sorted[0], rule_cmp);
+	for (i = 0; i < SB_NRULES; i++) {
+		uint32_t nr = (uint32_t)sorted[i].nr;
+		if (i && sorted[i - 1].nr == sorted[i].nr) {
+			if (sorted[i - 1].action != sorted[i].action)
+				return fail(err, errlen, "seccomp: system call %ld has two actions",
+					    sorted[i].nr);
+			continue;
+		}
+		if (nr != next && (!n || runs[n - 1].action != A_KILL)) {
+			runs[n].lo = next;
+			runs[n++].action = A_KILL;
+		}
+		if (!n || runs[n - 1].action != sorted[i].action) {
+			runs[n].lo = nr;
+			runs[n++].action = sorted[i].action;
+		}
+		next = nr + 1;
+	}
+	if (next != 0 && (!n || runs[n - 1].action != A_KILL)) {
+		runs[n].lo = next;
+		runs[n++].action = A_KILL;
+	}
+	*nruns = n;
+	return 0;
 }
 
 /* Build the whole program for CX (pid, TCP or not) into P. 0, or -1 with ERR. */
 static int build_seccomp(struct bpf_prog_buf *p, const struct sb_filter_ctx *cx, char *err,
 			 size_t errlen)
 {
-	struct sb_rule sorted[SB_NRULES];
-	size_t i, n = 0;
+	struct sb_run runs[SB_MAX_RUNS];
+	struct sb_fixups fx;
+	unsigned i, j;
+	int nruns = 0;
 
 	p->n = 0;
 	p->nself = 0;
-	memcpy(sorted, sb_rules, sizeof sorted);
-	qsort(sorted, SB_NRULES, sizeof sorted[0], rule_cmp);
-	for (i = 0; i < SB_NRULES; i++) /* aliases (same number, two names) once */
-		if (!n || sorted[n - 1].nr != sorted[i].nr)
-			sorted[n++] = sorted[i];
+	fx.n = 0;
+	if (make_runs(runs, &nruns, err, errlen) < 0)
+		return -1;
 	emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, arch));
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SB_AUDIT_ARCH);
 	RET(p, SECCOMP_RET_KILL_PROCESS);
 	emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr));
 #if defined(__x86_64__)
-	/* x32 numbers would dodge the rules. */
+	/* x32 numbers would dodge the rules (the runs kill them too; this
+	 * says so where it is decided). */
 	emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0x40000000u);
 	RET(p, SECCOMP_RET_KILL_PROCESS);
 #endif
-	emit_tree(p, sorted, (int)n, cx);
+	emit_search(p, runs, nruns, cx, &fx);
+	/* Each argument action's code once, every leaf that needs it jumping
+	 * there (JA: a 32-bit offset). */
+	for (i = 0; i < fx.n; i++) {
+		unsigned start = p->n;
+		int seen = 0;
+		for (j = 0; j < i; j++)
+			seen |= fx.action[j] == fx.action[i];
+		if (seen)
+			continue;
+		emit_action(p, fx.action[i], cx);
+		for (j = i; j < fx.n; j++)
+			if (fx.action[j] == fx.action[i] && fx.at[j] < SB_MAX_INSNS)
+				p->f[fx.at[j]].k = start - fx.at[j] - 1;
+	}
 	if (p->n > SB_MAX_INSNS)
 		return fail(err, errlen, "seccomp: filter too long (%u)", p->n);
 	if (p->nself > SB_MAX_SELF)
@@ -1924,12 +2013,23 @@ int nuwa_sandbox_prepare(void)
 	return 0;
 }
 
+/* DST = SRC (a program built for another pid) with SELF in its pid checks. */
+static void copy_for_pid(struct bpf_prog_buf *dst, const struct bpf_prog_buf *src, uint32_t self)
+{
+	unsigned i;
+	memcpy(dst->f, src->f, src->n * sizeof src->f[0]);
+	dst->n = src->n;
+	dst->nself = src->nself;
+	memcpy(dst->self_at, src->self_at, sizeof dst->self_at);
+	for (i = 0; i < dst->nself; i++)
+		dst->f[dst->self_at[i]].k = self;
+}
+
 static int apply_seccomp(int tcp, char *err, size_t errlen)
 {
 	struct sb_filter_ctx cx = { (uint32_t)getpid(), tcp };
 	struct bpf_prog_buf *p;
 	struct sock_fprog prog;
-	unsigned i;
 	int rc = 0;
 
 	/* Scratch memory of its own, unmapped once the kernel has its copy:
@@ -1937,15 +2037,9 @@ static int apply_seccomp(int tcp, char *err, size_t errlen)
 	p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return fail(err, errlen, "seccomp: scratch: %s", strerror(errno));
-	if (prepared_ok) {
-		const struct bpf_prog_buf *t = &prepared[tcp ? 1 : 0];
-		memcpy(p->f, t->f, t->n * sizeof t->f[0]);
-		p->n = t->n;
-		p->nself = t->nself;
-		memcpy(p->self_at, t->self_at, sizeof p->self_at);
-		for (i = 0; i < p->nself; i++)
-			p->f[p->self_at[i]].k = cx.self;
-	} else if (build_seccomp(p, &cx, err, errlen) < 0) {
+	if (prepared_ok)
+		copy_for_pid(p, &prepared[tcp ? 1 : 0], cx.self);
+	else if (build_seccomp(p, &cx, err, errlen) < 0) {
 		rc = -1;
 	}
 	if (rc == 0) {

@@ -18,3 +18,13 @@ $(BUILD)/app-hostile.so: $(BUILD)/obj/testapps/hostile.o $(LIBNUWA)
 
 ALL_TARGETS += $(BUILD)/app-hostile.so
 TEST_LIB += $(BUILD)/app-hostile.so
+
+# The seccomp program against its allowlist, in user space (it includes
+# lib/sandbox.c whole; not linked with libnuwa).
+$(BUILD)/obj/testapps/seccomp_check.o: $(TOP)/lib/sandbox.c $(wildcard $(TOP)/lib/*.h) $(NUWA_INCLUDE)/nuwa_sandbox.h
+
+$(BUILD)/nuwa-seccomp-check: $(BUILD)/obj/testapps/seccomp_check.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+ALL_TARGETS += $(BUILD)/nuwa-seccomp-check
+TEST_LIBEXEC += $(BUILD)/nuwa-seccomp-check

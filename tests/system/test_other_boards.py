@@ -117,3 +117,12 @@ def test_sandbox_probe_is_confined(other: tuple[boards.Board, Any]) -> None:
     assert r["parent_kill"] == "EPERM" and r["mount"] == "EPERM", out
     assert r["unshare_user"] == "EPERM" and r["self_kill"] == "ok", out
     assert r["status_Uid"] == "20009", out
+
+
+def test_seccomp_program_decides_as_the_list(other: tuple[boards.Board, Any]) -> None:
+    """The filter built for this architecture's numbers, interpreted for every
+    number against the rule list (tests/system/test_seccomp_program_guest.py)."""
+    _, guest = other
+    r = guest.run("/usr/libexec/nuwa/nuwa-seccomp-check", timeout=300)
+    assert r.ok and "FAIL" not in r.stdout, r.stdout
+    assert sum(line.startswith("ok ") for line in r.stdout.splitlines()) == 7, r.stdout
