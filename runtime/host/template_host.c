@@ -102,10 +102,10 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 			_exit(0); /* nuwad dropped the spare */
 		/* What the spare did before the request is not this launch's. */
 		nuwa_phase_reset();
+		/* nuwad's specialise_ms ends here (it reads this mark from the
+		 * PHASES message): no acknowledgement, which woke nuwad in the
+		 * middle of every launch through the spare. */
 		nuwa_phase_mark("specialise_received");
-		/* The acknowledgement ends nuwad's specialise latency. */
-		if (nuwa_msg_send(app_ch, NUWA_APP_MSG_SPECIALISED, 0, NULL, 0, -1) < 0)
-			nuwa_logf("nuwa-spare", "specialise ack: %s", strerror(errno));
 		spec = buf;
 		len = h.len;
 	}

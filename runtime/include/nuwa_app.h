@@ -100,8 +100,8 @@ enum nuwa_app_msg {
 	NUWA_APP_MSG_QUIT = 7,       /* nuwad -> app: exit now */
 	NUWA_APP_MSG_SPECIALISE = 8, /* nuwad -> spare (host-internal): app
 					name, then args, NUL-separated */
-	NUWA_APP_MSG_SPECIALISED = 9, /* spare -> nuwad (host-internal): the
-					 specialise request was received */
+	NUWA_APP_MSG_SPECIALISED = 9, /* retired (was the spare's acknowledgement
+					 of SPECIALISE); not sent, ignored */
 	/* 64..95 reserved for file grants (snapshots) */
 	NUWA_APP_MSG_STDIO = 11,     /* nuwad -> new app or spare (host-internal),
 					first message: fd = its stdout/stderr pipe

@@ -650,18 +650,17 @@ void apps_on_channel(struct nuwad *d, struct app *a)
 		}
 		buf[h.len] = 0;
 		switch (h.type) {
-		case NUWA_APP_MSG_SPECIALISED:
-			if (a->state == APP_STARTING && a->via_spare && a->specialise_ms < 0) {
-				a->specialise_ms =
-					(double)(nuwad_now_us() - a->t_request_us) / 1000.0;
-				phases_mark(a, "specialise_acked", nuwad_now_us());
-			}
-			break;
 		case NUWA_APP_MSG_PHASES:
 			/* Once, before ready: app code cannot add to them later. */
 			if (a->state == APP_STARTING && !a->phases_taken) {
+				int64_t received;
 				a->phases_taken = 1;
 				phases_take(a, buf, nuwad_now_us());
+				/* Through the spare: request -> the spare read it. */
+				received = phases_find(a, "specialise_received");
+				if (a->via_spare && received >= a->t_request_us)
+					a->specialise_ms =
+						(double)(received - a->t_request_us) / 1000.0;
 			}
 			break;
 		case NUWA_APP_MSG_READY:

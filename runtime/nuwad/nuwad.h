@@ -75,7 +75,7 @@ struct app {
 	int64_t t_fork_us;          /* just before the fork request is sent to the template */
 	double fork_ms;             /* the template's own timing of fork(), or -1 */
 	double fork_rtt_ms;         /* fork request -> template's answer, or -1 */
-	double specialise_ms;       /* via the spare: request -> spare's ack, or -1 */
+	double specialise_ms;       /* via the spare: request -> the spare read it, or -1 */
 	int64_t deadline_us;        /* ready / fork / kill deadline, 0 none */
 	/* phases.c: this launch's timestamps, nuwad's and the child's. */
 	struct phase_mark {

@@ -26,6 +26,15 @@ void phases_mark(struct app *a, const char *name, int64_t us)
 	a->nphases++;
 }
 
+int64_t phases_find(const struct app *a, const char *name)
+{
+	int i;
+	for (i = 0; i < a->nphases; i++)
+		if (!strcmp(a->phases[i].name, name))
+			return a->phases[i].us;
+	return -1;
+}
+
 static int good_name(const char *s, size_t n)
 {
 	size_t i;

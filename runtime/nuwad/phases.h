@@ -14,6 +14,8 @@ void phases_mark(struct app *a, const char *name, int64_t us);
  * before the request or after NOW (an app cannot be trusted to send
  * sane ones) are dropped; bad lines are skipped. */
 void phases_take(struct app *a, const char *text, int64_t now);
+/* The time (CLOCK_MONOTONIC us) of the first mark called NAME, or -1. */
+int64_t phases_find(const struct app *a, const char *name);
 /* "phases_ms": {NAME: ms since the previous mark, ...} in time order,
  * from the request to READY_US; the values add up to launch_ms. */
 void phases_out(struct app *a, struct out *o, int64_t ready_us);

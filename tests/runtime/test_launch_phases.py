@@ -69,6 +69,20 @@ def test_spare_phases_hold_only_what_follows_the_request(nuwad: Nuwad) -> None:
     nuwad.call("kill", str(a["pid"]))
 
 
+def test_spare_does_not_wake_nuwad_to_acknowledge(nuwad: Nuwad) -> None:
+    """The spare sends nothing between reading its specialise message and
+    the PHASES message (an acknowledgement woke nuwad in the middle of the
+    launch): specialise_ms is the request to the spare's specialise_received
+    mark, taken from the phases."""
+    a = launch(nuwad, "spare")
+    phases = a["phases_ms"]
+    assert isinstance(phases, dict), a
+    assert "specialise_acked" not in phases, phases
+    received = float(phases["specialise_sent"]) + float(phases["specialise_received"])
+    assert abs(float(a["specialise_ms"]) - received) <= 0.01, a  # type: ignore[arg-type]
+    nuwad.call("kill", str(a["pid"]))
+
+
 def test_spare_joins_its_groups_before_the_request(nuwad: Nuwad) -> None:
     """Its process group and cgroup are app-independent: made while it waits,
     so a launch through it does not wait for a cgroup migration."""

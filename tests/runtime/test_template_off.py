@@ -44,7 +44,7 @@ def test_fork_is_timed_by_the_template_and_spare_launches_report_specialise(
     nuwad.wait_ready(spare=True)
     via_spare = nuwad.json("launch", "echo")
     assert via_spare["spare"] is True  # type: ignore[index]
-    # Through the spare no fork is waited for: the figure is request -> spare's ack.
+    # Through the spare no fork is waited for: the figure is request -> the spare read it.
     assert "fork_ms" not in via_spare  # type: ignore[operator]
     assert 0 < via_spare["specialise_ms"] < via_spare["launch_ms"]  # type: ignore[index,operator]
     forked = nuwad.json("launch", "echo", "--no-spare")

@@ -55,7 +55,7 @@ class LaunchSample:
     spare: bool
     fork_ms: float | None = None          # the template's own timing of fork()
     fork_rtt_ms: float | None = None      # nuwad: fork request -> the template's answer
-    specialise_ms: float | None = None    # through the spare: request -> the spare's ack
+    specialise_ms: float | None = None    # through the spare: request -> the spare read it
     pool: str = ""                        # spare, no_spare or exec (plan.POOLS)
     phases_ms: dict[str, float] = field(default_factory=dict)  # nuwad's phases_ms, in order
 

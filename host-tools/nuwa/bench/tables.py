@@ -130,7 +130,7 @@ def fork_rows(s: dict[str, Any]) -> list[Row]:
     out = []
     for label, key in (("fork() timed by the template (launches without the spare)", "fork_ms"),
                        ("nuwad's fork round trip", "fork_rtt_ms"),
-                       ("specialise: request to the spare's ack (launches with it)",
+                       ("specialise: request to the spare reading it (launches with it)",
                         "specialise_ms"),
                        (f"raw fork() of a process of {fmt(f.get('raw_fork_rss_kb'))} KiB RSS",
                         "raw_fork_ms")):
