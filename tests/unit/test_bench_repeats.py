@@ -35,6 +35,10 @@ def test_median_with_min_and_max() -> None:
                                           "values": [0.2, 0.4, 0.25], "n": 3}
     assert agg["spread"]["launch_ratio"]["median"] == pytest.approx(0.04)
     assert agg["apps_until_lmk"] == {"template": 31.0, "exec": 10.0}
+    # the counts behind the ratio get their spread too
+    assert agg["spread"]["apps_until_lmk.template"] == {"median": 31.0, "min": 30.0,
+                                                        "max": 35.0, "values": [30, 31, 35],
+                                                        "n": 3}
     assert agg["lmk_reached"] == {"template": True, "exec": False}  # all of them
     assert agg["template_cost_method"] == "USS of template + spare"
     assert agg["per_app_uss_kb"]["template"] == pytest.approx(250.0)

@@ -16,6 +16,9 @@ SPREAD_KEYS = (
     "template_costs.uss_kb.break_even_apps", "template_costs.pss_kb.break_even_apps",
     "template_costs.written_kb.break_even_apps", "fork.fork_vs_raw_ratio",
     "uss_drift.template.median", "vs_ksm.uss_ratio", "vs_ksm.lmk_ratio", "vs_ksm.launch_ratio",
+    # the counts and costs behind the ratios
+    "apps_until_lmk.template", "apps_until_lmk.exec", "apps_until_lmk.exec+ksm",
+    "template_costs.uss_kb.kb", "template_costs.pss_kb.kb",
 )
 
 
