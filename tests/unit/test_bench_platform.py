@@ -22,6 +22,7 @@ from nuwa.bench.platforms import (
 )
 from nuwa.bench.progress import Progress
 from nuwa.bench.runner import ModeRunner
+from nuwa.bench.summary import summarize
 from nuwa.errors import NuwaError
 
 PLAN = Plan(launches=4, launches_no_spare=4, drift_seconds=0, fill_limit=12, settle_seconds=0,
@@ -84,6 +85,8 @@ def test_python_platform_measures_the_python_template_in_every_phase() -> None:
     assert result.ran["processes_at_idle"] == ["nuwad", "template", "spare",
                                                "template of framework default",
                                                "spare of framework default"]
+    assert result.overhead["template of framework default"].uss_kb == 600  # shown, and
+    assert summarize({"template": result})["template_uss_kb"] == 1000.0  # not charged
     assert result.raw_fork["target_rss_kb"] == 5600  # the Python template's RSS
     assert {a.app for a in result.apps} == set(PY_APPS)
     assert len(result.launches) == len(result.launches_no_spare) == 4

@@ -136,7 +136,9 @@ class ModeRunner:
             k: found[pid].to_dict() for k, pid in pids.items() if pid in found
         }
         held = [k for k in ("template", "spare") if self.result.overhead.get(k)]
-        others = self._other_templates(stats)
+        extra = self._other_templates(stats)
+        others = list(extra)
+        self.result.overhead.update(extra)
         self.result.ran["framework"] = self.framework
         self.result.ran["processes_at_idle"] = ["nuwad", *held, *others]
         status = platforms.framework_status(self.guest.nuwactl("template-status"),
@@ -152,11 +154,11 @@ class ModeRunner:
                             f"{' and '.join([*held, *others])} "
                             "although its nuwad was started with template = off")
 
-    def _other_templates(self, stats: dict[str, Any]) -> list[str]:
+    def _other_templates(self, stats: dict[str, Any]) -> dict[str, ProcessMemory]:
         """Templates and spares of the other frameworks that run (template mode of the
-        Python platform: the C framework's, started at boot; they count in the fill's
-        MemAvailable, not in the platform's template cost)."""
-        out = []
+        Python platform: the C framework's, started at boot): shown in the fixed overhead
+        and paid from the fill's MemAvailable, but not the platform's template cost."""
+        out: dict[str, ProcessMemory] = {}
         names = [platforms.DEFAULT_FRAMEWORK] + [
             str(fw.get("framework")) for fw in stats.get("frameworks") or []
             if isinstance(fw, dict) and fw.get("framework") != platforms.DEFAULT_FRAMEWORK]
@@ -164,8 +166,10 @@ class ModeRunner:
             if name == self.framework:
                 continue
             mem = platforms.framework_memory(stats, name)
-            out += [f"{k} of framework {name}" for k in ("template", "spare")
-                    if _memory(mem[k]) is not None]
+            for k in ("template", "spare"):
+                found = _memory(mem[k])
+                if found is not None:
+                    out[f"{k} of framework {name}"] = found
         return out
 
     def raw_fork(self) -> None:
