@@ -149,6 +149,67 @@ def test_honest_fill_lets_each_app_drift_before_freezing_it() -> None:
         assert t - launched_at[pid] >= 30  # never frozen before its drift period
 
 
+class _MemoryFake(FakeNuwad):
+    """The killer fires when MemAvailable reaches the threshold; `big` takes 5000 KiB
+    where the other apps take 1000 (as gallery does beside the small sample apps)."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__(kill_at=10**6)
+        self.threshold = threshold
+
+    def available(self) -> int:
+        return 80000 - sum(5000 if a == "big" else 1000 for a in self.apps.values())
+
+    def answer(self, argv: list[str]) -> object:
+        out = super().answer(argv)
+        if argv[1] == "launch" and self.available() <= self.threshold:
+            del self.apps[min(self.apps)]
+            self.kills += 1
+        if argv[1] == "stats":
+            assert isinstance(out, dict)
+            out["mem_available_kb"] = self.available()
+        return out
+
+
+def test_the_fill_waits_for_the_drift_only_near_the_threshold() -> None:
+    """One big app must not make every launch of the fill's last stretch wait a whole
+    drift period: the margin is the NEXT app's largest drop plus the young apps' growth
+    still to come. And the kill is still judged on apps that all carried their drift."""
+    plan = Plan(launches=1, launches_no_spare=1, drift_seconds=30, fill_limit=60,
+                settle_seconds=0, lmk_wait_seconds=1.5, drift_checkpoints=())
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(s: float) -> None:
+        if s >= 10:
+            waits.append(s)
+        now[0] += s
+
+    nuwad = _MemoryFake(threshold=40000)
+    runner = ModeRunner(Guest(nuwad), "template", plan, Progress(quiet=True),
+                        clock=lambda: now[0], sleep=sleep)
+    launched_at: dict[int, float] = {}
+    real_launch = runner.launch
+
+    def launch(app: str, spare: bool = True) -> dict:
+        answer = real_launch(app, spare)
+        launched_at[int(answer["pid"])] = now[0]
+        now[0] += 2.0
+        return answer
+
+    runner.launch = launch  # type: ignore[method-assign]
+    runner.result.lmk_threshold_kb = nuwad.threshold
+    runner.fill(["clock", "notes", "big"])
+    # 17 apps (35000 + 1000 + 1000 KiB) fit; the 18th, big, reaches the threshold
+    assert runner.result.lmk_reached and runner.result.apps_until_lmk == 17
+    # twice the largest drop as the margin (the old rule) waited from launch 13 on: 6 times
+    assert 1 <= len(waits) <= 4, waits
+    assert not any("younger than the drift period" in n for n in runner.result.notes)
+    # when the kill was found, every app launched before the killing one had drifted
+    killing = max(launched_at)
+    assert all(now[0] - t >= 30 for p, t in launched_at.items() if p != killing)
+
+
 def test_failed_guest_command_is_an_error() -> None:
     class Broken:
         def run(self, command: str, timeout: float = 60) -> Result:

@@ -278,9 +278,13 @@ class ModeRunner:
         before it is frozen with SIGSTOP, so it carries its copy-on-write growth (template
         mode) or its merging by ksmd (exec+ksm) as a cached app would. Freezing later keeps
         dozens of apps from saturating the emulated CPU; it changes none of their pages.
-        Before the killer is consulted near its threshold (within two launches' worth of
-        MemAvailable), every app still young is given the rest of its drift period, so a
-        kill is judged on apps that all carry their drift.
+        Near the killer's threshold every app still young is given the rest of its drift
+        period before the killer is consulted, so a kill is judged on apps that all carry
+        their drift. "Near": after a launch, MemAvailable minus what could still come before
+        the next check — the next app's largest drop so far (x1.25) and the growth the young
+        apps have yet to make (each app's drift growth measured in the apps phase) — is at
+        or below the threshold. A kill found with young apps (MemAvailable fell by more than
+        predicted) is noted with how many were young.
         """
         drift = self.plan.drift_seconds
         self.result.fill_drift_seconds = drift
@@ -288,14 +292,21 @@ class ModeRunner:
         kills_at_start = int(stats.get("lmk_kills", 0))
         last_available = int(stats["mem_available_kb"])
         largest_drop = 0
-        young: list[tuple[int, float]] = []  # (pid, launched at) of apps not frozen yet
+        drop_by_app: dict[str, int] = {}  # largest MemAvailable drop a launch of each app made
+        growth = self._drift_growth_kb()
+        young: list[tuple[int, float, str]] = []  # (pid, launched at, app) of apps not frozen
 
         def freeze_aged() -> None:
             now = self.clock()
-            aged = [pid for pid, t in young if now - t >= drift]
+            aged = [pid for pid, t, _ in young if now - t >= drift]
             if aged:
                 self.guest.sh(f"kill -STOP {' '.join(map(str, aged))} 2>/dev/null; true")
-                young[:] = [(p, t) for p, t in young if p not in aged]
+                young[:] = [y for y in young if y[0] not in aged]
+
+        def still_to_grow() -> int:
+            # an app whose growth was not measured: a tenth of its launch's drop
+            return sum(growth.get(a, drop_by_app.get(a, largest_drop) // 10)
+                       for _, _, a in young)
 
         for n in range(1, self.plan.fill_limit + 1):
             app = apps[(n - 1) % len(apps)]
@@ -306,19 +317,28 @@ class ModeRunner:
                 self.result.notes.append(f"fill: launch {n} ({app}) failed: {e}")
                 self.result.apps_until_lmk = n - 1
                 break
-            young.append((pid, self.clock()))
+            young.append((pid, self.clock(), app))
             stats = self.guest.nuwactl("stats")
             available = int(stats["mem_available_kb"])
+            drop = last_available - available
+            drop_by_app[app] = max(drop_by_app.get(app, 0), drop)
+            largest_drop = max(largest_drop, drop)
             threshold = self.result.lmk_threshold_kb
-            if threshold <= 0 or available - 2 * largest_drop <= threshold \
-                    or int(stats.get("lmk_kills", 0)) > kills_at_start:
+            upcoming = apps[n % len(apps)]
+            margin = drop_by_app.get(upcoming, largest_drop) * 5 // 4 + still_to_grow()
+            killed = int(stats.get("lmk_kills", 0)) > kills_at_start
+            if killed and len(young) > 1:
+                self.result.notes.append(
+                    f"fill: the first kill came at launch {n} with {len(young) - 1} earlier "
+                    f"apps still younger than the drift period ({drift:.0f} s): MemAvailable "
+                    "fell faster than predicted")
+            if threshold <= 0 or available - margin <= threshold or killed:
                 if young:
                     self.sleep(max(0.0, young[-1][1] + drift - self.clock()))
                     freeze_aged()
                 self.sleep(self.plan.lmk_wait_seconds)
                 stats = self.guest.nuwactl("stats")
                 available = int(stats["mem_available_kb"])
-            largest_drop = max(largest_drop, last_available - available)
             last_available = available
             running = [a for a in stats.get("apps", []) if is_app(a)]
             kills = int(stats.get("lmk_kills", 0)) - kills_at_start
@@ -343,6 +363,14 @@ class ModeRunner:
             self.result.notes.append(
                 f"no low-memory kill within {self.plan.fill_limit} apps (a lower bound)")
         self.kill_all()
+
+    def _drift_growth_kb(self) -> dict[str, int]:
+        """Per app, the most its USS grew in the apps phase (over the longest drift period
+        measured, at least the fill's): what a young fill app may still add."""
+        out: dict[str, int] = {}
+        for d in self.result.drift:
+            out[d.app] = max(out.get(d.app, 0), d.uss_after_kb - d.uss_before_kb, 0)
+        return out
 
     def _template_pss(self, stats: dict[str, Any]) -> int:
         if self.mode != TEMPLATE:
