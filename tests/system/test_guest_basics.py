@@ -1,10 +1,15 @@
 """The booted image: the board's machine, read-only root, tmpfs where it writes, memory, SSH."""
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from nuwa.errors import Terminated
 from nuwa.target import ConsoleTarget, Qemu, SSHTarget, TargetTimeout
 
 
@@ -110,3 +115,37 @@ def test_timeout_names_the_command_and_console_recovers(guest: ConsoleTarget) ->
     r = guest.run("echo still here")
     assert r.ok and r.stdout == "still here\n"
     assert not guest.run("pidof sleep").ok  # interrupted, not left running
+
+
+def _alive(t: SSHTarget, pid_file: str) -> list[str]:
+    """The pids named in pid_file that still run on the target."""
+    return t.check(f"for p in $(cat {pid_file} 2>/dev/null); do "
+                   "kill -0 $p 2>/dev/null && echo $p; done; true").split()
+
+
+@pytest.mark.parametrize(("signum", "raised"), [(signal.SIGINT, KeyboardInterrupt),
+                                                 (signal.SIGTERM, Terminated)])
+def test_an_interrupted_ssh_command_ends_on_the_target(
+        guest_vm: Qemu, guest_ssh: SSHTarget, signum: int, raised: type[BaseException]) -> None:
+    """Ctrl-C or SIGTERM during an SSH command ends it there too, with the processes it
+    started (dropbear leaves a command without a terminal running when its channel
+    closes); the interrupt still goes on up at once."""
+    pids = f"/tmp/nuwa-interrupted-{signum}"
+    t = guest_vm.ssh()  # a connection of its own: the interrupt closes it
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signum))
+    try:
+        timer.start()
+        t0 = time.monotonic()
+        with pytest.raises(raised):
+            t.run(f"echo $$ > {pids}; sleep 300 & echo $! >> {pids}; wait", timeout=120)
+        waited = time.monotonic() - t0
+        assert waited < 30, f"the interrupt took {waited:.0f} s"
+        assert len(guest_ssh.check(f"cat {pids}").split()) == 2
+        end = time.monotonic() + 15
+        while (left := _alive(guest_ssh, pids)) and time.monotonic() < end:
+            time.sleep(0.5)
+        assert left == [], f"still running on the target after the interrupt: {left}"
+    finally:
+        timer.cancel()
+        guest_ssh.run(f"kill $(cat {pids}) 2>/dev/null; rm -f {pids}")
+        t.close()

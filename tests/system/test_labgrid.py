@@ -151,13 +151,18 @@ def test_ctrl_c_or_sigterm_releases_the_place(lab: Lab, guest_ssh: SSHTarget, si
         t0 = time.monotonic()
         _, err = p.communicate(timeout=60)
         waited = time.monotonic() - t0
+        # and the command ended on the board too (the SSH server would leave it running)
+        end = time.monotonic() + 15
+        while (alive := guest_ssh.run(f"kill -0 $(cat {pidfile})").ok) and \
+                time.monotonic() < end:
+            time.sleep(0.5)
     finally:
         stop(p)
-        # The command outlives its connection on the guest: end it (the guest is shared).
         guest_ssh.run(f"kill $(cat {pidfile}) 2>/dev/null; rm -f {pidfile}")
     assert p.returncode == status, err
     assert waited < 30, f"signal {signum} took {waited:.0f} s (the command runs 60 s)"
     assert lab.acquired_by() == "None"
+    assert not alive, "the interrupted command still runs on the board"
 
 
 def test_snapshot_through_a_place(lab: Lab, guest_ssh: SSHTarget, tmp_path: Path) -> None:

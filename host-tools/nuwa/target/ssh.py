@@ -2,9 +2,17 @@
 
 Transfers use a plain `cat` over an exec channel, not SFTP: dropbear ships
 no SFTP server and the image should not need one.
+
+A command interrupted by Ctrl-C or SIGTERM is ended on the target too: SSH servers do not
+end a command without a terminal when its channel closes. Each command first writes its
+shell's pid and parent pid to a file of this connection (`echo`, no extra process); the
+interrupt opens a new connection and signals the command's process group (the SSH
+server's session makes one: dropbear's session process leads it, OpenSSH's shell does);
+a command whose group is led by neither is left alone.
 """
 from __future__ import annotations
 
+import secrets
 import shlex
 import signal
 import threading
@@ -29,6 +37,18 @@ class _Interrupted(BaseException):
         self.signum = signum
 
 
+# Run on the target by a new connection after an interrupt; the file holds "SHELL PARENT".
+# Only a process group led by the shell or by its parent (the SSH session) is signalled:
+# by then the shell may have been re-parented, and a pid reused since would lead neither.
+_END_COMMAND = (
+    "f={f}; [ -r $f ] || exit 0; read shell parent < $f; rm -f $f; "
+    "group=$(cut -d' ' -f5 /proc/$shell/stat 2>/dev/null) || exit 0; "
+    "if [ \"$group\" = \"$shell\" ] || [ \"$group\" = \"$parent\" ]; "
+    "then kill -TERM -- -$group; fi"
+)
+END_TIMEOUT = 15.0  # seconds the interrupted command's clean-up may take
+
+
 class SSHTarget(Target):
     def __init__(self, host: str, port: int = 22, user: str = "root",
                  key_file: str | Path | None = None, connect_timeout: float = 20,
@@ -50,6 +70,8 @@ class SSHTarget(Target):
             # A real board: its key is checked against Nuwa's own known_hosts.
             hostkeys.prepare_client(client, known_hosts, host, port, accept_new_host_key)
         self.conn.client = client
+        # where each command's shell writes its pid (ended by an interrupt)
+        self.pid_file = f"/tmp/.nuwa-ssh-{secrets.token_hex(6)}"
 
     def __repr__(self) -> str:
         return f"SSHTarget(ssh://{self.user}@{self.host}:{self.port})"
@@ -80,13 +102,14 @@ class SSHTarget(Target):
         main = threading.current_thread() is threading.main_thread()
         previous = ({s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
                     if main else {})
+        interrupted: int | None = None
+        wrapped = f"{{ echo $$ $PPID > {self.pid_file}; }} 2>/dev/null\n{cmd}"
         try:
-            r = self.conn.run(cmd, hide=True, warn=True, timeout=timeout, in_stream=False)
+            r = self.conn.run(wrapped, hide=True, warn=True, timeout=timeout, in_stream=False)
         except _Interrupted as e:
-            if e.signum == signal.SIGTERM:
-                raise Terminated from None
-            raise KeyboardInterrupt from None
+            interrupted = e.signum
         except invoke.exceptions.CommandTimedOut as e:
+            self.end_interrupted()  # it would go on running there
             raise TargetTimeout(f"{cmd!r} did not finish in {timeout:.0f} s on "
                                 f"{self.host}:{self.port}; last output:\n"
                                 f"{e.result.stdout[-400:]}") from e
@@ -95,7 +118,20 @@ class SSHTarget(Target):
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+        if interrupted is not None:
+            self.end_interrupted()
+            if interrupted == signal.SIGTERM:
+                raise Terminated
+            raise KeyboardInterrupt
         return Result(cmd, r.stdout, r.exited, r.stderr)
+
+    def end_interrupted(self) -> None:
+        """End the command an interrupt left running on the target (best effort: the
+        interrupt is reported whatever happens here)."""
+        try:
+            self._exec(_END_COMMAND.format(f=shlex.quote(self.pid_file)), None, END_TIMEOUT)
+        except Exception:  # noqa: BLE001 - a board gone meanwhile has nothing left to end
+            pass
 
     def _exec(self, cmd: str, data: bytes | None, timeout: float) -> tuple[bytes, bytes, int]:
         chan = self._open().open_session()
@@ -132,4 +168,9 @@ class SSHTarget(Target):
         Path(local).write_bytes(out)
 
     def close(self) -> None:
+        if self.conn.is_connected:
+            try:
+                self._exec(f"rm -f {shlex.quote(self.pid_file)}", None, 10)
+            except Exception:  # noqa: BLE001 - a file in the target's /tmp at worst
+                pass
         self.conn.close()
