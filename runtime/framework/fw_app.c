@@ -187,7 +187,7 @@ int fw_run_app(struct nuwa_app *app, nuwa_app_entry_fn entry)
 	app->svc = &services;
 	app->framework_data = (void *)nuwa_fw_profile();
 	nuwa_app_set_trim_handler(fw_trim, NULL);
-	if (fw_loop_watch(app->channel_fd, EPOLLIN, channel_readable, app) < 0)
+	if (fw_loop_watch(app->channel_fd, EPOLLIN, channel_readable, app) < 0 || fw_threads_resume() < 0)
 		return 1;
 	int rc = entry(app);
 	if (rc != 0) {

@@ -25,6 +25,9 @@ int fw_text_init(void);
 int fw_text_release(void);
 /* fw_threads.c: timer, I/O thread, worker pool, main event loop. */
 int fw_threads_init(int n_workers);
+/* Start the threads that have work left from before the fork (armed
+ * timers, queued jobs); they otherwise start on first use. 0 or -1. */
+int fw_threads_resume(void);
 int fw_loop_dispatch(int timeout_ms); /* one round; -1 on fatal error */
 /* Main-loop fds (EPOLLIN/EPOLLOUT bits) and timers, for fw_app.c. */
 typedef void (*fw_fd_fn)(int fd, uint32_t revents, void *arg);

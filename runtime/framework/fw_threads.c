@@ -10,7 +10,15 @@
  * fork: no other thread may exist at the freeze): they block only in nuwa_worker_* waits
  * and return from their run function when frozen. Their state (queues,
  * timers) is plain memory, so in a child of the template the recreated
- * threads find the same queued jobs and armed timers. The wake-up pipes are
+ * threads find the same queued jobs and armed timers.
+ *
+ * Each starts on first use (NUWA_WORKER_ON_DEMAND): the timer thread at
+ * the first timer, the I/O thread at the first I/O job, a pool thread when
+ * a job is queued and no started pool thread waits for one (up to the
+ * pool's size). An app that never uses one never has its thread: the
+ * trivial app runs on the main thread alone (docs/runtime.md "Fork").
+ * fw_threads_resume() (run_app) starts those with work left from before
+ * the fork. The wake-up pipes are
  * per-child pairs and the epoll set is rebuilt by libnuwa, so children never
  * share a wake-up with the template or with each other. */
 #include <errno.h>
@@ -37,11 +45,16 @@ struct job {
 	void *arg;
 };
 
+#define POOL_MAX 8
+
 struct queue {
 	pthread_mutex_t lock;
 	pthread_cond_t nonempty;
 	struct job ring[2 * QUEUE_LEN];
 	unsigned head, count;
+	unsigned waiting;          /* started workers waiting for a job */
+	nuwa_worker *w[POOL_MAX];  /* its workers, started on demand */
+	int n;
 };
 
 struct timer {
@@ -61,12 +74,13 @@ struct watch {
 	void *arg;
 };
 
-#define QUEUE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {{0, 0, 0}}, 0, 0}
+#define QUEUE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {{0, 0, 0}}, 0, 0, 0, {0}, 0}
 static struct queue pool_q = QUEUE_INIT, io_q = QUEUE_INIT, done_q = QUEUE_INIT;
 static unsigned outstanding; /* submitted, completion not yet run; main thread */
 static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t timer_changed = PTHREAD_COND_INITIALIZER;
 static struct timer timers[MAX_TIMERS];
+static nuwa_worker *timer_worker;
 static int next_timer_id = 1;
 static struct watch watches[MAX_WATCH];
 static int loop_fd = -1;
@@ -79,6 +93,25 @@ int fw_ticks_parked(void) { return ticks_parked; }
 
 uint64_t nuwa_fw_jobs_done(void) { return jobs_done; }
 uint64_t nuwa_fw_ticks(void) { return ticks_run; }
+
+/* Start one more of Q's workers when queued jobs outnumber the started
+ * ones that wait (the first job starts the first). 0 or -1. */
+static int queue_demand(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	int want = q->count > q->waiting;
+	pthread_mutex_unlock(&q->lock);
+	for (int i = 0; want && i < q->n; i++) {
+		int rc = nuwa_worker_demand(q->w[i]);
+		if (rc < 0) {
+			FW_LOG("cannot start framework thread: %s\n", strerror(errno));
+			return -1;
+		}
+		if (rc == 1)
+			break; /* started one */
+	}
+	return 0;
+}
 
 static void queue_push(struct queue *q, struct job j)
 {
@@ -128,7 +161,10 @@ static void worker_run(nuwa_worker *w, void *state)
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
 		while (q->count == 0) {
-			if (nuwa_worker_cond_wait(w, &q->nonempty, &q->lock, -1) < 0 && errno == ECANCELED) {
+			q->waiting++;
+			int rc = nuwa_worker_cond_wait(w, &q->nonempty, &q->lock, -1);
+			q->waiting--;
+			if (rc < 0 && errno == ECANCELED) {
 				pthread_mutex_unlock(&q->lock);
 				return; /* frozen: queued jobs stay queued */
 			}
@@ -211,6 +247,11 @@ int fw_timer_add(unsigned ms, int repeat, fw_timer_fn cb, void *arg)
 		break;
 	}
 	pthread_mutex_unlock(&timer_lock);
+	if (id > 0 && nuwa_worker_demand(timer_worker) < 0) {
+		FW_LOG("cannot start the timer thread: %s\n", strerror(errno));
+		fw_timer_cancel(id);
+		return -1;
+	}
 	return id;
 }
 
@@ -257,6 +298,34 @@ static int submit(struct queue *q, nuwa_fw_job_fn work, nuwa_fw_job_fn done, voi
 		return -1;
 	outstanding++;
 	queue_push(q, (struct job){work, done, arg});
+	/* Queued: if no thread can start, a later submit or resume retries. */
+	return queue_demand(q) < 0 ? -1 : 0;
+}
+
+int fw_threads_resume(void)
+{
+	int armed = 0;
+	pthread_mutex_lock(&timer_lock);
+	for (int i = 0; i < MAX_TIMERS; i++)
+		armed |= timers[i].id != 0;
+	pthread_mutex_unlock(&timer_lock);
+	if (armed && nuwa_worker_demand(timer_worker) < 0) {
+		FW_LOG("cannot start the timer thread: %s\n", strerror(errno));
+		return -1;
+	}
+	/* Jobs queued before the fork: as many threads as they need. */
+	struct queue *qs[] = {&pool_q, &io_q};
+	for (unsigned k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+		pthread_mutex_lock(&qs[k]->lock);
+		unsigned queued = qs[k]->count;
+		pthread_mutex_unlock(&qs[k]->lock);
+		for (int i = 0; i < qs[k]->n && (unsigned)i < queued; i++) {
+			if (nuwa_worker_demand(qs[k]->w[i]) < 0) {
+				FW_LOG("cannot start framework thread: %s\n", strerror(errno));
+				return -1;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -406,13 +475,22 @@ int fw_threads_init(int n_workers)
 	ev.data.u32 = ID_TIMER;
 	if (epoll_ctl(loop_fd, EPOLL_CTL_ADD, timer_pipe[0], &ev) < 0)
 		goto epoll_fail;
-	if (!nuwa_worker_create("fw-timer", timer_run, NULL) || !nuwa_worker_create("fw-io", worker_run, &io_q))
+	if (n_workers < 1 || n_workers > POOL_MAX) {
+		FW_LOG("pool of %d threads: want 1..%d\n", n_workers, POOL_MAX);
+		return -1;
+	}
+	timer_worker = nuwa_worker_create_flags("fw-timer", timer_run, NULL, NUWA_WORKER_ON_DEMAND);
+	io_q.w[0] = nuwa_worker_create_flags("fw-io", worker_run, &io_q, NUWA_WORKER_ON_DEMAND);
+	io_q.n = 1;
+	if (!timer_worker || !io_q.w[0])
 		goto worker_fail;
 	for (int i = 0; i < n_workers; i++) {
 		char name[24]; /* the kernel cuts thread names to 15 bytes */
 		snprintf(name, sizeof name, "fw-pool%u", (unsigned)i % 100u);
-		if (!nuwa_worker_create(name, worker_run, &pool_q))
+		pool_q.w[i] = nuwa_worker_create_flags(name, worker_run, &pool_q, NUWA_WORKER_ON_DEMAND);
+		if (!pool_q.w[i])
 			goto worker_fail;
+		pool_q.n = i + 1;
 	}
 	return 0;
 epoll_fail:

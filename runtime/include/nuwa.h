@@ -35,12 +35,14 @@
  *    created before the freeze is rebuilt (a new kernel object at the same
  *    fd number, same registrations); the runtime seed and random()/rand()
  *    are reseeded from getrandom(); NUWA_HOOK_CHILD_BEFORE_THREADS hooks
- *    run; each worker gets a fresh wake eventfd; it returns 0 with the child
+ *    run (each worker gets a fresh wake eventfd when its thread starts:
+ *    the template's were closed at the freeze); it returns 0 with the child
  *    still SINGLE-THREADED. The child then does what must hold for every
  *    thread (the hosts apply the app's sandbox: ids, no_new_privs, Landlock,
  *    seccomp are per thread, and a single thread needs no signal round)
  *    and calls nuwa_child_start_threads(): workers are recreated (born with
- *    the child's credentials and confinement), registered threads' RESTART
+ *    the child's credentials and confinement; NUWA_WORKER_ON_DEMAND ones
+ *    only at their first nuwa_worker_demand()), registered threads' RESTART
  *    hooks run, NUWA_HOOK_CHILD_AFTER_THREADS hooks run (a RESTART failure
  *    is kept for nuwa_child_error()). nuwa_fork() is both steps in one.
  *    libnuwa's own locks are safe across any fork() (pthread_atfork), and
@@ -87,6 +89,24 @@ typedef void (*nuwa_worker_fn)(nuwa_worker *w, void *state);
 /* Start a worker thread named NAME (max 15 chars shown by ps) running
  * RUN(w, STATE). Returns NULL with errno set on failure. */
 nuwa_worker *nuwa_worker_create(const char *name, nuwa_worker_fn run, void *state);
+
+/* A worker whose thread starts on first use: created with
+ * NUWA_WORKER_ON_DEMAND it has no thread until nuwa_worker_demand(), in
+ * every process; a child of the template does not recreate it in
+ * nuwa_child_start_threads() (its state is kept) but at its first demand
+ * there. An app that never needs it never pays its thread (stack, TLS,
+ * clone). A thread started later is created by a thread of the child, so it
+ * inherits the child's credentials and confinement like the others. */
+#define NUWA_WORKER_ON_DEMAND 1u
+/* nuwa_worker_create() with FLAGS (0 or NUWA_WORKER_ON_DEMAND). */
+nuwa_worker *nuwa_worker_create_flags(const char *name, nuwa_worker_fn run, void *state,
+				      unsigned flags);
+/* Make sure W's thread runs: 1 when it was started now, 0 when it already
+ * ran (or, in a child before nuwa_child_start_threads(), when it will be
+ * started there), -1/errno on failure (EBUSY: the template is frozen).
+ * Cheap when it runs already (one atomic load); any thread may call it. A
+ * worker whose run function returned on its own is started again. */
+int nuwa_worker_demand(nuwa_worker *w);
 
 /* Stop a worker for good (it is not recreated) and join it. 0 or -1/errno. */
 int nuwa_worker_stop(nuwa_worker *w);

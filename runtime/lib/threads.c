@@ -47,11 +47,17 @@ struct nuwa_worker {
 	nuwa_worker_fn run;
 	void *state;
 	pthread_t thread;
-	int wake_fd;               /* eventfd, signalled to stop the worker */
+	unsigned flags;            /* NUWA_WORKER_* */
+	int wake_fd;               /* eventfd, signalled to stop the worker; -1
+				    * while no thread runs (made per process at
+				    * start, closed at freeze) */
 	atomic_int stop;           /* enum stop_reason */
-	int alive;                 /* thread exists (guarded by reg_lock) */
+	int alive;                 /* thread exists, or is to be recreated in a
+				    * child (guarded by reg_lock) */
 	int in_run;                /* run function executing */
 	int joined;
+	int wanted;                /* demanded while a child's threads were pending */
+	atomic_int up;             /* a thread runs it in this process: demand's fast path */
 	unsigned generation;
 	_Atomic(pthread_cond_t *) wait_cond;
 	_Atomic(pthread_mutex_t *) wait_mutex;
@@ -84,6 +90,8 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static _Atomic(pthread_create_fn) real_create;
 static int frozen;
 static int is_child;
+/* Set between a deferred fork and nuwa_child_start_threads(). */
+static int threads_pending;
 static long trim_released;
 
 /* Timed waits run on CLOCK_MONOTONIC: setting the clock must not stall a
@@ -309,6 +317,7 @@ static void *worker_main(void *p)
 	reason = atomic_load(&w->stop);
 	pthread_mutex_lock(&reg_lock);
 	w->in_run = 0;
+	atomic_store(&w->up, 0);
 	if (reason == STOP_NONE)
 		w->alive = 0; /* finished on its own: not recreated */
 	pthread_cond_broadcast(&reg_cond);
@@ -316,15 +325,35 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-/* Caller holds reg_lock. */
+/* Caller holds reg_lock (released while a previous thread of W is joined
+ * and while the new one is created). 0 or an errno value. */
 static int worker_start(struct nuwa_worker *w)
 {
 	int rc;
+	if (!w->joined) {
+		/* Its run function returned on its own: the thread is ending. */
+		pthread_t t = w->thread;
+		w->joined = 1;
+		pthread_mutex_unlock(&reg_lock);
+		pthread_join(t, NULL);
+		pthread_mutex_lock(&reg_lock);
+		if (w->in_run)
+			return 0; /* someone else started it meanwhile */
+	}
+	/* The wake eventfd is made per process when a thread starts (and
+	 * closed at freeze), so no child shares the template's. */
+	if (w->wake_fd < 0) {
+		w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (w->wake_fd < 0)
+			return errno;
+	}
 	atomic_store(&w->stop, STOP_NONE);
 	w->in_run = 1;
 	w->alive = 1;
 	w->joined = 0;
+	w->wanted = 0;
 	w->generation++;
+	atomic_store(&w->up, 1);
 	pthread_mutex_unlock(&reg_lock);
 	rc = spawn(&w->thread, NULL, worker_main, w, KIND_WORKER);
 	pthread_mutex_lock(&reg_lock);
@@ -332,16 +361,29 @@ static int worker_start(struct nuwa_worker *w)
 		w->in_run = 0;
 		w->alive = 0;
 		w->joined = 1;
+		w->generation--;
+		atomic_store(&w->up, 0);
 	}
 	return rc;
 }
 
-nuwa_worker *nuwa_worker_create(const char *name, nuwa_worker_fn run, void *state)
+/* Caller holds reg_lock: W's thread is gone (joined) and no thread waits
+ * on its eventfd. */
+static void worker_drop_wake(struct nuwa_worker *w)
+{
+	if (w->wake_fd >= 0) {
+		nuwa_real_close(w->wake_fd);
+		w->wake_fd = -1;
+	}
+}
+
+nuwa_worker *nuwa_worker_create_flags(const char *name, nuwa_worker_fn run, void *state,
+				      unsigned flags)
 {
 	struct nuwa_worker *w;
-	int rc;
+	int rc = 0;
 
-	if (!name || !run) {
+	if (!name || !run || (flags & ~(unsigned)NUWA_WORKER_ON_DEMAND)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -351,32 +393,72 @@ nuwa_worker *nuwa_worker_create(const char *name, nuwa_worker_fn run, void *stat
 	snprintf(w->name, sizeof w->name, "%s", name);
 	w->run = run;
 	w->state = state;
-	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->wake_fd < 0) {
-		free(w);
-		return NULL;
-	}
+	w->flags = flags;
+	w->wake_fd = -1;
+	w->joined = 1; /* no thread yet */
 	pthread_mutex_lock(&reg_lock);
 	if (frozen) {
 		pthread_mutex_unlock(&reg_lock);
-		nuwa_real_close(w->wake_fd);
 		free(w);
 		errno = EBUSY; /* the template is frozen: no new threads */
 		return NULL;
 	}
-	rc = worker_start(w);
+	if (!(flags & NUWA_WORKER_ON_DEMAND))
+		rc = worker_start(w);
 	if (rc == 0) {
 		w->next = workers;
 		workers = w;
 	}
 	pthread_mutex_unlock(&reg_lock);
 	if (rc != 0) {
-		nuwa_real_close(w->wake_fd);
+		if (w->wake_fd >= 0)
+			nuwa_real_close(w->wake_fd);
 		free(w);
 		errno = rc;
 		return NULL;
 	}
 	return w;
+}
+
+nuwa_worker *nuwa_worker_create(const char *name, nuwa_worker_fn run, void *state)
+{
+	return nuwa_worker_create_flags(name, run, state, 0);
+}
+
+int nuwa_worker_demand(nuwa_worker *w)
+{
+	int rc;
+
+	if (!w) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (atomic_load(&w->up))
+		return 0; /* the common case: already running, no lock */
+	pthread_mutex_lock(&reg_lock);
+	if (w->in_run) {
+		pthread_mutex_unlock(&reg_lock);
+		return 0;
+	}
+	if (threads_pending) {
+		/* A child not yet confined: nuwa_child_start_threads() starts
+		 * it, so that it is born confined like the others. */
+		w->wanted = 1;
+		pthread_mutex_unlock(&reg_lock);
+		return 0;
+	}
+	if (frozen) {
+		pthread_mutex_unlock(&reg_lock);
+		errno = EBUSY; /* the frozen template starts no thread */
+		return -1;
+	}
+	rc = worker_start(w);
+	pthread_mutex_unlock(&reg_lock);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 1;
 }
 
 static void worker_kick(struct nuwa_worker *w)
@@ -385,7 +467,7 @@ static void worker_kick(struct nuwa_worker *w)
 	pthread_cond_t *c;
 	pthread_mutex_t *m;
 
-	if (write(w->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+	if (w->wake_fd >= 0 && write(w->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
 		nuwa_log("worker %s: wake: %s", w->name, strerror(errno));
 	m = atomic_load(&w->wait_mutex);
 	c = atomic_load(&w->wait_cond);
@@ -436,7 +518,8 @@ int nuwa_worker_stop(nuwa_worker *w)
 	}
 	pthread_mutex_unlock(&reg_lock);
 	rc = w->joined ? 0 : pthread_join(w->thread, NULL);
-	nuwa_real_close(w->wake_fd);
+	if (w->wake_fd >= 0)
+		nuwa_real_close(w->wake_fd);
 	free(w);
 	if (rc != 0) {
 		errno = rc;
@@ -887,9 +970,10 @@ static void unfreeze(void)
 		if (!w->joined)
 			pthread_join(w->thread, NULL);
 		pthread_mutex_lock(&reg_lock);
-		worker_clear_wake(w);
-		worker_start(w);
-		w->generation--; /* same process, same generation */
+		if (w->wake_fd >= 0)
+			worker_clear_wake(w);
+		if (worker_start(w) == 0)
+			w->generation--; /* same process, same generation */
 	}
 	for (w = workers; w; w = w->next)
 		if (w->in_run)
@@ -979,6 +1063,11 @@ int nuwa_freeze(int timeout_ms, char *err, size_t errlen)
 	}
 	while (!frozen_worker_threads_gone())
 		pthread_cond_wait(&reg_cond, &reg_lock);
+	/* No worker thread is left: their wake eventfds go (each process
+	 * makes its own when a worker starts), so the inventory below has
+	 * five fewer fds and no child inherits the template's. */
+	for (w = workers; w; w = w->next)
+		worker_drop_wake(w);
 	{
 		/* Single-threaded now: every fd must be accounted for. */
 		char why[3072] = "";
@@ -1054,12 +1143,10 @@ static void prune_records(void)
 	}
 }
 
-/* Set between a deferred fork and nuwa_child_start_threads(). */
-static int threads_pending;
-
 /* The child's app-independent rebuild (a spare does it before the
- * request): fds, epoll sets, seeds, BEFORE_THREADS hooks, and a fresh wake
- * eventfd per frozen worker. No thread is started: until
+ * request): fds, epoll sets, seeds, BEFORE_THREADS hooks. The workers'
+ * wake eventfds were closed at the freeze; each gets a fresh one when its
+ * thread starts. No thread is started: until
  * nuwa_child_start_threads() the child is single-threaded, so it can be
  * confined with plain system calls and every thread it starts is born
  * confined (no signal round, docs/runtime.md "Fork"). */
@@ -1075,22 +1162,19 @@ static void child_rebuild(void)
 	nuwa_phase_mark("fds_rebuilt");
 	nuwa_seed_child();
 	nuwa_phase_mark("reseeded");
-	nuwa_hooks_run(NUWA_HOOK_CHILD_BEFORE_THREADS);
 	pthread_mutex_lock(&reg_lock);
 	for (w = workers; w; w = w->next) {
-		int fresh;
-		if (!w->alive)
-			continue;
-		/* The inherited eventfd is the template's kernel object. */
-		fresh = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (fresh < 0 || dup3(fresh, w->wake_fd, O_CLOEXEC) < 0) {
-			nuwa_log("worker %s: new wake fd: %s", w->name, strerror(errno));
-			abort();
-		}
-		nuwa_real_close(fresh);
+		w->wanted = 0;
+		atomic_store(&w->up, 0); /* the template's threads are not here */
+		/* On demand: a child starts it at its first nuwa_worker_demand(). */
+		if (w->flags & NUWA_WORKER_ON_DEMAND)
+			w->alive = 0;
 	}
 	threads_pending = 1;
 	pthread_mutex_unlock(&reg_lock);
+	/* After threads_pending: a hook's nuwa_worker_demand() is kept for
+	 * nuwa_child_start_threads(). */
+	nuwa_hooks_run(NUWA_HOOK_CHILD_BEFORE_THREADS);
 }
 
 int nuwa_child_threads_pending(void)
@@ -1114,8 +1198,8 @@ int nuwa_child_start_threads(void)
 	threads_pending = 0;
 	frozen = 0;
 	for (w = workers; w; w = w->next) {
-		if (!w->alive)
-			continue;
+		if (!w->alive && !w->wanted)
+			continue; /* finished on its own, or on demand and not demanded */
 		if (worker_start(w) != 0) {
 			nuwa_log("worker %s: cannot recreate thread", w->name);
 			abort();

@@ -2,6 +2,9 @@
  * Five workers, each blocked in a different kind of wait, each with state
  * made before the freeze. The runtime tests ask them to serve a request in
  * template children (recreated threads, preserved state) and in exec mode.
+ * They run in the template (and from init in exec mode) and are on-demand
+ * workers: a template child starts them at the first request that needs
+ * them (waiters_demand), so a launch that never asks has none.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -170,6 +173,15 @@ static void sleep_worker(nuwa_worker *w, void *arg)
 	}
 }
 
+/* Start every waiter that does not run yet. 0 or -1. */
+static int waiters_demand(void)
+{
+	for (int k = 0; k < W_COUNT; k++)
+		if (nuwa_worker_demand(S.w[k]) < 0)
+			return -1;
+	return 0;
+}
+
 int waiters_start(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EP_MAGIC };
@@ -201,12 +213,12 @@ int waiters_start(void)
 	for (k = 0; k < W_COUNT; k++) {
 		char name[16];
 		snprintf(name, sizeof name, "wait-%s", kind_names[k]);
-		S.w[k] = nuwa_worker_create(name, fns[k], &S);
+		S.w[k] = nuwa_worker_create_flags(name, fns[k], &S, NUWA_WORKER_ON_DEMAND);
 		if (!S.w[k])
 			return -1;
 	}
 	S.started = 1;
-	return 0;
+	return waiters_demand();
 }
 
 static int await(int k, unsigned before)
@@ -242,6 +254,8 @@ int waiters_check(char *out, size_t cap)
 
 	if (!S.started)
 		return snprintf(out, cap, "error: waiters not started");
+	if (waiters_demand() < 0)
+		return snprintf(out, cap, "error: cannot start the waiters: %s", strerror(errno));
 	before = count(W_COND);
 	pthread_mutex_lock(&S.mu);
 	if (S.qlen < 8)

@@ -361,6 +361,104 @@ static int fd_identity(void)
 	return 0;
 }
 
+/* ---- on-demand workers --------------------------------------------- */
+
+static atomic_int od_served;
+
+/* Serves one "job" per byte written to its pipe; counts runs in STATE. */
+static int od_pipe[2];
+static void od_run(nuwa_worker *w, void *state)
+{
+	int *runs = state;
+	char c;
+	(*runs)++;
+	for (;;) {
+		ssize_t n = nuwa_worker_read(w, od_pipe[0], &c, 1, -1);
+		if (n < 0 && errno == ECANCELED)
+			return;
+		if (n == 1)
+			atomic_fetch_add(&od_served, 1);
+	}
+}
+
+static int od_wait_served(int want)
+{
+	for (int i = 0; i < 2000 && atomic_load(&od_served) < want; i++)
+		usleep(1000);
+	return atomic_load(&od_served) >= want;
+}
+
+static void od_demand_hook(enum nuwa_hook_point p, void *arg)
+{
+	(void)p;
+	/* Before the child's threads: kept, started by nuwa_child_start_threads(). */
+	if (nuwa_worker_demand(arg) != 0)
+		_exit(30);
+}
+
+/* A NUWA_WORKER_ON_DEMAND worker has no thread until demanded, in the
+ * template and in every child (which keeps its state); a demand while the
+ * child's threads are pending is kept for nuwa_child_start_threads(). */
+static int on_demand(void)
+{
+	int runs = 0, later_runs = 0, status;
+	char err[1024];
+	nuwa_worker *w, *later;
+	pid_t pid;
+
+	CHECK(nuwa_worker_create_flags("bad", od_run, &runs, 0x80) == NULL && errno == EINVAL,
+	      "unknown worker flags refused");
+	CHECK(nuwa_worker_demand(NULL) < 0 && errno == EINVAL, "demand of no worker refused");
+	CHECK(nuwa_pipe2(od_pipe, O_CLOEXEC) == 0, "per-child pipe");
+	w = nuwa_worker_create_flags("od", od_run, &runs, NUWA_WORKER_ON_DEMAND);
+	later = nuwa_worker_create_flags("od-later", od_run, &later_runs, NUWA_WORKER_ON_DEMAND);
+	CHECK(w && later, "on-demand workers created");
+	CHECK(task_count() == 1 && runs == 0 && nuwa_worker_generation(w) == 0,
+	      "no thread before the first demand");
+	CHECK(nuwa_worker_demand(w) == 1, "the first demand starts it");
+	CHECK(nuwa_worker_demand(w) == 0 && task_count() == 2, "a second demand starts nothing");
+	CHECK(write(od_pipe[1], "j", 1) == 1 && od_wait_served(1), "it serves");
+	CHECK(nuwa_freeze(0, err, sizeof err) == 0 || (printf("%s\n", err), 0), "freeze");
+	CHECK(task_count() == 1 && nuwa_worker_generation(w) == 1, "frozen: single-threaded");
+	CHECK(nuwa_worker_demand(later) < 0 && errno == EBUSY, "no demand in the frozen template");
+
+	pid = nuwa_fork();
+	if (pid == 0) {
+		/* Not recreated by the fork: only at its first demand here. */
+		if (task_count() != 1)
+			_exit(20);
+		if (nuwa_worker_demand(w) != 1 || nuwa_worker_generation(w) != 2)
+			_exit(21);
+		if (write(od_pipe[1], "j", 1) != 1 || !od_wait_served(2) || runs != 2)
+			_exit(22); /* the fresh pipe, served by the new thread */
+		if (task_count() != 2 || nuwa_worker_generation(later) != 0)
+			_exit(23);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "child");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		printf("child status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: no thread until demanded, then generation 2");
+
+	CHECK(nuwa_hook_add(NUWA_HOOK_CHILD_BEFORE_THREADS, od_demand_hook, later) == 0, "hook");
+	pid = nuwa_fork_defer_threads();
+	if (pid == 0) {
+		if (task_count() != 1 || nuwa_worker_generation(later) != 0)
+			_exit(24);
+		if (nuwa_child_start_threads() != 0 || nuwa_worker_generation(later) != 1 ||
+		    nuwa_worker_generation(w) != 1)
+			_exit(25); /* the demanded one started, the other not */
+		for (int i = 0; i < 1000 && later_runs != 1; i++)
+			usleep(1000);
+		_exit(task_count() == 2 && later_runs == 1 ? 0 : 26);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "deferred child");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "a demand before the child's threads start waits for nuwa_child_start_threads()");
+	printf("all ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int runs = 0, sv[2], priv[2], ep, status;
@@ -377,8 +475,10 @@ int main(int argc, char **argv)
 		return signal_close(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "fd-identity"))
 		return fd_identity();
+	if (argc == 2 && !strcmp(argv[1], "on-demand"))
+		return on_demand();
 	if (argc != 1) {
-		fprintf(stderr, "usage: nuwa-libcheck [fork-close N | signal-close N | fd-identity]\n");
+		fprintf(stderr, "usage: nuwa-libcheck [fork-close N | signal-close N | fd-identity | on-demand]\n");
 		return 2;
 	}
 

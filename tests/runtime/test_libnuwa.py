@@ -47,6 +47,15 @@ def test_fd_identity_dup2_over_epoll_reused_number_dup_and_readonly_reopen(build
     assert res.stdout.strip().endswith("all ok")
 
 
+def test_on_demand_worker_starts_at_first_demand_in_template_and_child(build: Path) -> None:
+    """NUWA_WORKER_ON_DEMAND: no thread before the first demand, none recreated by the
+    fork (the child starts it at its first demand, state kept), refused while frozen,
+    kept for nuwa_child_start_threads() when demanded before it."""
+    res = run_check(build, "on-demand")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.strip().endswith("all ok")
+
+
 RUNTIME_FILES = ["nuwad", "nuwactl", "nuwa-template", "nuwa-exec-host", "nuwa-bench-native",
                  "libnuwa.so", "libnuwa-minifw.so", "app-echo.so"]
 
