@@ -34,21 +34,27 @@
  *  1. host dlopen()s every preload library, then the framework library
  *     (RTLD_NOW | RTLD_GLOBAL), and calls its init symbol
  *     (nuwa_framework_init_fn) with env->mode set. The framework does all
- *     its expensive start-up here, starts its threads as libnuwa workers
- *     (nuwa_worker_create), makes its epoll sets and internal pipes
- *     (nuwa_pipe2/nuwa_socketpair) and fills in struct nuwa_framework.
+ *     its expensive start-up here, makes its threads libnuwa workers
+ *     (nuwa_worker_create, or better nuwa_worker_create_flags with
+ *     NUWA_WORKER_ON_DEMAND and nuwa_worker_demand() when it first hands a
+ *     worker work, so an app has only the threads it uses), makes its
+ *     epoll sets and internal pipes (nuwa_pipe2/nuwa_socketpair) and fills
+ *     in struct nuwa_framework.
  *  2. template mode only: host calls nuwa_freeze(), reports ready to nuwad,
  *     and for each launch nuwa_fork_defer_threads()s; the child continues
  *     with step 3 single-threaded. The template itself never runs app code
  *     (app libraries are opened in the child).
  *  3. host sets the process name, oom_score_adj, applies the sandbox, calls
  *     nuwa_child_start_threads() (template mode: the framework's workers
- *     start now, as confined as the app; a no-op in exec mode, where they
- *     ran through init), dlopen()s the app library,
+ *     start now, as confined as the app, on-demand ones at their first
+ *     demand; a no-op in exec mode, where they ran through init), dlopen()s
+ *     the app library,
  *     looks up its entry symbol (nuwa_app_entry_fn), fills in struct nuwa_app
  *     (channel_fd = the app's IPC channel to nuwad) and calls
  *     fw->run_app(app, entry). run_app sets app->svc, puts channel_fd on its
- *     event loop, calls ENTRY(app) from inside the loop, and loops until the
+ *     event loop, demands the on-demand workers that have work kept from
+ *     before the fork (armed timers, queued jobs), calls ENTRY(app) from
+ *     inside the loop, and loops until the
  *     app quits or the channel reaches end of file. Its return value is the
  *     process's exit status.
  *

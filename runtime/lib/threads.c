@@ -966,12 +966,9 @@ static void unfreeze(void)
 	for (w = workers; w; w = w->next) {
 		if (!w->alive || w->in_run)
 			continue;
-		pthread_mutex_unlock(&reg_lock);
-		if (!w->joined)
-			pthread_join(w->thread, NULL);
-		pthread_mutex_lock(&reg_lock);
 		if (w->wake_fd >= 0)
 			worker_clear_wake(w);
+		/* worker_start joins the stopped thread first. */
 		if (worker_start(w) == 0)
 			w->generation--; /* same process, same generation */
 	}

@@ -66,5 +66,7 @@ def test_spare_that_waited_becomes_the_app(aged: dict[tuple[str, str], tuple[Nuw
         names.add((task / "comm").read_text().strip())
         assert re.search(r"^Seccomp:\s+2$", status, re.MULTILINE), (task.name, status)
         assert re.search(r"^NoNewPrivs:\s+1$", status, re.MULTILINE), (task.name, status)
-    assert {"fw-timer", "fw-io"} <= names, names
+    # Threads start on first use: every sample app's periodic work runs on
+    # the timer thread (the I/O and pool threads only where the app uses them).
+    assert "fw-timer" in names and len(names) > 1, names
     d.ctl("kill", str(spare))
