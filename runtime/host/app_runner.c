@@ -290,7 +290,7 @@ static int sandbox_app(const struct runner *r, const struct nuwa_app_conf *ac, c
  * last mark is the entry call (docs/protocol.md). */
 static void send_phases(int channel)
 {
-	char text[NUWA_MSG_MAX_PAYLOAD];
+	char text[2048]; /* 24 marks of "name microseconds\n" at most */
 	int n;
 	nuwa_phase_mark("entry_called");
 	n = nuwa_phase_format(text, sizeof text);

@@ -82,10 +82,15 @@ static void take_stdio(int app_ch)
 		close(null);
 }
 
-static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
+/* Not inlined, and no large buffer of its own: the child's frames then sit
+ * right below serve_fork's instead of below main's 50 KiB of buffers, so
+ * it writes (copies on write) fewer pages of the template's stack. SPEC is
+ * main's request buffer (NUWA_MSG_MAX_PAYLOAD + 1 bytes); a spare reads
+ * its specialise message into it. */
+__attribute__((noinline)) static void child(struct runner *r, char *spec, uint32_t len,
+					    int app_ch)
 {
-	char buf[NUWA_MSG_MAX_PAYLOAD + 1];
-	char *words[NUWA_MSG_MAX_PAYLOAD / 2 + 1];
+	uint32_t i, nwords = 1;
 	int n;
 	take_stdio(app_ch);
 	if (len == 0) {
@@ -96,7 +101,7 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 		runner_spare_groups();
 		nuwa_trim_heap();
 		do
-			rc = nuwa_msg_recv(app_ch, &h, buf, NUWA_MSG_MAX_PAYLOAD, NULL);
+			rc = nuwa_msg_recv(app_ch, &h, spec, NUWA_MSG_MAX_PAYLOAD, NULL);
 		while (rc > 0 && h.type != NUWA_APP_MSG_SPECIALISE);
 		if (rc <= 0 || h.len == 0)
 			_exit(0); /* nuwad dropped the spare */
@@ -106,11 +111,15 @@ static void child(struct runner *r, char *spec, uint32_t len, int app_ch)
 		 * PHASES message): no acknowledgement, which woke nuwad in the
 		 * middle of every launch through the spare. */
 		nuwa_phase_mark("specialise_received");
-		spec = buf;
 		len = h.len;
 	}
-	n = split_spec(spec, len, words, (int)(sizeof words / sizeof words[0]));
-	exit(runner_run_app(r, words[0], n - 1, words + 1, app_ch));
+	for (i = 0; i < len; i++)
+		nwords += spec[i] == 0;
+	{
+		char *words[nwords]; /* as many as there are: a few, not 4097 */
+		n = split_spec(spec, len, words, (int)nwords);
+		exit(runner_run_app(r, words[0], n - 1, words + 1, app_ch));
+	}
 }
 
 static void serve_fork(struct runner *r, int ch, const struct nuwa_msg_hdr *h,

@@ -45,7 +45,7 @@ static int backtrace(void **frames, int n)
 
 static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
 static void *alt_stack;
-static volatile sig_atomic_t crash_fd = -1;
+static NUWA_CHILD_RW volatile sig_atomic_t crash_fd = -1;
 static volatile sig_atomic_t in_handler;
 
 /* A buffer on the (alternate) stack and append helpers that only copy. */

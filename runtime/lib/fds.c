@@ -75,7 +75,7 @@ struct fd_info {
 #define NCHUNKS 1024 /* fds below 1M are tracked */
 
 static _Atomic(struct fd_info *) chunks[NCHUNKS];
-static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+static NUWA_CHILD_RW pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* What the freeze inventory lets through besides marked fds. */
 struct allow {

@@ -13,7 +13,7 @@ struct hook {
 
 static struct hook hooks[NUWA_HOOK_COUNT][MAX_HOOKS];
 static int nhooks[NUWA_HOOK_COUNT];
-static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static NUWA_CHILD_RW pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int nuwa_hook_add(enum nuwa_hook_point point, nuwa_hook_fn fn, void *arg)
 {

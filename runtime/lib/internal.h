@@ -6,6 +6,13 @@
 
 #define NUWA_HIDDEN __attribute__((visibility("hidden")))
 
+/* libnuwa's state that every template child writes (locks re-made after
+ * the fork, the child's flags, phase marks, seeds, sandbox ids, the crash
+ * fd): kept together in one section, so a child copies one page of
+ * libnuwa's data instead of one per source file (docs/benchmarks.md
+ * "Workers on first use, fewer mappings"). */
+#define NUWA_CHILD_RW __attribute__((section("nuwa_child_rw")))
+
 /* Log one line to stderr, prefixed "libnuwa: ". */
 NUWA_HIDDEN void nuwa_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

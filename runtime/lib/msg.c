@@ -123,8 +123,8 @@ int nuwa_app_send_ready(struct nuwa_app *app)
 	return nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_READY, 0, NULL, 0, -1);
 }
 
-static nuwa_trim_cb trim_cb;
-static void *trim_arg;
+static NUWA_CHILD_RW nuwa_trim_cb trim_cb;
+static NUWA_CHILD_RW void *trim_arg;
 
 void nuwa_app_set_trim_handler(nuwa_trim_cb cb, void *arg)
 {

@@ -9,11 +9,11 @@
 
 #define MAX_PHASES 24
 
-static struct {
+static NUWA_CHILD_RW struct {
 	const char *name;
 	int64_t us;
 } marks[MAX_PHASES];
-static int nmarks;
+static NUWA_CHILD_RW int nmarks;
 
 void nuwa_phase_mark(const char *name)
 {

@@ -195,12 +195,12 @@ static int add_read_rule(int ruleset, const char *path, const char *app,
 		       SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | \
 		       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
 #define SB_MAX_THREADS 256
-static volatile int sb_ruleset = -1;
-static volatile int sb_set_ids;
-static volatile long sb_uid = -1, sb_gid = -1;
-static SB_GID_T sb_groups[NUWA_SANDBOX_MAX_GROUPS];
-static uint64_t sb_bounding;  /* capabilities still in the bounding set */
-static volatile int sb_ngroups;
+static NUWA_CHILD_RW volatile int sb_ruleset = -1;
+static NUWA_CHILD_RW volatile int sb_set_ids;
+static NUWA_CHILD_RW volatile long sb_uid = -1, sb_gid = -1;
+static NUWA_CHILD_RW SB_GID_T sb_groups[NUWA_SANDBOX_MAX_GROUPS];
+static NUWA_CHILD_RW uint64_t sb_bounding;  /* capabilities still in the bounding set */
+static NUWA_CHILD_RW volatile int sb_ngroups;
 static volatile pid_t sb_done[SB_MAX_THREADS];
 static volatile int sb_ndone;
 static volatile int sb_failed;

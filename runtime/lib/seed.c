@@ -8,8 +8,8 @@
 
 #include "internal.h"
 
-static uint64_t seed;
-static int seeded;
+static NUWA_CHILD_RW uint64_t seed;
+static NUWA_CHILD_RW int seeded;
 
 static void fill(void *buf, size_t len)
 {

@@ -79,19 +79,19 @@ struct contract {
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
-static struct thread_rec *threads;
+static NUWA_CHILD_RW pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static NUWA_CHILD_RW pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
+static NUWA_CHILD_RW struct thread_rec *threads;
 static struct nuwa_worker *workers;
 static struct contract *contracts;   /* newest first */
-static char child_error[512];
+static NUWA_CHILD_RW char child_error[512];
 static pthread_key_t rec_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static _Atomic(pthread_create_fn) real_create;
-static int frozen;
-static int is_child;
+static NUWA_CHILD_RW int frozen;
+static NUWA_CHILD_RW int is_child;
 /* Set between a deferred fork and nuwa_child_start_threads(). */
-static int threads_pending;
+static NUWA_CHILD_RW int threads_pending;
 static long trim_released;
 
 /* Timed waits run on CLOCK_MONOTONIC: setting the clock must not stall a
