@@ -302,13 +302,14 @@ static int submit(struct queue *q, nuwa_fw_job_fn work, nuwa_fw_job_fn done, voi
 	return queue_demand(q) < 0 ? -1 : 0;
 }
 
+/* Plain atomic reads, no lock: taking the queues' and timers' locks would
+ * write (copy) their pages in every app that never uses them. A job or
+ * timer added meanwhile demands its thread itself. */
 int fw_threads_resume(void)
 {
 	int armed = 0;
-	pthread_mutex_lock(&timer_lock);
 	for (int i = 0; i < MAX_TIMERS; i++)
-		armed |= timers[i].id != 0;
-	pthread_mutex_unlock(&timer_lock);
+		armed |= __atomic_load_n(&timers[i].id, __ATOMIC_ACQUIRE) != 0;
 	if (armed && nuwa_worker_demand(timer_worker) < 0) {
 		FW_LOG("cannot start the timer thread: %s\n", strerror(errno));
 		return -1;
@@ -316,9 +317,7 @@ int fw_threads_resume(void)
 	/* Jobs queued before the fork: as many threads as they need. */
 	struct queue *qs[] = {&pool_q, &io_q};
 	for (unsigned k = 0; k < sizeof qs / sizeof qs[0]; k++) {
-		pthread_mutex_lock(&qs[k]->lock);
-		unsigned queued = qs[k]->count;
-		pthread_mutex_unlock(&qs[k]->lock);
+		unsigned queued = __atomic_load_n(&qs[k]->count, __ATOMIC_ACQUIRE);
 		for (int i = 0; i < qs[k]->n && (unsigned)i < queued; i++) {
 			if (nuwa_worker_demand(qs[k]->w[i]) < 0) {
 				FW_LOG("cannot start framework thread: %s\n", strerror(errno));
