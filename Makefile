@@ -39,7 +39,7 @@ lint: deps
 	$(VENV)/bin/ruff check host-tools tests
 
 test: deps runtime images lint
-	$(VENV)/bin/pytest tests
+	$(VENV)/bin/pytest --durations=15 tests
 
 clean:
 	rm -rf out runtime/build
