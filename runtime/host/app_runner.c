@@ -226,13 +226,23 @@ static void join_groups(const char *name)
 
 /* A spare joins its groups before any request (as spare-PID; nuwad names
  * them so): joining a cgroup can wait for an RCU grace period, which was
- * most of a launch through the spare (docs/benchmarks.md "Launch phases"). */
+ * most of a launch through the spare (docs/benchmarks.md "Launch phases").
+ * It also opens its oom_score_adj (the path lookup of a new pid's /proc
+ * directory is most of setting it; the value is the app's) and does the
+ * app-independent part of the sandbox (nuwa_sandbox_spare_prepare). */
 static int groups_joined;
+static int spare_oom_fd = -1;
 
-void runner_spare_groups(void)
+void runner_spare_prepare(const struct runner *r)
 {
+	const struct nuwa_fw_conf *f = r->fwc;
 	join_groups("spare");
 	groups_joined = 1;
+	spare_oom_fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (spare_oom_fd < 0)
+		nuwa_logf("spare", "oom_score_adj: %s (the app opens it)", strerror(errno));
+	if (nuwa_sandbox_spare_prepare((const char *const *)f->sandbox_read, f->nsandbox_read) < 0)
+		nuwa_logf("spare", "sandbox: %s (the app does all of it)", strerror(errno));
 }
 
 static int app_error(int channel, const char *fmt, const char *a, const char *b)
@@ -332,7 +342,8 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 				 name, r->conf.frameworks[ac->framework].name);
 	set_process_name(ac->name);
 	n = snprintf(oom, sizeof oom, "%d\n", ac->oom_score_adj);
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	fd = spare_oom_fd >= 0 ? spare_oom_fd : open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	spare_oom_fd = -1;
 	if (fd < 0 || write(fd, oom, (size_t)n) != n)
 		nuwa_logf(ac->name, "oom_score_adj %d: %s", ac->oom_score_adj, strerror(errno));
 	if (fd >= 0)
@@ -349,6 +360,8 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 		char why[400];
 		if (sandbox_app(r, ac, why, sizeof why) < 0)
 			return app_error(channel, "sandbox: %s%s", why, "");
+	} else {
+		nuwa_sandbox_spare_drop();
 	}
 	if (r->conf.core_dir)
 		enable_core_dumps(ac->name);

@@ -22,12 +22,13 @@ void runner_drop_bounding(const char *who);
  * framework), dlopen it and call its init. 0, or -1 with the reason in ERR. */
 int runner_load(struct runner *r, const char *config, const char *framework,
 		enum nuwa_launch_mode mode, char *err, size_t errlen);
+/* In a spare, before it waits, the app-independent steps: its process
+ * group and cgroup (spare-PID; runner_run_app skips join_groups then), its
+ * oom_score_adj opened, the sandbox's share (nuwa_sandbox_spare_prepare). */
+void runner_spare_prepare(const struct runner *r);
 /* Specialise into app NAME on CHANNEL and run it; returns the exit status.
  * The app's argv: NAME, its configured args, then the NEXTRA launch args.
  * Failures are reported on the channel (NUWA_APP_MSG_ERROR) and logged. */
-/* In a spare, before it waits: its process group and cgroup (spare-PID),
- * the app-independent part of join_groups; runner_run_app skips it then. */
-void runner_spare_groups(void);
 int runner_run_app(struct runner *r, const char *name, int nextra, char **extra, int channel);
 
 #endif

@@ -98,7 +98,7 @@ __attribute__((noinline)) static void child(struct runner *r, char *spec, uint32
 		 * rebuild freed goes back to the kernel before the wait. */
 		struct nuwa_msg_hdr h;
 		int rc;
-		runner_spare_groups();
+		runner_spare_prepare(r);
 		nuwa_trim_heap();
 		do
 			rc = nuwa_msg_recv(app_ch, &h, spec, NUWA_MSG_MAX_PAYLOAD, NULL);

@@ -97,6 +97,21 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *conf, struct nuwa_sandbox
  * -1 with errno. */
 int nuwa_sandbox_prepare(void);
 
+/* In a spare (a template child waiting, single-threaded, for the app it
+ * will become; its pid is the app's): the app-independent part of
+ * nuwa_sandbox_apply() done before the request. The seccomp programs
+ * (nuwa_sandbox_prepare) are copied for this pid into scratch memory, and
+ * the Landlock ruleset is made with this process's /proc/PID and those of
+ * READ_PATHS (the framework's sandbox_read) that exist; the rules bind the
+ * inodes the paths name now. nuwa_sandbox_apply() in this process then
+ * adds only the app's own rules and installs the copied program (and
+ * unmaps it). 0, or -1 with errno: what could not be prepared is done by
+ * the apply as without a spare. */
+int nuwa_sandbox_spare_prepare(const char *const *read_paths, int nread_paths);
+/* Drop what nuwa_sandbox_spare_prepare() made, for an app that runs
+ * without the sandbox (sandbox = no). */
+void nuwa_sandbox_spare_drop(void);
+
 /* Empty the capability bounding set of the calling thread (as root; a
  * no-op otherwise). The hosts call it at start, while single-threaded, so
  * every thread and child inherits the empty set and the sandbox has no

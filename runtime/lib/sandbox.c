@@ -460,6 +460,58 @@ static int confine_other_threads(char *err, size_t errlen)
 	return rc < 0 ? rc : nsig;
 }
 
+/* The handled rights of ABI in ATTR, and in ST what they cover; returns
+ * the size to pass to landlock_create_ruleset. */
+static size_t ruleset_attr(int abi, struct nuwa_ll_ruleset_attr *attr, struct nuwa_sandbox_state *st)
+{
+	size_t size = sizeof attr->handled_access_fs;
+	memset(attr, 0, sizeof *attr);
+	attr->handled_access_fs = fs_rights_for_abi(abi);
+	if (abi >= 4) {
+		/* TCP: no bind, no connect but to the ports the config grants. */
+		attr->handled_access_net = NUWA_LL_NET_BIND_TCP | NUWA_LL_NET_CONNECT_TCP;
+		size = offsetof(struct nuwa_ll_ruleset_attr, scoped);
+		st->landlock_net = 1;
+	}
+	if (abi >= 6) {
+		/* No signals to, no abstract UNIX sockets of, processes outside
+		 * the app's own domain (seccomp also confines signals). */
+		attr->scoped = NUWA_LL_SCOPE_SIGNAL | NUWA_LL_SCOPE_ABSTRACT_UNIX_SOCKET;
+		size = sizeof *attr;
+		st->landlock_scoped = 1;
+	}
+	return size;
+}
+
+/* What a spare did of the sandbox before its request
+ * (nuwa_sandbox_spare_prepare): valid in that process only. */
+#define SB_SPARE_PATHS 32
+static struct {
+	pid_t pid;                     /* the spare's; 0: nothing prepared */
+	void *progs;                   /* scratch: the two programs for its pid */
+	size_t progs_len;
+	int ruleset;                   /* with /proc/PID and PATHS, or -1 */
+	int abi;
+	const char *paths[SB_SPARE_PATHS];
+	int npaths;
+} spare = { 0, NULL, 0, -1, 0, { NULL }, 0 };
+
+static int spare_ready(void)
+{
+	return spare.pid != 0 && spare.pid == getpid();
+}
+
+static int spare_has_path(const char *path)
+{
+	int i;
+	if (!spare_ready() || spare.ruleset < 0)
+		return 0;
+	for (i = 0; i < spare.npaths; i++)
+		if (!strcmp(spare.paths[i], path))
+			return 1;
+	return 0;
+}
+
 /* Build the ruleset while the process still has its original ids (the
  * readable paths may sit below directories the app's uid cannot search).
  * Returns the ruleset fd, -2 when Landlock is unavailable and allowed to be,
@@ -468,9 +520,8 @@ static int prepare_landlock(const struct nuwa_sandbox_conf *c, struct nuwa_sandb
 			    int *abi_out, char *err, size_t errlen)
 {
 	struct nuwa_ll_ruleset_attr attr;
-	size_t attr_size;
 	char self_dir[64];
-	int abi = nuwa_landlock_abi(), rs, i;
+	int abi = spare_ready() && spare.ruleset >= 0 ? spare.abi : nuwa_landlock_abi(), rs, i;
 
 	if (abi <= 0) {
 		const char *why = errno == EOPNOTSUPP ? "disabled at boot (add landlock to lsm=)"
@@ -480,36 +531,30 @@ static int prepare_landlock(const struct nuwa_sandbox_conf *c, struct nuwa_sandb
 		note(st, c->app, "landlock %s: file access is limited by uid/gid and seccomp only", why);
 		return -2;
 	}
-	memset(&attr, 0, sizeof attr);
-	attr.handled_access_fs = fs_rights_for_abi(abi);
-	attr_size = sizeof attr.handled_access_fs;
-	if (abi >= 4) {
-		/* TCP: no bind, no connect but to the ports the config grants. */
-		attr.handled_access_net = NUWA_LL_NET_BIND_TCP | NUWA_LL_NET_CONNECT_TCP;
-		attr_size = offsetof(struct nuwa_ll_ruleset_attr, scoped);
-		st->landlock_net = 1;
-	} else if (c->nnet_connect || c->nnet_bind) {
+	if (abi < 4 && (c->nnet_connect || c->nnet_bind))
 		note(st, c->app, "landlock ABI %d has no network rules: TCP is not restricted", abi);
+	if (spare_ready() && spare.ruleset >= 0) {
+		/* The spare made it, with its own /proc/PID and the framework's
+		 * paths; it is this process's now. */
+		rs = spare.ruleset;
+		spare.ruleset = -1;
+		ruleset_attr(abi, &attr, st);
+	} else {
+		size_t size = ruleset_attr(abi, &attr, st);
+		rs = (int)syscall(__NR_landlock_create_ruleset, &attr, size, 0);
+		if (rs < 0)
+			return fail(err, errlen, "landlock_create_ruleset: %s", strerror(errno));
+		/* /proc/self resolves to this process's own directory now: the
+		 * app reads its own smaps for snapshots, nothing of others'. */
+		snprintf(self_dir, sizeof self_dir, "/proc/%d", (int)getpid());
+		if (add_read_rule(rs, self_dir, c->app, st, err, errlen) < 0)
+			goto bad;
 	}
-	if (abi >= 6) {
-		/* No signals to, no abstract UNIX sockets of, processes outside
-		 * the app's own domain (seccomp also confines signals). */
-		attr.scoped = NUWA_LL_SCOPE_SIGNAL | NUWA_LL_SCOPE_ABSTRACT_UNIX_SOCKET;
-		attr_size = sizeof attr;
-		st->landlock_scoped = 1;
-	}
-	rs = (int)syscall(__NR_landlock_create_ruleset, &attr, attr_size, 0);
-	if (rs < 0)
-		return fail(err, errlen, "landlock_create_ruleset: %s", strerror(errno));
-	/* /proc/self resolves to this process's own directory now: the app
-	 * reads its own smaps for snapshots, nothing of other processes. */
-	snprintf(self_dir, sizeof self_dir, "/proc/%d", (int)getpid());
-	if (add_read_rule(rs, self_dir, c->app, st, err, errlen) < 0)
-		goto bad;
 	if (c->app_library && add_read_rule(rs, c->app_library, c->app, st, err, errlen) < 0)
 		goto bad;
 	for (i = 0; i < c->nread_paths; i++)
-		if (add_read_rule(rs, c->read_paths[i], c->app, st, err, errlen) < 0)
+		if (!spare_has_path(c->read_paths[i]) &&
+		    add_read_rule(rs, c->read_paths[i], c->app, st, err, errlen) < 0)
 			goto bad;
 	if (abi >= 4 &&
 	    (add_port_rules(rs, NUWA_LL_NET_CONNECT_TCP, c->net_connect, c->nnet_connect, err, errlen) < 0 ||
@@ -2025,6 +2070,86 @@ static void copy_for_pid(struct bpf_prog_buf *dst, const struct bpf_prog_buf *sr
 		dst->f[dst->self_at[i]].k = self;
 }
 
+/* Drop what a spare prepared and was not used (its ruleset, its programs). */
+static void spare_release(void)
+{
+	if (spare.ruleset >= 0)
+		close(spare.ruleset);
+	if (spare.progs && munmap(spare.progs, spare.progs_len) < 0)
+		nuwa_log("sandbox: spare scratch: %s", strerror(errno));
+	spare.ruleset = -1;
+	spare.progs = NULL;
+	spare.pid = 0;
+}
+
+void nuwa_sandbox_spare_drop(void)
+{
+	if (spare_ready())
+		spare_release();
+}
+
+int nuwa_sandbox_spare_prepare(const char *const *read_paths, int nread_paths)
+{
+	struct nuwa_sandbox_state st;
+	struct nuwa_ll_ruleset_attr attr;
+	struct bpf_prog_buf *p;
+	char self_dir[64], why[160];
+	int i, abi, rs, e = 0;
+
+	spare_release();
+	memset(&st, 0, sizeof st);
+	/* Both programs (without and with TCP) with this pid in, in scratch
+	 * memory the app's apply installs from and unmaps. */
+	if (prepared_ok) {
+		spare.progs_len = 2 * sizeof *p;
+		p = mmap(NULL, spare.progs_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (p == MAP_FAILED) {
+			e = errno;
+		} else {
+			copy_for_pid(&p[0], &prepared[0], (uint32_t)getpid());
+			copy_for_pid(&p[1], &prepared[1], (uint32_t)getpid());
+			spare.progs = p;
+		}
+	}
+	/* The ruleset with what every app of the framework gets: its own
+	 * /proc/PID and READ_PATHS (those present: an absent one is left to
+	 * the app's apply, which notes it). */
+	abi = nuwa_landlock_abi();
+	if (abi > 0) {
+		size_t size = ruleset_attr(abi, &attr, &st);
+		rs = (int)syscall(__NR_landlock_create_ruleset, &attr, size, 0);
+		if (rs < 0) {
+			e = errno;
+		} else {
+			spare.ruleset = rs;
+			spare.abi = abi;
+			snprintf(self_dir, sizeof self_dir, "/proc/%d", (int)getpid());
+			if (add_read_rule(rs, self_dir, "spare", &st, why, sizeof why) < 0)
+				e = EINVAL;
+			spare.npaths = 0;
+			for (i = 0; e == 0 && i < nread_paths && spare.npaths < SB_SPARE_PATHS; i++) {
+				if (access(read_paths[i], F_OK) < 0)
+					continue;
+				if (add_read_rule(rs, read_paths[i], "spare", &st, why, sizeof why) < 0)
+					e = EINVAL;
+				else
+					spare.paths[spare.npaths++] = read_paths[i];
+			}
+			if (e) {
+				close(rs);
+				spare.ruleset = -1;
+			}
+		}
+	}
+	spare.pid = getpid();
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 static int apply_seccomp(int tcp, char *err, size_t errlen)
 {
 	struct sb_filter_ctx cx = { (uint32_t)getpid(), tcp };
@@ -2032,6 +2157,17 @@ static int apply_seccomp(int tcp, char *err, size_t errlen)
 	struct sock_fprog prog;
 	int rc = 0;
 
+	if (spare_ready() && spare.progs) {
+		/* The spare copied it for this pid before the request. */
+		p = (struct bpf_prog_buf *)spare.progs + (tcp ? 1 : 0);
+		prog.len = (unsigned short)p->n;
+		prog.filter = p->f;
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+			rc = fail(err, errlen, "seccomp: %s",
+				  errno ? strerror(errno) : "thread sync failed");
+		spare_release();
+		return rc;
+	}
 	/* Scratch memory of its own, unmapped once the kernel has its copy:
 	 * the program leaves no written page behind in the app. */
 	p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -2128,6 +2264,8 @@ int nuwa_sandbox_apply(const struct nuwa_sandbox_conf *c, struct nuwa_sandbox_st
 out:
 	if (rs >= 0)
 		close(rs);
+	if (spare_ready())
+		spare_release(); /* what the failed apply did not use */
 	return rc;
 }
 

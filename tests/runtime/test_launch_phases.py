@@ -3,6 +3,7 @@ the time between consecutive timestamps taken in nuwad and in the child."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 from pathlib import Path
@@ -109,6 +110,38 @@ def test_spare_joins_its_groups_before_the_request(nuwad: Nuwad) -> None:
         mount = next(line.split()[4] for line in Path("/proc/self/mountinfo").read_text()
                      .splitlines() if " - cgroup2 " in line)
         wait_for(lambda: not Path(mount + leaf).exists(), 10, "the spare's cgroup removed")
+
+
+def fd_targets(pid: int) -> list[str]:
+    fds = Path(f"/proc/{pid}/fd")
+    out = []
+    for fd in fds.iterdir():
+        try:
+            out.append(os.readlink(fd))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def test_spare_prepares_what_is_not_the_apps(nuwad: Nuwad) -> None:
+    """While it waits, the spare opens its oom_score_adj and makes the
+    Landlock ruleset with its own /proc/PID and the framework's paths
+    (nuwa_sandbox_spare_prepare); the app uses and closes both."""
+    spare = int(nuwad.wait_ready(spare=True)["spare_pid"])  # type: ignore[arg-type]
+    # landlock_create_ruleset(NULL, 0, VERSION): the ABI, or -1 without Landlock.
+    landlock = ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1) > 0
+
+    def prepared() -> bool:
+        targets = fd_targets(spare)
+        return (f"/proc/{spare}/oom_score_adj" in targets
+                and (not landlock or "anon_inode:[landlock-ruleset]" in targets))
+
+    wait_for(prepared, 10, "the spare's oom_score_adj and Landlock ruleset open")
+    a = launch(nuwad, "spare")
+    assert a["pid"] == spare
+    targets = fd_targets(spare)
+    assert not [t for t in targets if "oom_score_adj" in t or "landlock" in t], targets
+    nuwad.call("kill", str(spare))
 
 
 def test_a_dead_spare_leaves_no_cgroup(nuwad: Nuwad) -> None:
