@@ -83,6 +83,25 @@ static void note(struct nuwa_sandbox_state *st, const char *app, const char *fmt
 	snprintf(st->note + used, sizeof st->note - used, "%s%s", used ? "; " : "", line);
 }
 
+/* What a spare did of the sandbox before its request
+ * (nuwa_sandbox_spare_prepare): valid in that process only. */
+#define SB_SPARE_PATHS 32
+static struct {
+	pid_t pid;                     /* the spare's; 0: nothing prepared */
+	void *progs;                   /* scratch: the two programs for its pid */
+	size_t progs_len;
+	int ruleset;                   /* with /proc/PID and PATHS, or -1 */
+	int task_fd;                   /* its /proc/self/task, or -1 */
+	int abi;
+	const char *paths[SB_SPARE_PATHS];
+	int npaths;
+} spare = { 0, NULL, 0, -1, -1, 0, { NULL }, 0 };
+
+static int spare_ready(void)
+{
+	return spare.pid != 0 && spare.pid == getpid();
+}
+
 /* ---- limits --------------------------------------------------------- */
 
 static int set_limit(int res, rlim_t v)
@@ -343,8 +362,21 @@ static int alone(void)
 {
 	char buf[1024];
 	pid_t self = (pid_t)syscall(SYS_gettid);
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), others = 0;
+	int fd = -1, others = 0;
 	long n = 0;
+	/* A spare opened it before the request (the lookup of a new pid's
+	 * /proc directory is most of the cost); read again from the start, it
+	 * lists the threads there are now. */
+	if (spare_ready() && spare.task_fd >= 0) {
+		fd = spare.task_fd;
+		spare.task_fd = -1;
+		if (lseek(fd, 0, SEEK_SET) != 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0)
+		fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	while (!others && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
@@ -481,24 +513,6 @@ static size_t ruleset_attr(int abi, struct nuwa_ll_ruleset_attr *attr, struct nu
 		st->landlock_scoped = 1;
 	}
 	return size;
-}
-
-/* What a spare did of the sandbox before its request
- * (nuwa_sandbox_spare_prepare): valid in that process only. */
-#define SB_SPARE_PATHS 32
-static struct {
-	pid_t pid;                     /* the spare's; 0: nothing prepared */
-	void *progs;                   /* scratch: the two programs for its pid */
-	size_t progs_len;
-	int ruleset;                   /* with /proc/PID and PATHS, or -1 */
-	int abi;
-	const char *paths[SB_SPARE_PATHS];
-	int npaths;
-} spare = { 0, NULL, 0, -1, 0, { NULL }, 0 };
-
-static int spare_ready(void)
-{
-	return spare.pid != 0 && spare.pid == getpid();
 }
 
 static int spare_has_path(const char *path)
@@ -2075,6 +2089,9 @@ static void spare_release(void)
 {
 	if (spare.ruleset >= 0)
 		close(spare.ruleset);
+	if (spare.task_fd >= 0)
+		close(spare.task_fd);
+	spare.task_fd = -1;
 	if (spare.progs && munmap(spare.progs, spare.progs_len) < 0)
 		nuwa_log("sandbox: spare scratch: %s", strerror(errno));
 	spare.ruleset = -1;
@@ -2094,7 +2111,7 @@ int nuwa_sandbox_spare_prepare(const char *const *read_paths, int nread_paths)
 	struct nuwa_ll_ruleset_attr attr;
 	struct bpf_prog_buf *p;
 	char self_dir[64], why[160];
-	int i, abi, rs, e = 0;
+	int i, abi, rs, e = 0, le = 0;
 
 	spare_release();
 	memset(&st, 0, sizeof st);
@@ -2112,6 +2129,10 @@ int nuwa_sandbox_spare_prepare(const char *const *read_paths, int nread_paths)
 			spare.progs = p;
 		}
 	}
+	/* For the lone-thread check: opened now, read at the apply. */
+	spare.task_fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (spare.task_fd < 0)
+		e = errno;
 	/* The ruleset with what every app of the framework gets: its own
 	 * /proc/PID and READ_PATHS (those present: an absent one is left to
 	 * the app's apply, which notes it). */
@@ -2120,30 +2141,32 @@ int nuwa_sandbox_spare_prepare(const char *const *read_paths, int nread_paths)
 		size_t size = ruleset_attr(abi, &attr, &st);
 		rs = (int)syscall(__NR_landlock_create_ruleset, &attr, size, 0);
 		if (rs < 0) {
-			e = errno;
+			le = errno;
 		} else {
 			spare.ruleset = rs;
 			spare.abi = abi;
 			snprintf(self_dir, sizeof self_dir, "/proc/%d", (int)getpid());
 			if (add_read_rule(rs, self_dir, "spare", &st, why, sizeof why) < 0)
-				e = EINVAL;
+				le = EINVAL;
 			spare.npaths = 0;
-			for (i = 0; e == 0 && i < nread_paths && spare.npaths < SB_SPARE_PATHS; i++) {
+			for (i = 0; !le && i < nread_paths && spare.npaths < SB_SPARE_PATHS; i++) {
 				if (access(read_paths[i], F_OK) < 0)
 					continue;
 				if (add_read_rule(rs, read_paths[i], "spare", &st, why, sizeof why) < 0)
-					e = EINVAL;
+					le = EINVAL;
 				else
 					spare.paths[spare.npaths++] = read_paths[i];
 			}
-			if (e) {
+			if (le) {
+				/* The app's apply makes it all, and says why. */
 				close(rs);
 				spare.ruleset = -1;
 			}
 		}
 	}
 	spare.pid = getpid();
-	if (e) {
+	if (e || le) {
+		e = e ? e : le;
 		errno = e;
 		return -1;
 	}
