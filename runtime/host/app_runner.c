@@ -231,15 +231,17 @@ static void join_groups(const char *name)
  * directory is most of setting it; the value is the app's) and does the
  * app-independent part of the sandbox (nuwa_sandbox_spare_prepare). */
 static int groups_joined;
-static int spare_oom_fd = -1;
+/* The spare's oom_score_adj fd + 1 (0: none): zero-initialised beside
+ * groups_joined, so a child that has none writes no page for it. */
+static int spare_oom_fd1;
 
 void runner_spare_prepare(const struct runner *r)
 {
 	const struct nuwa_fw_conf *f = r->fwc;
 	join_groups("spare");
 	groups_joined = 1;
-	spare_oom_fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (spare_oom_fd < 0)
+	spare_oom_fd1 = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC) + 1;
+	if (!spare_oom_fd1)
 		nuwa_logf("spare", "oom_score_adj: %s (the app opens it)", strerror(errno));
 	if (nuwa_sandbox_spare_prepare((const char *const *)f->sandbox_read, f->nsandbox_read) < 0)
 		nuwa_logf("spare", "sandbox: %s (the app does all of it)", strerror(errno));
@@ -342,8 +344,12 @@ int runner_run_app(struct runner *r, const char *name, int nextra, char **extra,
 				 name, r->conf.frameworks[ac->framework].name);
 	set_process_name(ac->name);
 	n = snprintf(oom, sizeof oom, "%d\n", ac->oom_score_adj);
-	fd = spare_oom_fd >= 0 ? spare_oom_fd : open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	spare_oom_fd = -1;
+	if (spare_oom_fd1) {
+		fd = spare_oom_fd1 - 1;
+		spare_oom_fd1 = 0;
+	} else {
+		fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	}
 	if (fd < 0 || write(fd, oom, (size_t)n) != n)
 		nuwa_logf(ac->name, "oom_score_adj %d: %s", ac->oom_score_adj, strerror(errno));
 	if (fd >= 0)
