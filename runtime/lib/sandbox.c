@@ -86,7 +86,7 @@ static void note(struct nuwa_sandbox_state *st, const char *app, const char *fmt
 /* What a spare did of the sandbox before its request
  * (nuwa_sandbox_spare_prepare): valid in that process only. */
 #define SB_SPARE_PATHS 32
-static struct {
+static NUWA_CHILD_RW struct {
 	pid_t pid;                     /* the spare's; 0: nothing prepared */
 	void *progs;                   /* scratch: the two programs for its pid */
 	size_t progs_len;
