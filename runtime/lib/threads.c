@@ -325,6 +325,17 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
+/* Join W's thread, whose run function has returned, with reg_lock released
+ * meanwhile (held on entry and on return). */
+static void join_ended(struct nuwa_worker *w)
+{
+	pthread_t t = w->thread;
+	w->joined = 1;
+	pthread_mutex_unlock(&reg_lock);
+	pthread_join(t, NULL);
+	pthread_mutex_lock(&reg_lock);
+}
+
 /* Caller holds reg_lock (released while a previous thread of W is joined
  * and while the new one is created). 0 or an errno value. */
 static int worker_start(struct nuwa_worker *w)
@@ -332,11 +343,7 @@ static int worker_start(struct nuwa_worker *w)
 	int rc;
 	if (!w->joined) {
 		/* Its run function returned on its own: the thread is ending. */
-		pthread_t t = w->thread;
-		w->joined = 1;
-		pthread_mutex_unlock(&reg_lock);
-		pthread_join(t, NULL);
-		pthread_mutex_lock(&reg_lock);
+		join_ended(w);
 		if (w->in_run)
 			return 0; /* someone else started it meanwhile */
 	}
@@ -1050,13 +1057,8 @@ int nuwa_freeze(int timeout_ms, char *err, size_t errlen)
 	/* Every worker has returned: join the threads so nothing runs beside
 	 * us. */
 	for (w = workers; w; w = w->next) {
-		if (!w->joined) {
-			pthread_t t = w->thread;
-			w->joined = 1;
-			pthread_mutex_unlock(&reg_lock);
-			pthread_join(t, NULL);
-			pthread_mutex_lock(&reg_lock);
-		}
+		if (!w->joined)
+			join_ended(w);
 	}
 	while (!frozen_worker_threads_gone())
 		pthread_cond_wait(&reg_cond, &reg_lock);

@@ -3,6 +3,8 @@ every available build (plain, ASan+UBSan and musl)."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -41,3 +43,13 @@ def nuwad(start_nuwad: Callable[..., Nuwad]) -> Nuwad:
     d = start_nuwad()
     d.wait_ready()
     return d
+
+
+@pytest.fixture
+def world_writable_dir() -> Iterator[Path]:
+    """A directory anyone may write in: only Landlock can stop an app (or one of its
+    threads) creating a file here."""
+    path = Path(tempfile.mkdtemp(prefix="nuwa-open-", dir="/tmp"))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

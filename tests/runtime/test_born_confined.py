@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,15 +22,6 @@ def landlock_abi() -> int:
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     return max(0, int(libc.syscall(444, None, 0, 1)))  # landlock_create_ruleset(VERSION)
-
-
-@pytest.fixture
-def open_dir() -> Iterator[Path]:
-    """World-writable: only Landlock can stop an app's thread creating a file here."""
-    path = Path(tempfile.mkdtemp(prefix="nuwa-born-", dir="/tmp"))
-    path.chmod(0o777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def task_status(pid: int) -> dict[int, dict[str, str]]:
@@ -57,7 +45,7 @@ def created(reply: str) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.parametrize("kind", ["spare", "no-spare", "exec"])
-def test_every_thread_is_as_confined_as_the_app(nuwad: Nuwad, open_dir: Path, kind: str) -> None:
+def test_every_thread_is_as_confined_as_the_app(nuwad: Nuwad, world_writable_dir: Path, kind: str) -> None:
     if kind == "spare":
         nuwad.wait_ready(spare=True)
     a = nuwad.call("launch", "echo", *ARGS[kind])
@@ -65,7 +53,7 @@ def test_every_thread_is_as_confined_as_the_app(nuwad: Nuwad, open_dir: Path, ki
     pid = int(a["pid"])  # type: ignore[arg-type]
     # Each worker serves a request on its own thread and tries to create a
     # file there: that also proves the workers run.
-    reply = str(nuwad.call("call", str(pid), f"fw:waiters-create {open_dir}")["reply"])  # type: ignore[index]
+    reply = str(nuwad.call("call", str(pid), f"fw:waiters-create {world_writable_dir}")["reply"])  # type: ignore[index]
     assert all(f"{w}=ok" in reply for w in WORKERS), reply
     tries = created(reply)
     assert sorted(tries) == sorted(WORKERS), reply
@@ -87,7 +75,7 @@ def test_every_thread_is_as_confined_as_the_app(nuwad: Nuwad, open_dir: Path, ki
     if landlock_abi() > 0:
         for worker, (tid, err) in tries.items():
             assert err == errno.EACCES, f"{kind}: worker {worker} (tid {tid}) created a file: {reply}"
-    assert not list(open_dir.iterdir())
+    assert not list(world_writable_dir.iterdir())
 
     phases = list(a["phases_ms"])  # type: ignore[arg-type]
     if kind == "exec":

@@ -6,9 +6,6 @@ no_new_privs, the seccomp filter and the Landlock domain."""
 from __future__ import annotations
 
 import errno
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +14,6 @@ from nuwad_harness import FRAMEWORK_BUILDS, Nuwad, wait_for
 from test_born_confined import WORKERS, created, landlock_abi, task_status
 
 ARGS = {"spare": [], "no-spare": ["--no-spare"]}
-
-
-@pytest.fixture
-def open_dir() -> Iterator[Path]:
-    """World-writable: only Landlock can stop a thread creating a file here."""
-    path = Path(tempfile.mkdtemp(prefix="nuwa-late-", dir="/tmp"))
-    path.chmod(0o777)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def assert_confined_like_main(pid: int, tasks: dict[int, dict[str, str]]) -> None:
@@ -40,7 +28,7 @@ def assert_confined_like_main(pid: int, tasks: dict[int, dict[str, str]]) -> Non
 
 
 @pytest.mark.parametrize("kind", ["spare", "no-spare"])
-def test_worker_started_after_ready_is_confined(nuwad: Nuwad, open_dir: Path, kind: str) -> None:
+def test_worker_started_after_ready_is_confined(nuwad: Nuwad, world_writable_dir: Path, kind: str) -> None:
     if kind == "spare":
         nuwad.wait_ready(spare=True)
     a = nuwad.call("launch", "echo", *ARGS[kind])
@@ -50,7 +38,7 @@ def test_worker_started_after_ready_is_confined(nuwad: Nuwad, open_dir: Path, ki
     assert list(at_ready) == [pid], {t: s["Name"] for t, s in at_ready.items()}
     # The request needs the five waiters: they start now, made by a
     # confined thread, and each tries to create a file outside the grants.
-    reply = str(nuwad.call("call", str(pid), f"fw:waiters-create {open_dir}")["reply"])  # type: ignore[index]
+    reply = str(nuwad.call("call", str(pid), f"fw:waiters-create {world_writable_dir}")["reply"])  # type: ignore[index]
     assert all(f"{w}=ok" in reply for w in WORKERS), reply
     tries = created(reply)
     assert sorted(tries) == sorted(WORKERS), reply
@@ -60,7 +48,7 @@ def test_worker_started_after_ready_is_confined(nuwad: Nuwad, open_dir: Path, ki
     if landlock_abi() > 0:
         for worker, (tid, err) in tries.items():
             assert err == errno.EACCES, f"late worker {worker} (tid {tid}) created a file: {reply}"
-    assert not list(open_dir.iterdir())
+    assert not list(world_writable_dir.iterdir())
     nuwad.call("kill", str(pid))
 
 
