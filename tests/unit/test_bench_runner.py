@@ -320,7 +320,7 @@ def test_ksm_absent_is_a_clear_error() -> None:
 
 
 def test_template_ready() -> None:
-    from nuwa.bench.guest import template_ready
+    from nuwa.bench.platforms import spare_ready as template_ready
 
     assert template_ready({"state": "ready", "spare_pid": 7, "spare_enabled": True})
     assert not template_ready({"state": "ready", "spare_pid": None, "spare_enabled": True})

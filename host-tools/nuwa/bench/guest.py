@@ -140,9 +140,3 @@ class Guest:
             for pid, text in smaps.split_processes(out)
             if text.strip()
         }
-
-
-def template_ready(status: dict[str, Any]) -> bool:
-    """`nuwactl template-status`: the default framework's template ready and, when the spare
-    is on, a spare forked."""
-    return platforms.spare_ready(status)

@@ -34,7 +34,7 @@ _stopping = threading.Event()
 
 
 def kill_guests() -> None:
-    """Stop every guest booted by mode_session, and refuse to boot more."""
+    """Stop every guest booted by fresh_guest, and refuse to boot more."""
     _stopping.set()
     with _live_lock:
         vms = list(_live)

@@ -176,8 +176,9 @@ def command_line(args: argparse.Namespace) -> str:
         parts.append(f"--repeat {args.repeat}")
     if args.modes != ",".join(DEFAULT_MODES):
         parts.append(f"--modes {args.modes}")
-    if parse_platform(getattr(args, "platform", None)).name != "c":
-        parts.append(f"--platform {parse_platform(args.platform).name}")
+    platform = parse_platform(getattr(args, "platform", None))
+    if platform.name != "c":
+        parts.append(f"--platform {platform.name}")
     if getattr(args, "apps", None):
         parts.append(f"--apps {args.apps}")
     if args.target:
