@@ -1,4 +1,4 @@
-"""`nuwa.snapshot.fetch` against a real native nuwad: the host side of
+"""`nuwa.target.snapshot.fetch` against a real native nuwad: the host side of
 `nuwa snapshot` (request, copy, verify, atomic rename) with a Target that runs
 commands on this machine, the way the guest's console or SSH runs them there."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from nuwa.errors import NuwaError
-from nuwa.snapshot import MAGIC, fetch, verify
 from nuwa.target import Result, Target
+from nuwa.target.snapshot import MAGIC, fetch, verify
 from nuwad_harness import Nuwad
 
 

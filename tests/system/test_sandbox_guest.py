@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from guest_nuwad import private_nuwad
-from nuwa.snapshot import MAGIC, fetch
+from nuwa.target.snapshot import MAGIC, fetch
 
 if not (Path(__file__).parent / "conftest.py").exists():
     pytest.skip("no guest fixture (tests/system/conftest.py) yet", allow_module_level=True)

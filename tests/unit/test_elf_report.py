@@ -5,9 +5,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from nuwa import board, elf_report
+from nuwa import board
 from nuwa.arch import Arch
 from nuwa.errors import NuwaError
+from nuwa.image import elf_report
 
 SOURCE = Path(__file__).parent / "data" / "elf_fixture.c"
 ARCHES = {board.load(name).gnu for name in board.available()}

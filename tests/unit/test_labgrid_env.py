@@ -9,7 +9,7 @@ import pytest
 import yaml
 from nuwa import board, cli
 from nuwa.errors import NuwaError
-from nuwa.labgrid_env import environment, write
+from nuwa.target.labgrid_env import environment, write
 
 TOP = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 """nuwa demo: the newcomer's one command: `nuwa bench --quick --parallel` on the C apps (the
 table and the report's path) and, at the same time on a guest of its own, the Python apps'
-quick comparison (py_quick.py), whose table follows the C one."""
+quick comparison (bench/py_quick.py), whose table follows the C one."""
 from __future__ import annotations
 
 import argparse
@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
 def python_part(args: argparse.Namespace) -> str:
     """The Python apps' table (py_quick): on the target, or on a fresh guest of its own."""
+    from ..bench.py_quick import measure_quick, quick_table
     from ..bench.sessions import fresh_guest
-    from ..py_quick import measure_quick, quick_table
     from ..target import target_from_url
 
     progress = Progress()

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from nuwa import board as boards
-from nuwa import elf_report, paths
+from nuwa import paths
 from nuwa.bench.tables import fmt, markdown
 from nuwa.board import Board
 from nuwa.commands import add_board_arg
 from nuwa.errors import NuwaError
+from nuwa.image import elf_report
 
 
 def register(sub: Any) -> None:

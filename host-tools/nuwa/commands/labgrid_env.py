@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from .. import board, paths, sshkey
-from ..labgrid_env import environment, write
+from ..target.labgrid_env import environment, write
 from ..target.qemu import free_port
 from . import add_board_arg, add_mem_arg
 

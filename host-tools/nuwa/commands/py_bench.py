@@ -9,8 +9,8 @@ import shlex
 import sys
 
 from .. import board
+from ..bench.py_bench import PyBench, render
 from ..errors import NuwaError
-from ..py_bench import PyBench, render
 from ..target import Qemu, Target, target_from_url
 from . import add_board_arg, add_mem_arg, add_target_arg
 
@@ -64,7 +64,7 @@ def run_fill(args: argparse.Namespace, command: str) -> int:
     """`--fill`: the table goes to stdout, progress to stderr; a mode that failed makes
     one clear error after the table (what was measured is printed)."""
     from ..bench.progress import Progress
-    from ..py_fill import fill_errors, measure_fill, render_fill
+    from ..bench.py_fill import fill_errors, measure_fill, render_fill
 
     results = measure_fill(args.board, args.target, args.mem, Progress(),
                            accept_new_host_key=args.accept_new_host_key)

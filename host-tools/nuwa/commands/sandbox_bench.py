@@ -8,7 +8,7 @@ import shlex
 import sys
 
 from .. import board
-from ..sandbox_bench import SandboxBench, render
+from ..bench.sandbox import SandboxBench, render
 from ..target import Qemu, Target, target_from_url
 from . import add_board_arg, add_mem_arg, add_target_arg
 

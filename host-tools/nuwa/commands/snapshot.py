@@ -14,8 +14,8 @@ import shlex
 
 from .. import board
 from ..errors import NuwaError
-from ..snapshot import fetch
 from ..target import Qemu, Target, target_from_url
+from ..target.snapshot import fetch
 from . import add_board_arg, add_mem_arg, add_target_arg
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nuwa.sandbox_bench import LaunchSamples, SnapshotFigure, config_text, render
+from nuwa.bench.sandbox import LaunchSamples, SnapshotFigure, config_text, render
 
 
 def test_config_has_a_sandboxed_and_an_unconfined_section_per_app() -> None:

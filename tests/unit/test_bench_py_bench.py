@@ -1,7 +1,7 @@
 """nuwa py-bench's pure parts: mapping categories and the markdown it prints."""
 from __future__ import annotations
 
-from nuwa.py_bench import APPS, Figures, categories, category, config_text, render
+from nuwa.bench.py_bench import APPS, Figures, categories, category, config_text, render
 
 
 def test_categories_sum_private_kib_per_kind_of_mapping() -> None:

@@ -14,8 +14,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import NuwaError
-from .target import Target
+from ..errors import NuwaError
+from .base import Target
 
 MAGIC = b"NUWA-SNAPSHOT 1\n"
 NUWACTL = "nuwactl"

@@ -6,8 +6,8 @@ from fake_nuwad import PY_APPS, FakeNuwad
 from nuwa.bench.guest import Guest
 from nuwa.bench.plan import Plan
 from nuwa.bench.progress import Progress
+from nuwa.bench.py_fill import fill_runner, render_fill
 from nuwa.bench.results import AppSample, ModeResult, ProcessMemory
-from nuwa.py_fill import fill_runner, render_fill
 
 PLAN = Plan(launches=1, launches_no_spare=1, drift_seconds=0, fill_limit=20, settle_seconds=0,
             lmk_wait_seconds=0, drift_checkpoints=())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 
+from ..target import Target
 from .py_bench import APPS, Figures, PyBench
-from .target import Target
 
 QUICK_RUNS = 2  # launches per app and mode: make demo's time budget
 

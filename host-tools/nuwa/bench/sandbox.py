@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import NuwaError
-from .target import Target
+from ..errors import NuwaError
+from ..target import Target
 
 DIR = "/tmp/nuwa-sandbox-bench"
 SOCK = f"{DIR}/nuwad.sock"

@@ -1,8 +1,8 @@
 """nuwa demo's Python table (py_quick.quick_table)."""
 from __future__ import annotations
 
-from nuwa.py_bench import APPS, Figures
-from nuwa.py_quick import quick_table
+from nuwa.bench.py_bench import APPS, Figures
+from nuwa.bench.py_quick import quick_table
 
 
 def test_quick_table_per_app_and_over_all_apps() -> None:

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import NuwaError
-from .target import Target
+from ..errors import NuwaError
+from ..target import Target
 
 APPS = ("weather", "todo", "feeds", "sensorlog")
 MODES = ("template", "exec")

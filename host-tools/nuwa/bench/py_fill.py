@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from .bench import summary as bench_summary
-from .bench.guest import Guest
-from .bench.plan import QUICK, Plan
-from .bench.platforms import PYTHON
-from .bench.progress import Progress
-from .bench.results import EXEC, TEMPLATE, ModeResult
-from .bench.runner import ModeRunner
+from . import summary as bench_summary
+from .guest import Guest
+from .plan import QUICK, Plan
+from .platforms import PYTHON
+from .progress import Progress
 from .py_bench import APPS
+from .results import EXEC, TEMPLATE, ModeResult
+from .runner import ModeRunner
 
 FILL_MODES = (TEMPLATE, EXEC)
 FILL_PHASES = {"apps", "fill"}  # besides idle
@@ -42,7 +42,7 @@ def measure_fill(board: str, url: str | None, mem: int | None, progress: Progres
                  ) -> dict[str, ModeResult]:
     """Each mode on its own fresh guest (or the board at URL); a mode that fails to boot or
     prepare is recorded in its errors."""
-    from .bench.sessions import mode_session  # QEMU/SSH drivers: only when measuring
+    from .sessions import mode_session  # QEMU/SSH drivers: only when measuring
 
     results: dict[str, ModeResult] = {}
     for mode in FILL_MODES:

@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from .board import Board
-from .errors import NuwaError
-from .target.qemu import device_args, kernel_append
+from ..board import Board
+from ..errors import NuwaError
+from .qemu import device_args, kernel_append
 
 TARGET = "main"  # the target name labgrid's pytest fixtures use
 IMAGES = {"kernel": "vmlinuz", "initrd": "initrd.img", "disk": "rootfs.img"}
