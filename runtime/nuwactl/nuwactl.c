@@ -1,33 +1,75 @@
-/* nuwactl: the control CLI. One framed request, one framed answer. */
+/* nuwactl: the control CLI. One framed request, one framed answer; its
+ * help is the command table (common/ctl_commands.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl_client.h"
+#include "ctl_commands.h"
 #include "proto.h"
 
+#define HELP_COLUMN 29 /* where the commands' help starts, after two spaces */
+
+/* The command table as people read it. */
 static void usage(FILE *f)
 {
+	size_t i;
 	fprintf(f,
 		"usage: nuwactl [--socket PATH] [--json] COMMAND [ARGS]\n"
-		"commands:\n"
-		"  ping                         is nuwad there\n"
-		"  apps                         configured apps\n"
-		"  launch APP [--mode template|exec] [--no-spare] [-- ARG...]\n"
-		"  list                         running apps with memory\n"
-		"  kill APP|PID                 stop apps (waits until they are gone)\n"
-		"  foreground APP|PID           make it the foreground app (the previous one: background)\n"
-		"  background [APP|PID]         send it (default: the foreground app) to the background\n"
-		"  stats                        memory of the system, templates, spares, nuwad, apps\n"
-		"  template-status              each framework's template: state, restarts, last error\n"
-		"  crashes                      crash records of apps (signal, fault address, frames)\n"
-		"  logs APP [--lines N]         the app's last output lines (stdout/stderr)\n"
-		"  app-ping APP|PID             round trip through an app's event loop\n"
-		"  call APP|PID REQUEST         send a request to an app\n"
-		"  trim APP|PID [LEVEL]         ask an app to trim (background|running-low): freed_kb\n"
-		"  snapshot APP|PID             memory snapshot into nuwad's snapshot dir (id, path)\n"
-		"--json may come anywhere; default socket /run/nuwa/nuwad.sock\n");
+		"       nuwactl --help [--json]\n"
+		"commands:\n");
+	for (i = 0; i < NUWA_CMD_COUNT; i++) {
+		char line[160];
+		nuwa_cmd_usage(&nuwa_cmds[i], line, sizeof line);
+		if (strlen(line) < HELP_COLUMN)
+			fprintf(f, "  %-*s%s\n", HELP_COLUMN, line, nuwa_cmds[i].help);
+		else
+			fprintf(f, "  %s\n  %-*s%s\n", line, HELP_COLUMN, "", nuwa_cmds[i].help);
+	}
+	fprintf(f,
+		"--json may come anywhere; default socket /run/nuwa/nuwad.sock\n"
+		"--help --json: the command table as JSON (docs/protocol.md)\n");
+}
+
+static void json_str(FILE *f, const char *key, const char *s, const char *after)
+{
+	fprintf(f, "\"%s\": \"", key);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fprintf(f, "\"%s", after);
+}
+
+/* The command table for scripts and tests: {"commands": [{name, args,
+ * usage, rights, min_args, max_args (null: any), answer, help}, ...]}. */
+static void usage_json(FILE *f)
+{
+	size_t i;
+	fputs("{\"commands\": [", f);
+	for (i = 0; i < NUWA_CMD_COUNT; i++) {
+		const struct nuwa_cmd *c = &nuwa_cmds[i];
+		char line[160];
+		fputs(i ? ",\n  {" : "\n  {", f);
+		json_str(f, "name", c->name, ", ");
+		json_str(f, "args", c->args, ", ");
+		json_str(f, "usage", nuwa_cmd_usage(c, line, sizeof line), ", ");
+		json_str(f, "rights", nuwa_cmd_rights_name(c->rights), ", ");
+		fprintf(f, "\"min_args\": %d, ", c->min_args);
+		if (c->max_args == NUWA_CMD_ANY_ARGS)
+			fputs("\"max_args\": null, ", f);
+		else
+			fprintf(f, "\"max_args\": %d, ", c->max_args);
+		json_str(f, "answer", nuwa_cmd_answer_name(c->answer), ", ");
+		json_str(f, "help", c->help, "}");
+	}
+	fputs("\n]}\n", f);
 }
 
 int main(int argc, char **argv)
@@ -36,7 +78,7 @@ int main(int argc, char **argv)
 	const char *words[argc > 0 ? argc : 1];
 	const char *why;
 	char *body;
-	int json = 0, i, nwords = 0;
+	int json = 0, help = 0, i, nwords = 0;
 	size_t len;
 
 	if (!sock)
@@ -55,10 +97,19 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (nwords == 0 && (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
-			usage(stdout);
-			return 0;
+			help = 1;
+			break;
 		}
 		words[nwords++] = argv[i];
+	}
+	for (; help && i < argc; i++) /* --json may come after --help too */
+		json |= !strcmp(argv[i], "--json");
+	if (help) {
+		if (json)
+			usage_json(stdout);
+		else
+			usage(stdout);
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 	}
 	if (!nwords) {
 		usage(stderr);

@@ -1,4 +1,6 @@
-/* The control socket: framed requests, validation, rate limits, dispatch. */
+/* The control socket: connections, who the peer is and what it may do,
+ * framed requests, validation, rate limits; each request then goes to its
+ * row of the command table (commands.c). */
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
@@ -12,12 +14,8 @@
 #include <unistd.h>
 
 #include "nuwad.h"
-#include "crashes.h"
-#include "snapshots.h"
-#include "importance.h"
-#include "logs.h"
+#include "commands.h"
 #include "proto.h"
-#include "util.h"
 
 #define MAX_WORDS 16
 #define MAX_WORD 256
@@ -46,20 +44,6 @@ struct client {
 	int denied_logged;
 	struct client *next;
 };
-
-/* Commands that change nothing; everything else needs PEER_CONTROL. */
-static const char *const read_only_commands[] = {
-	"ping", "apps", "list", "stats", "template-status", "logs", "crashes", NULL
-};
-
-static int read_only(const char *cmd)
-{
-	int i;
-	for (i = 0; read_only_commands[i]; i++)
-		if (!strcmp(cmd, read_only_commands[i]))
-			return 1;
-	return 0;
-}
 
 /* GID is the peer's primary or one of its supplementary groups. */
 static int peer_in_group(int fd, gid_t primary, long gid)
@@ -387,159 +371,28 @@ static int split(char *payload, size_t len, char **words, char *why, size_t whyl
 	return n;
 }
 
+/* May peer C use CMD (NULL: a command not in the table)? Control peers
+ * may use every command, status peers only the table's read-only ones, and
+ * an app none (docs/security.md). */
+static int peer_may(const struct client *c, const struct nuwa_cmd *cmd)
+{
+	if (c->rights == PEER_CONTROL)
+		return 1;
+	return c->rights == PEER_STATUS && cmd && cmd->rights == NUWA_CMD_READ_ONLY;
+}
+
 static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arrival,
 		     char **w, int n)
 {
-	const char *cmd = w[0];
-	struct out o;
-	uint64_t cid = c->id;
+	const struct nuwa_cmd *cmd = nuwa_cmd_find(w[0]);
+	struct cmd_req r = { .cid = c->id, .text = text, .arrival_us = t_arrival, .w = w, .n = n };
 
-#define ARGS(lo, hi, usage)                                                        \
-	if (n - 1 < (lo) || n - 1 > (hi)) {                                          \
-		control_reply_err(d, cid, "usage: %s", usage);                        \
-		return;                                                               \
-	}
-
-	if (c->rights != PEER_CONTROL && (c->rights == PEER_NONE || !read_only(cmd))) {
-		log_denied(c, cmd);
-		control_reply_err(d, cid, "permission denied");
+	if (!peer_may(c, cmd)) {
+		log_denied(c, w[0]);
+		control_reply_err(d, c->id, "permission denied");
 		return;
 	}
-	out_init(&o, text);
-	if (!strcmp(cmd, "ping")) {
-		ARGS(0, 0, "ping");
-		out_obj_begin(&o, NULL);
-		out_bool(&o, "pong", 1);
-		out_int(&o, "pid", getpid());
-		out_str(&o, "template", d->conf.template_off ? "off"
-					: tmpl_default(d)->state == T_READY ? "ready" : "not-ready");
-		out_obj_end(&o);
-	} else if (!strcmp(cmd, "apps")) {
-		ARGS(0, 0, "apps");
-		apps_configured(d, &o);
-	} else if (!strcmp(cmd, "list")) {
-		ARGS(0, 0, "list");
-		apps_list(d, &o);
-	} else if (!strcmp(cmd, "crashes")) {
-		ARGS(0, 0, "crashes");
-		crashes_list(d, &o);
-	} else if (!strcmp(cmd, "stats")) {
-		ARGS(0, 0, "stats");
-		apps_stats(d, &o);
-	} else if (!strcmp(cmd, "template-status")) {
-		ARGS(0, 0, "template-status");
-		tmpl_status(d, &o);
-	} else if (!strcmp(cmd, "logs")) {
-		int lines = 50;
-		if (n == 4 && !strcmp(w[2], "--lines")) {
-			char *end;
-			long v = strtol(w[3], &end, 10);
-			if (*end || end == w[3] || v < 0 || v > 100000) {
-				control_reply_err(d, cid, "--lines wants a count, not '%.32s'", w[3]);
-				return;
-			}
-			lines = (int)v;
-		} else if (n != 2) {
-			control_reply_err(d, cid, "usage: logs APP [--lines N]");
-			return;
-		}
-		if (!nuwa_name_ok(w[1])) {
-			control_reply_err(d, cid, "bad app name '%.64s'", w[1]);
-			return;
-		}
-		logs_show(d, &o, w[1], lines);
-	} else if (!strcmp(cmd, "launch")) {
-		int mode = -1, no_spare = 0, i, first_arg = n;
-		const char *name = NULL;
-		for (i = 1; i < n; i++) {
-			if (!strcmp(w[i], "--")) {
-				first_arg = i + 1; /* the rest are the app's arguments */
-				break;
-			} else if (!strcmp(w[i], "--mode") && i + 1 < n) {
-				i++;
-				if (!strcmp(w[i], "template"))
-					mode = 0;
-				else if (!strcmp(w[i], "exec"))
-					mode = 1;
-				else {
-					control_reply_err(d, cid, "--mode must be template or exec");
-					return;
-				}
-			} else if (!strcmp(w[i], "--no-spare")) {
-				no_spare = 1;
-			} else if (!name && w[i][0] != '-') {
-				name = w[i];
-			} else {
-				control_reply_err(d, cid, "usage: launch APP [--mode template|exec] [--no-spare] [-- ARG...]");
-				return;
-			}
-		}
-		if (!name) {
-			control_reply_err(d, cid, "usage: launch APP [--mode template|exec] [--no-spare] [-- ARG...]");
-			return;
-		}
-		if (!nuwa_name_ok(name)) {
-			control_reply_err(d, cid, "bad app name '%s'", name);
-			return;
-		}
-		c->busy = 1;
-		apps_launch(d, cid, text, t_arrival, name, mode, no_spare, n - first_arg, w + first_arg);
-		return;
-	} else if (!strcmp(cmd, "kill")) {
-		ARGS(1, 1, "kill APP|PID");
-		c->busy = 1;
-		apps_kill(d, cid, text, w[1]);
-		return;
-	} else if (!strcmp(cmd, "foreground") || !strcmp(cmd, "background")) {
-		char why[160];
-		int fg = cmd[0] == 'f';
-		if (fg) {
-			ARGS(1, 1, "foreground APP|PID");
-		} else {
-			ARGS(0, 1, "background [APP|PID]");
-		}
-		if ((fg ? importance_foreground(d, w[1], why, sizeof why)
-			: importance_background(d, n > 1 ? w[1] : NULL, why, sizeof why)) < 0) {
-			out_free(&o);
-			control_reply_err(d, cid, "%s", why);
-			return;
-		}
-		apps_list(d, &o);
-	} else if (!strcmp(cmd, "app-ping")) {
-		ARGS(1, 1, "app-ping APP|PID");
-		c->busy = 1;
-		apps_message(d, cid, text, w[1], PEND_PING, NULL);
-		return;
-	} else if (!strcmp(cmd, "call")) {
-		ARGS(2, 2, "call APP|PID REQUEST");
-		c->busy = 1;
-		apps_message(d, cid, text, w[1], PEND_CALL, w[2]);
-		return;
-	} else if (!strcmp(cmd, "trim")) {
-		/* What the killer sends, on demand (as Android's am
-		 * send-trim-memory): for tests and for app developers. */
-		ARGS(1, 2, "trim APP|PID [background|running-low]");
-		const char *level = n > 2 ? w[2] : "background";
-		if (strcmp(level, "background") && strcmp(level, "running-low")) {
-			out_free(&o);
-			control_reply_err(d, cid, "unknown trim level '%.32s' (want background or running-low)", level);
-			return;
-		}
-		c->busy = 1;
-		apps_message(d, cid, text, w[1], PEND_TRIM, level);
-		return;
-	} else if (!strcmp(cmd, "snapshot")) {
-		ARGS(1, 1, "snapshot APP|PID");
-		c->busy = 1;
-		snapshots_request(d, cid, text, w[1]);
-		return;
-	} else {
-		control_reply_err(d, cid, "unknown command '%.64s'", cmd);
-		return;
-	}
-	control_reply_out(d, cid, &o);
-	out_free(&o);
-#undef ARGS
+	commands_run(d, cmd, &r);
 }
 
 /* Handle complete requests in C's input while it is not busy. */
