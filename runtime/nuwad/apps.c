@@ -10,90 +10,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "app_table.h"
+#include "apps.h"
+#include "door.h"
+#include "events.h"
+#include "filter_kill.h"
+#include "groups.h"
+#include "launch_exec.h"
 #include "nuwa.h"
 #include "nuwa_app.h"
 #include "nuwad.h"
 #include "phases.h"
-#include "snapshots.h"
-#include "supervision.h"
-#include "crashes.h"
-#include "procmem.h"
-#include "launch_exec.h"
-#include "filter_kill.h"
-#include "groups.h"
-#include "importance.h"
-#include "lmk.h"
-#include "psi.h"
-#include "logs.h"
+#include "reply.h"
+#include "requests.h"
 #include "util.h"
-
-#define PENDING_TIMEOUT_MS 5000
-
-const char *app_state_name(enum app_state s)
-{
-	switch (s) {
-	case APP_WAIT_TEMPLATE: return "waiting-for-template";
-	case APP_FORKING: return "forking";
-	case APP_STARTING: return "starting";
-	case APP_RUNNING: return "running";
-	case APP_STOPPING: return "stopping";
-	case APP_SPARE_FORKING: return "spare-forking";
-	case APP_SPARE: return "spare";
-	}
-	return "?";
-}
-
-static int is_spare(const struct app *a)
-{
-	return a->state == APP_SPARE || a->state == APP_SPARE_FORKING;
-}
-
-struct app *apps_spare(struct nuwad *d, struct tmpl *t)
-{
-	struct app *a;
-	for (a = d->apps; a; a = a->next)
-		if (is_spare(a) && a->t == t)
-			return a;
-	return NULL;
-}
-
-struct app *nuwad_app_oldest(struct nuwad *d)
-{
-	struct app *a, *best = NULL;
-	for (a = d->apps; a; a = a->next)
-		if (!is_spare(a) && a->pid > 0 && (!best || a->seq < best->seq))
-			best = a;
-	return best;
-}
-
-struct app *nuwad_app_newer(struct nuwad *d, struct app *cur)
-{
-	struct app *a, *best = NULL;
-	for (a = d->apps; a; a = a->next)
-		if (!is_spare(a) && a->pid > 0 && a->seq > cur->seq && (!best || a->seq < best->seq))
-			best = a;
-	return best;
-}
-
-int nuwad_pid_is_app(struct nuwad *d, pid_t pid)
-{
-	struct app *a;
-	pid_t pgid = getpgid(pid);
-	for (a = d->apps; a; a = a->next)
-		if (a->pid > 0 && (a->pid == pid || a->pid == pgid))
-			return 1;
-	return groups_pid_in_app(d, pid);
-}
-
-uint32_t app_spec(const struct app *a, char *buf, size_t cap)
-{
-	size_t n = strlen(a->name) + 1;
-	if (n + a->args_len > cap)
-		return 0;
-	memcpy(buf, a->name, n);
-	memcpy(buf + n, a->args, a->args_len);
-	return (uint32_t)(n + a->args_len);
-}
 
 static int set_args(struct app *a, int nargs, char **args)
 {
@@ -109,67 +39,13 @@ static int set_args(struct app *a, int nargs, char **args)
 	return 0;
 }
 
-static struct app *app_new(struct nuwad *d, struct tmpl *t, const char *name)
-{
-	struct app *a = calloc(1, sizeof *a);
-	if (!a)
-		return NULL;
-	a->t = t;
-	snprintf(a->name, sizeof a->name, "%s", name);
-	a->chan = -1;
-	a->pidfd = -1;
-	a->log_fd = -1;
-	a->fork_ms = a->fork_rtt_ms = a->specialise_ms = -1;
-	a->seq = ++d->next_seq;
-	a->next = d->apps;
-	d->apps = a;
-	return a;
-}
-
-static void close_chan(struct app *a)
-{
-	if (a->chan >= 0) {
-		close(a->chan);
-		a->chan = -1;
-	}
-}
-
-static void fail_pending(struct nuwad *d, struct app *a, const char *why)
-{
-	while (a->pend) {
-		struct pending *p = a->pend;
-		a->pend = p->next;
-		control_reply_err(d, p->client, "app %s (pid %d): %s", a->name, (int)a->pid, why);
-		free(p);
-	}
-}
-
 /* Answer the launch waiter with an error and forget the waiter. */
 static void launch_failed(struct nuwad *d, struct app *a, const char *why)
 {
 	if (a->waiter) {
-		control_reply_err(d, a->waiter, "launch %s failed: %s", a->name, why);
+		reply_err(d, a->waiter, "launch %s failed: %s", a->name, why);
 		a->waiter = 0;
 	}
-}
-
-static void app_free(struct nuwad *d, struct app *a)
-{
-	struct app **pp;
-	for (pp = &d->apps; *pp; pp = &(*pp)->next) {
-		if (*pp == a) {
-			*pp = a->next;
-			break;
-		}
-	}
-	close_chan(a);
-	logs_app_gone(d, a);
-	free(a->crash_report);
-	if (a->pidfd >= 0)
-		close(a->pidfd);
-	fail_pending(d, a, "app is gone");
-	snapshots_app_gone(d, a);
-	free(a);
 }
 
 static void schedule_refill(struct nuwad *d, struct tmpl *t, int delay_ms)
@@ -244,7 +120,7 @@ static void reply_launched(struct nuwad *d, struct app *a)
 		out_num(&o, "fork_rtt_ms", a->fork_rtt_ms);
 	}
 	out_obj_end(&o);
-	control_reply_out(d, a->waiter, &o);
+	reply_out(d, a->waiter, &o);
 	out_free(&o);
 	a->waiter = 0;
 }
@@ -283,7 +159,7 @@ static void start_exec(struct nuwad *d, struct app *a)
 		return;
 	}
 	{
-		int out = logs_pipe(a);
+		int out = door_output_pipe(a);
 		if (out < 0)
 			nuwad_log("app %s: output pipe: %s (its output is dropped)", a->name,
 				  strerror(errno));
@@ -336,7 +212,7 @@ static const char *fallback_reason(struct nuwad *d, struct tmpl *t, char *buf, s
 /* Serve A (a template launch) in exec mode at once, saying why. */
 static void fall_back(struct nuwad *d, struct app *a, const char *why)
 {
-	close_chan(a);
+	app_close_chan(a);
 	a->exec_mode = 1;
 	a->pid = 0;
 	a->fork_id = 0;
@@ -373,20 +249,20 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	struct tmpl *t;
 
 	if (!ac) {
-		control_reply_err(d, cid, "unknown app '%s' (see 'nuwactl apps')", name);
+		reply_err(d, cid, "unknown app '%s' (see 'nuwactl apps')", name);
 		return;
 	}
 	t = tmpl_of_app(d, ac);
 	if (mode < 0)
 		mode = d->conf.template_off ? 1 : ac->exec_mode;
 	if (!mode && d->conf.template_off) {
-		control_reply_err(d, cid, "template launches are off in this nuwad "
+		reply_err(d, cid, "template launches are off in this nuwad "
 				  "([daemon] template = off in %s): launch %s --mode exec",
 				  d->conf.path, name);
 		return;
 	}
 	if (ac->sandbox && ac->uid < 0 && geteuid() == 0) {
-		control_reply_err(d, cid, "app %s has no uid (%s) and [daemon] app_uids is not set: "
+		reply_err(d, cid, "app %s has no uid (%s) and [daemon] app_uids is not set: "
 				  "refusing to run it as root", name, ac->where);
 		return;
 	}
@@ -395,7 +271,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 		struct app probe;
 		snprintf(probe.name, sizeof probe.name, "%s", name);
 		if (set_args(&probe, nargs, args) < 0) {
-			control_reply_err(d, cid, "launch arguments longer than %d bytes",
+			reply_err(d, cid, "launch arguments longer than %d bytes",
 					  NUWA_LAUNCH_ARGS_MAX);
 			return;
 		}
@@ -416,7 +292,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 			a->state = APP_STARTING;
 			a->t_request_us = t_request;
 			phases_clear(a);
-			a->phases_taken = 0;
+			a->phases.taken = 0;
 			phases_mark(a, "specialise_sent", t_send);
 			a->waiter = cid;
 			a->waiter_text = text;
@@ -426,7 +302,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 		nuwad_log("spare %d: %s; dropping it", (int)spare->pid, strerror(errno));
 		pidfd_signal(spare->pidfd, spare->pid, SIGKILL);
 		spare->state = APP_STOPPING;
-		close_chan(spare);
+		app_close_chan(spare);
 	}
 	/* A start = first-use template's first launch starts it (a template
 	 * that failed that start is tried again by the next launch). */
@@ -436,13 +312,13 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	 * has only ever failed is reported at once. */
 	if (!mode && t->state != T_READY && !t->ever_ready && t->last_error[0] &&
 	    !d->conf.fallback_exec && !(t->fw->first_use && t->state == T_STARTING)) {
-		control_reply_err(d, cid, "template not ready (framework %s): %s", t->fw->name,
+		reply_err(d, cid, "template not ready (framework %s): %s", t->fw->name,
 				  t->last_error);
 		return;
 	}
 	a = app_new(d, t, name);
 	if (!a) {
-		control_reply_err(d, cid, "out of memory");
+		reply_err(d, cid, "out of memory");
 		return;
 	}
 	a->exec_mode = mode;
@@ -470,7 +346,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	}
 }
 
-void apps_template_ready(struct nuwad *d, struct tmpl *t)
+static void apps_template_ready(struct nuwad *d, struct tmpl *t)
 {
 	struct app *a, *next;
 	for (a = d->apps; a; a = next) {
@@ -481,7 +357,7 @@ void apps_template_ready(struct nuwad *d, struct tmpl *t)
 	schedule_refill(d, t, 0);
 }
 
-void apps_template_failed(struct nuwad *d, struct tmpl *t)
+static void apps_template_failed(struct nuwad *d, struct tmpl *t)
 {
 	struct app *a, *next;
 	char why[1200];
@@ -500,7 +376,7 @@ void apps_template_failed(struct nuwad *d, struct tmpl *t)
 	}
 }
 
-void apps_template_lost(struct nuwad *d, struct tmpl *t)
+static void apps_template_lost(struct nuwad *d, struct tmpl *t)
 {
 	struct app *a, *next;
 	/* Fork requests in flight will never be answered. */
@@ -519,7 +395,7 @@ void apps_template_lost(struct nuwad *d, struct tmpl *t)
 	}
 }
 
-void apps_forked(struct nuwad *d, struct tmpl *t, uint32_t id, pid_t pid, double fork_ms,
+static void apps_forked(struct nuwad *d, struct tmpl *t, uint32_t id, pid_t pid, double fork_ms,
 		 const char *error)
 {
 	struct app *a;
@@ -562,159 +438,76 @@ void apps_forked(struct nuwad *d, struct tmpl *t, uint32_t id, pid_t pid, double
 	}
 }
 
-static int has_pending(const struct app *a, uint32_t id)
+/* ---- what the app sends about its launch (rows of app_msgs.h) ---- */
+
+/* The child's phase marks: once, before ready (app code cannot add to
+ * them later). */
+int apps_on_phases(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
+		   const char *payload)
 {
-	for (const struct pending *p = a->pend; p; p = p->next)
-		if (p->id == id)
-			return 1;
+	int64_t received;
+	(void)d;
+	(void)h;
+	if (a->phases.taken)
+		return -1;
+	a->phases.taken = 1;
+	phases_take(a, payload, nuwad_now_us());
+	/* Through the spare: request -> the spare read it. */
+	received = phases_find(a, "specialise_received");
+	if (a->via_spare && received >= a->t_request_us)
+		a->specialise_ms = (double)(received - a->t_request_us) / 1000.0;
 	return 0;
 }
 
-static struct pending *take_pending(struct app *a, uint32_t id)
+int apps_on_ready(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
+		  const char *payload)
 {
-	struct pending **pp;
-	for (pp = &a->pend; *pp; pp = &(*pp)->next) {
-		if ((*pp)->id == id) {
-			struct pending *p = *pp;
-			*pp = p->next;
-			return p;
-		}
-	}
-	return NULL;
+	(void)h;
+	(void)payload;
+	a->t_ready_us = nuwad_now_us();
+	a->launch_ms = (double)(a->t_ready_us - a->t_request_us) / 1000.0;
+	a->state = APP_RUNNING;
+	a->deadline_us = 0;
+	/* A new app starts in the background, last used now; a specialised
+	 * spare drops the template's values here. */
+	a->imp.last_used_us = nuwad_now_us();
+	a->trim.freed_kb = -1;
+	events_ready(d, a);
+	reply_launched(d, a);
+	groups_record(d);
+	if (!a->exec_mode)
+		a->t->launches++;
+	schedule_refills(d, d->conf.spare_delay_ms);
+	return 0;
 }
 
-static void answer_pending(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
-			   const char *payload)
+/* ERROR with id 0 before ready: the app failed to start (its reason, one
+ * cleaned line); with an id, the answer to a request. */
+int apps_on_error(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
+		  const char *payload)
 {
-	struct pending *p = take_pending(a, h->id);
-	struct out o;
-	if (!p)
-		return;
-	if (h->type == NUWA_APP_MSG_ERROR) {
-		control_reply_err(d, p->client, "app %s (pid %d): %s", a->name, (int)a->pid, payload);
-		free(p);
-		return;
-	}
-	out_init(&o, p->text);
-	out_obj_begin(&o, NULL);
-	out_str(&o, "app", a->name);
-	out_int(&o, "pid", a->pid);
-	out_num(&o, "rtt_ms", (double)(nuwad_now_us() - p->sent_us) / 1000.0);
-	if (p->kind == PEND_CALL)
-		out_str(&o, "reply", payload);
-	if (p->kind == PEND_TRIM) {
-		/* "freed_kb=N" (docs/protocol.md); -1 when the answer is not that. */
-		const char *f = strstr(payload, "freed_kb=");
-		char *end = NULL;
-		long kb = f ? strtol(f + 9, &end, 10) : -1;
-		out_int(&o, "freed_kb", f && end != f + 9 && kb >= 0 ? kb : -1);
-	}
-	out_obj_end(&o);
-	control_reply_out(d, p->client, &o);
-	out_free(&o);
-	free(p);
+	if (h->id != 0 || a->state != APP_STARTING)
+		return requests_answer(d, a, h, payload);
+	nuwad_log("app %s (pid %d) failed to start: %s", a->name, (int)a->pid, payload);
+	launch_failed(d, a, payload);
+	groups_kill(d, a);
+	a->state = APP_STOPPING;
+	a->deadline_us = 0;
+	return 0;
 }
 
-/* Log an app's bad message; a hostile app must not fill the log (tmpfs). */
-static void junk(struct app *a, const char *what, unsigned type)
+static void on_channel_closed(struct nuwad *d, struct app *a)
 {
-	if (++a->junk <= 5)
-		nuwad_log("app %s (pid %d): %s (%u)", a->name, (int)a->pid, what, type);
-	else if (a->junk == 6)
-		nuwad_log("app %s (pid %d): more bad messages, no longer logged", a->name, (int)a->pid);
+	if (a->state == APP_STARTING)
+		launch_failed(d, a, "app closed its channel before ready");
+	if (a->state == APP_SPARE)
+		a->state = APP_STOPPING;
 }
 
-void apps_on_channel(struct nuwad *d, struct app *a)
-{
-	int budget = 16;
-	while (budget-- > 0 && a->chan >= 0) {
-		struct nuwa_msg_hdr h;
-		char buf[NUWA_MSG_MAX_PAYLOAD + 1];
-		int rc = nuwa_msg_recv(a->chan, &h, buf, NUWA_MSG_MAX_PAYLOAD, NULL);
-		if (rc < 0 && errno == EAGAIN)
-			return;
-		if (rc < 0 && (errno == EBADMSG || errno == EMSGSIZE)) {
-			junk(a, "malformed message dropped", 0);
-			continue;
-		}
-		if (rc <= 0) {
-			/* The app closed its channel: it is exiting. Its exit
-			 * status (from us or the template) removes it. */
-			close_chan(a);
-			if (a->state == APP_STARTING)
-				launch_failed(d, a, "app closed its channel before ready");
-			fail_pending(d, a, "app closed its channel");
-			if (a->state == APP_SPARE)
-				a->state = APP_STOPPING;
-			return;
-		}
-		buf[h.len] = 0;
-		switch (h.type) {
-		case NUWA_APP_MSG_PHASES:
-			/* Once, before ready: app code cannot add to them later. */
-			if (a->state == APP_STARTING && !a->phases_taken) {
-				int64_t received;
-				a->phases_taken = 1;
-				phases_take(a, buf, nuwad_now_us());
-				/* Through the spare: request -> the spare read it. */
-				received = phases_find(a, "specialise_received");
-				if (a->via_spare && received >= a->t_request_us)
-					a->specialise_ms =
-						(double)(received - a->t_request_us) / 1000.0;
-			}
-			break;
-		case NUWA_APP_MSG_READY:
-			if (a->state == APP_STARTING) {
-				a->t_ready_us = nuwad_now_us();
-				a->launch_ms = (double)(a->t_ready_us - a->t_request_us) / 1000.0;
-				a->state = APP_RUNNING;
-				a->deadline_us = 0;
-				/* A new app starts in the background, last used now; a
-				 * specialised spare drops the template's values here. */
-				a->last_used_us = nuwad_now_us();
-				a->trim_freed_kb = -1;
-				importance_apply(d, a);
-				reply_launched(d, a);
-				groups_record(d);
-				if (!a->exec_mode)
-					a->t->launches++;
-				schedule_refills(d, d->conf.spare_delay_ms);
-			}
-			break;
-		case NUWA_APP_MSG_ERROR:
-			if (h.id == 0 && a->state == APP_STARTING) {
-				nuwad_log("app %s (pid %d) failed to start: %s", a->name, (int)a->pid, buf);
-				launch_failed(d, a, buf);
-				groups_kill(d, a);
-				a->state = APP_STOPPING;
-				a->deadline_us = 0;
-			} else {
-				answer_pending(d, a, &h, buf);
-			}
-			break;
-		case NUWA_APP_MSG_PONG:
-		case NUWA_APP_MSG_REPLY:
-			answer_pending(d, a, &h, buf);
-			break;
-		case NUWA_APP_MSG_CRASH:
-			crashes_on_report(a, buf, h.len);
-			break;
-		case NUWA_APP_MSG_TRIMMED:
-			/* The answer to "nuwactl trim", or to the killer's request. */
-			if (has_pending(a, h.id))
-				answer_pending(d, a, &h, buf);
-			else
-				lmk_on_trimmed(d, a, buf);
-			break;
-		default:
-			if (h.type >= NUWA_APP_MSG_GRANT_FIRST && h.type <= NUWA_APP_MSG_GRANT_LAST) {
-				snapshots_on_app_msg(d, a, &h, buf);
-				break;
-			}
-			junk(a, "unexpected message type", h.type);
-		}
-	}
-}
+const struct app_observer apps_observer = {
+	.name = "launch",
+	.channel_closed = on_channel_closed,
+};
 
 void apps_reaped(struct nuwad *d, pid_t pid, int status)
 {
@@ -727,7 +520,7 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 		return;
 	/* Its last words (e.g. why it failed to start) may still be queued. */
 	if (a->chan >= 0 && a->state != APP_FORKING && a->state != APP_SPARE_FORKING)
-		apps_on_channel(d, a);
+		door_read_channel(d, a);
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
 		/* The seccomp filter's kill (or a SIGSYS it sent itself). */
 		char call[160];
@@ -737,14 +530,14 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 		snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
 	else
 		snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(status));
-	if (!is_spare(a))
+	if (!app_is_spare(a))
 		nuwad_log("app %s (pid %d) %s", a->name, (int)pid, why);
-	crashes_on_death(d, a, status);
+	events_died(d, a, status);
 	if (a->state == APP_STARTING || a->state == APP_FORKING)
 		launch_failed(d, a, why);
 	/* Also after a launch that used the spare and failed before ready
 	 * (nothing else would refill it); refill() skips when one exists. */
-	if (is_spare(a) || (a->state == APP_STOPPING && !a->name[0]) || !apps_spare(d, a->t))
+	if (app_is_spare(a) || (a->state == APP_STOPPING && !a->name[0]) || !apps_spare(d, a->t))
 		schedule_refill(d, a->t, d->conf.spare_delay_ms);
 	if (a->state == APP_STARTING || a->state == APP_FORKING)
 		schedule_refills(d, d->conf.spare_delay_ms); /* a launch ended */
@@ -760,7 +553,7 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 				out_int(&o, NULL, k->pids[i]);
 			out_arr_end(&o);
 			out_obj_end(&o);
-			control_reply_out(d, k->client, &o);
+			reply_out(d, k->client, &o);
 			out_free(&o);
 			free(k);
 		}
@@ -773,7 +566,7 @@ void apps_reaped(struct nuwad *d, pid_t pid, int status)
 
 int nuwad_kill_app(struct nuwad *d, struct app *a, int sig, const char *reason)
 {
-	if (is_spare(a) || a->pid <= 0)
+	if (app_is_spare(a) || a->pid <= 0)
 		return -1;
 	nuwad_log("killing app %s (pid %d) with signal %d: %s", a->name, (int)a->pid, sig, reason);
 	/* SIGKILL ends its whole group at once; a SIGTERM goes to the main
@@ -789,27 +582,18 @@ int nuwad_kill_app(struct nuwad *d, struct app *a, int sig, const char *reason)
 	return 0;
 }
 
-static int matches(const struct app *a, const char *target)
-{
-	if (is_spare(a) || a->pid <= 0)
-		return 0;
-	if (nuwa_is_decimal(target))
-		return a->pid == (pid_t)atol(target);
-	return !strcmp(a->name, target);
-}
-
 void apps_kill(struct nuwad *d, uint64_t cid, int text, const char *target)
 {
 	struct killop *k = calloc(1, sizeof *k);
 	struct app *a;
 	if (!k) {
-		control_reply_err(d, cid, "out of memory");
+		reply_err(d, cid, "out of memory");
 		return;
 	}
 	k->client = cid;
 	k->text = text;
 	for (a = d->apps; a; a = a->next) {
-		if (!matches(a, target) || a->kill || k->n == (int)(sizeof k->pids / sizeof k->pids[0]))
+		if (!app_matches(a, target) || a->kill || k->n == (int)(sizeof k->pids / sizeof k->pids[0]))
 			continue;
 		if (a->state != APP_STOPPING && nuwad_kill_app(d, a, SIGTERM, "nuwactl kill") < 0)
 			continue;
@@ -821,64 +605,15 @@ void apps_kill(struct nuwad *d, uint64_t cid, int text, const char *target)
 	}
 	if (k->n == 0) {
 		free(k);
-		control_reply_err(d, cid, "no running app '%s'", target);
+		reply_err(d, cid, "no running app '%s'", target);
 	}
-}
-
-void apps_message(struct nuwad *d, uint64_t cid, int text, const char *target,
-		  enum pending_kind kind, const char *payload)
-{
-	struct app *a;
-	struct pending *p;
-	uint16_t type = kind == PEND_PING ? NUWA_APP_MSG_PING
-			: kind == PEND_TRIM ? NUWA_APP_MSG_TRIM
-					    : NUWA_APP_MSG_REQUEST;
-	for (a = d->apps; a; a = a->next)
-		if (matches(a, target) && a->chan >= 0 && a->state == APP_RUNNING)
-			break;
-	if (!a) {
-		control_reply_err(d, cid, "no running app '%s'", target);
-		return;
-	}
-	p = calloc(1, sizeof *p);
-	if (!p) {
-		control_reply_err(d, cid, "out of memory");
-		return;
-	}
-	p->id = ++d->next_id;
-	p->kind = kind;
-	p->client = cid;
-	p->text = text;
-	p->sent_us = nuwad_now_us();
-	p->deadline_us = p->sent_us + PENDING_TIMEOUT_MS * 1000LL;
-	if (nuwa_msg_send(a->chan, type, p->id, payload, payload ? (uint32_t)strlen(payload) : 0, -1) < 0) {
-		control_reply_err(d, cid, "app %s: %s", a->name, strerror(errno));
-		free(p);
-		return;
-	}
-	p->next = a->pend;
-	a->pend = p;
 }
 
 void apps_timers(struct nuwad *d, int64_t now, int64_t *next)
 {
 	struct app *a, *nx;
 	for (a = d->apps; a; a = nx) {
-		struct pending **pp;
 		nx = a->next;
-		for (pp = &a->pend; *pp;) {
-			struct pending *p = *pp;
-			if (now >= p->deadline_us) {
-				*pp = p->next;
-				control_reply_err(d, p->client, "app %s (pid %d) did not answer within %d ms",
-						  a->name, (int)a->pid, PENDING_TIMEOUT_MS);
-				free(p);
-				continue;
-			}
-			if (p->deadline_us < *next)
-				*next = p->deadline_us;
-			pp = &p->next;
-		}
 		if (!a->deadline_us || a->state == APP_FORKING || a->state == APP_SPARE_FORKING)
 			continue; /* fork deadlines belong to the template supervisor */
 		if (now < a->deadline_us) {
@@ -911,149 +646,18 @@ void apps_timers(struct nuwad *d, int64_t now, int64_t *next)
 	}
 }
 
-static void out_mem(struct out *o, pid_t pid)
+int apps_reap_children(struct nuwad *d)
 {
-	struct procmem m;
-	procmem_read(pid, &m);
-	out_int(o, "uss_kb", m.uss_kb);
-	out_int(o, "pss_kb", m.pss_kb);
-	out_int(o, "rss_kb", m.rss_kb);
-}
-
-void apps_list(struct nuwad *d, struct out *o)
-{
-	struct app *a = nuwad_app_oldest(d);
-	out_arr_begin(o, NULL);
-	for (; a; a = nuwad_app_newer(d, a)) {
-		out_obj_begin(o, NULL);
-		out_str(o, "app", a->name);
-		out_int(o, "pid", a->pid);
-		out_str(o, "mode", a->exec_mode ? "exec" : "template");
-		out_str(o, "framework", a->t->fw->name);
-		out_str(o, "state", app_state_name(a->state));
-		out_num(o, "launch_ms", a->launch_ms);
-		out_bool(o, "spare", a->via_spare);
-		out_str(o, "fallback", a->fallback[0] ? a->fallback : NULL);
-		out_int(o, "seq", (long long)a->seq);
-		out_mem(o, a->pid);
-		/* The figures are the main process's; its group may hold more. */
-		out_bool(o, "mem_includes_descendants", 0);
-		out_int(o, "group_procs", groups_count(d, a));
-		importance_out(d, a, o);
-		if (a->trim_freed_kb >= 0 && a->state == APP_RUNNING)
-			out_int(o, "trim_freed_kb", a->trim_freed_kb);
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct tmpl *t = tmpl_by_pid(d, pid);
+		if (t)
+			tmpl_reaped(d, t, status);
 		else
-			out_null(o, "trim_freed_kb");
-		out_obj_end(o);
+			apps_reaped(d, pid, status);
 	}
-	out_arr_end(o);
-}
-
-static void out_proc(struct out *o, const char *key, pid_t pid)
-{
-	if (pid <= 0) {
-		out_null(o, key);
-		return;
-	}
-	out_obj_begin(o, key);
-	out_int(o, "pid", pid);
-	out_mem(o, pid);
-	out_int(o, "fds", procmem_fds(pid));
-	out_obj_end(o);
-}
-
-static pid_t ready_template_pid(const struct tmpl *t)
-{
-	return t->state == T_READY ? t->pid : 0;
-}
-
-static pid_t spare_pid(struct nuwad *d, struct tmpl *t)
-{
-	struct app *s = apps_spare(d, t);
-	return s && s->state == APP_SPARE ? s->pid : 0;
-}
-
-/* Per framework: its template and spare (memory), its apps' count. */
-static void stats_frameworks(struct nuwad *d, struct out *o)
-{
-	int i;
-	out_arr_begin(o, "frameworks");
-	for (i = 0; i < d->ntmpls; i++) {
-		struct tmpl *t = &d->tmpls[i];
-		struct app *a;
-		int apps = 0;
-		if (!t->fw->library)
-			continue;
-		for (a = d->apps; a; a = a->next)
-			if (a->t == t && !is_spare(a) && a->pid > 0)
-				apps++;
-		out_obj_begin(o, NULL);
-		out_str(o, "framework", t->fw->name);
-		out_str(o, "state", tmpl_state_name(d, t));
-		out_proc(o, "template", ready_template_pid(t));
-		out_proc(o, "spare", spare_pid(d, t));
-		out_int(o, "apps", apps);
-		out_int(o, "launches", t->launches);
-		out_int(o, "restarts", t->restarts);
-		out_int(o, "fallback_launches", t->fallback_launches);
-		out_obj_end(o);
-	}
-	out_arr_end(o);
-}
-
-void apps_stats(struct nuwad *d, struct out *o)
-{
-	long total = -1, avail = -1;
-	struct app *a;
-	procmem_meminfo(&total, &avail);
-	out_obj_begin(o, NULL);
-	out_int(o, "mem_total_kb", total);
-	out_int(o, "mem_available_kb", avail);
-	/* The default framework's, as before there were several. */
-	out_proc(o, "template", ready_template_pid(tmpl_default(d)));
-	out_proc(o, "spare", spare_pid(d, tmpl_default(d)));
-	out_proc(o, "nuwad", getpid());
-	out_arr_begin(o, "apps");
-	for (a = nuwad_app_oldest(d); a; a = nuwad_app_newer(d, a)) {
-		out_obj_begin(o, NULL);
-		out_str(o, "app", a->name);
-		out_int(o, "pid", a->pid);
-		out_str(o, "mode", a->exec_mode ? "exec" : "template");
-		out_str(o, "framework", a->t->fw->name);
-		out_mem(o, a->pid);
-		out_obj_end(o);
-	}
-	out_arr_end(o);
-	stats_frameworks(d, o);
-	out_int(o, "lmk_kills", d->lmk_kills);
-	out_int(o, "lmk_foreground_kills", d->lmk_foreground_kills);
-	out_int(o, "lmk_trims", d->lmk_trims);
-	out_int(o, "lmk_trims_answered", d->lmk_trims_answered);
-	out_int(o, "lmk_trimmed_kb", d->lmk_trimmed_kb);
-	psi_out(d, o);
-	out_int(o, "clients", d->nclients);
-	out_int(o, "fallback_launches", d->fallback_launches);
-	supervision_stats(d, o);
-	out_obj_end(o);
-}
-
-void apps_configured(struct nuwad *d, struct out *o)
-{
-	int i;
-	out_arr_begin(o, NULL);
-	for (i = 0; i < d->conf.napps; i++) {
-		const struct nuwa_app_conf *ac = &d->conf.apps[i];
-		out_obj_begin(o, NULL);
-		out_str(o, "name", ac->name);
-		out_str(o, "mode", ac->exec_mode ? "exec" : "template");
-		out_str(o, "framework", d->conf.frameworks[ac->framework].name);
-		out_str(o, "module", ac->module);
-		out_str(o, "library", ac->library);
-		out_str(o, "entry", ac->entry);
-		out_str(o, "defined_at", ac->where);
-		out_obj_end(o);
-	}
-	out_arr_end(o);
+	return pid < 0 && errno == ECHILD ? -1 : 0;
 }
 
 void apps_shutdown(struct nuwad *d)
@@ -1062,28 +666,26 @@ void apps_shutdown(struct nuwad *d)
 	int64_t until = nuwad_now_us() + 2000000;
 	for (a = d->apps; a; a = a->next)
 		if (a->pid > 0)
-			pidfd_signal(a->pidfd, a->pid, is_spare(a) ? SIGKILL : SIGTERM);
+			pidfd_signal(a->pidfd, a->pid, app_is_spare(a) ? SIGKILL : SIGTERM);
 	while (d->apps && nuwad_now_us() < until) {
-		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG);
-		if (pid > 0) {
-			struct tmpl *t = tmpl_by_pid(d, pid);
-			if (t)
-				tmpl_reaped(d, t, status);
-			else
-				apps_reaped(d, pid, status);
-			continue;
-		}
-		if (pid < 0 && errno == ECHILD)
+		if (apps_reap_children(d) < 0)
 			break; /* the rest are the templates'; they die next */
 		usleep(5000);
 	}
 	while (d->apps) {
 		if (d->apps->pid > 0)
 			groups_kill(d, d->apps);
-		if (!is_spare(d->apps) && d->apps->name[0])
+		if (!app_is_spare(d->apps) && d->apps->name[0])
 			groups_app_gone(d, d->apps);
 		app_free(d, d->apps);
 	}
 	groups_record(d);
 }
+
+const struct tmpl_listener apps_tmpl_listener = {
+	.ready = apps_template_ready,
+	.lost = apps_template_lost,
+	.failed = apps_template_failed,
+	.forked = apps_forked,
+	.reaped = apps_reaped,
+};

@@ -4,7 +4,7 @@
  * not compile. The table checks argument counts before a handler runs; each
  * handler parses what is left of its words and calls the module that does
  * the work. A handler either fills O (answered at once, by commands_run) or
- * has answered, or will answer later, through control_reply* itself. */
+ * has answered, or will answer later, through reply* itself. */
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +17,10 @@
 #include "importance.h"
 #include "logs.h"
 #include "nuwad.h"
+#include "apps.h"
+#include "requests.h"
+#include "status.h"
+#include "reply.h"
 #include "snapshots.h"
 
 enum cmd_result {
@@ -35,7 +39,7 @@ static enum cmd_result fail(struct nuwad *d, const struct cmd_req *r, const char
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	control_reply_err(d, r->cid, "%s", msg);
+	reply_err(d, r->cid, "%s", msg);
 	return CMD_ANSWERED;
 }
 
@@ -61,14 +65,14 @@ static enum cmd_result cmd_ping(struct nuwad *d, const struct cmd_req *r, struct
 static enum cmd_result cmd_apps(struct nuwad *d, const struct cmd_req *r, struct out *o)
 {
 	(void)r;
-	apps_configured(d, o);
+	status_configured(d, o);
 	return CMD_OUT;
 }
 
 static enum cmd_result cmd_list(struct nuwad *d, const struct cmd_req *r, struct out *o)
 {
 	(void)r;
-	apps_list(d, o);
+	status_list(d, o);
 	return CMD_OUT;
 }
 
@@ -82,7 +86,7 @@ static enum cmd_result cmd_crashes(struct nuwad *d, const struct cmd_req *r, str
 static enum cmd_result cmd_stats(struct nuwad *d, const struct cmd_req *r, struct out *o)
 {
 	(void)r;
-	apps_stats(d, o);
+	status_stats(d, o);
 	return CMD_OUT;
 }
 
@@ -161,7 +165,7 @@ static enum cmd_result cmd_foreground(struct nuwad *d, const struct cmd_req *r, 
 	char why[160];
 	if (importance_foreground(d, r->w[1], why, sizeof why) < 0)
 		return fail(d, r, "%s", why);
-	apps_list(d, o);
+	status_list(d, o);
 	return CMD_OUT;
 }
 
@@ -170,21 +174,21 @@ static enum cmd_result cmd_background(struct nuwad *d, const struct cmd_req *r, 
 	char why[160];
 	if (importance_background(d, r->n > 1 ? r->w[1] : NULL, why, sizeof why) < 0)
 		return fail(d, r, "%s", why);
-	apps_list(d, o);
+	status_list(d, o);
 	return CMD_OUT;
 }
 
 static enum cmd_result cmd_app_ping(struct nuwad *d, const struct cmd_req *r, struct out *o)
 {
 	(void)o;
-	apps_message(d, r->cid, r->text, r->w[1], PEND_PING, NULL);
+	requests_send(d, r->cid, r->text, r->w[1], PEND_PING, NULL);
 	return CMD_ANSWERED;
 }
 
 static enum cmd_result cmd_call(struct nuwad *d, const struct cmd_req *r, struct out *o)
 {
 	(void)o;
-	apps_message(d, r->cid, r->text, r->w[1], PEND_CALL, r->w[2]);
+	requests_send(d, r->cid, r->text, r->w[1], PEND_CALL, r->w[2]);
 	return CMD_ANSWERED;
 }
 
@@ -197,7 +201,7 @@ static enum cmd_result cmd_trim(struct nuwad *d, const struct cmd_req *r, struct
 	if (strcmp(level, "background") && strcmp(level, "running-low"))
 		return fail(d, r, "unknown trim level '%.32s' (want background or running-low)",
 			    level);
-	apps_message(d, r->cid, r->text, r->w[1], PEND_TRIM, level);
+	requests_send(d, r->cid, r->text, r->w[1], PEND_TRIM, level);
 	return CMD_ANSWERED;
 }
 
@@ -219,7 +223,7 @@ void commands_run(struct nuwad *d, const struct nuwa_cmd *cmd, const struct cmd_
 	struct out o;
 	int nargs = r->n - 1;
 	if (!cmd) {
-		control_reply_err(d, r->cid, "unknown command '%.64s'", r->w[0]);
+		reply_err(d, r->cid, "unknown command '%.64s'", r->w[0]);
 		return;
 	}
 	if (nargs < cmd->min_args || (cmd->max_args != NUWA_CMD_ANY_ARGS && nargs > cmd->max_args)) {
@@ -228,6 +232,6 @@ void commands_run(struct nuwad *d, const struct nuwa_cmd *cmd, const struct cmd_
 	}
 	out_init(&o, r->text);
 	if (handlers[cmd - nuwa_cmds](d, r, &o) == CMD_OUT)
-		control_reply_out(d, r->cid, &o);
+		reply_out(d, r->cid, &o);
 	out_free(&o);
 }

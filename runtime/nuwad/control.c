@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "nuwad.h"
+#include "app_table.h"
+#include "reply.h"
 #include "commands.h"
 #include "proto.h"
 
@@ -117,8 +119,11 @@ static void log_denied(struct client *c, const char *cmd)
 		  (int)c->peer_pid, (int)c->peer_uid, (int)c->peer_gid);
 }
 
+static void control_reply(struct nuwad *d, uint64_t cid, int ok, const char *body, size_t len);
+
 int control_listen(struct nuwad *d)
 {
+	d->answer = control_reply;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX }, tmp = { .sun_family = AF_UNIX };
 	int fd;
 	mode_t old;
@@ -300,7 +305,7 @@ static void queue(struct nuwad *d, struct client *c, int status, const char *bod
 	flush(d, c);
 }
 
-void control_reply(struct nuwad *d, uint64_t cid, int ok, const char *body, size_t len)
+static void control_reply(struct nuwad *d, uint64_t cid, int ok, const char *body, size_t len)
 {
 	struct client *c = find(d, cid);
 	if (!c)
@@ -310,28 +315,6 @@ void control_reply(struct nuwad *d, uint64_t cid, int ok, const char *body, size
 		process(d, c); /* a pipelined request may be waiting */
 }
 
-void control_reply_out(struct nuwad *d, uint64_t cid, struct out *o)
-{
-	if (o->failed)
-		control_reply_err(d, cid, "out of memory");
-	else
-		control_reply(d, cid, 1, o->buf ? o->buf : "", o->len);
-}
-
-void control_reply_err(struct nuwad *d, uint64_t cid, const char *fmt, ...)
-{
-	char msg[1200];
-	va_list ap;
-	int n;
-	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof msg)
-		n = sizeof msg - 1;
-	control_reply(d, cid, 0, msg, (size_t)n);
-}
 
 /* Split PAYLOAD into NUL-terminated words. -1 on a malformed payload. */
 static int split(char *payload, size_t len, char **words, char *why, size_t whylen)
@@ -389,7 +372,7 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 
 	if (!peer_may(c, cmd)) {
 		log_denied(c, w[0]);
-		control_reply_err(d, c->id, "permission denied");
+		reply_err(d, c->id, "permission denied");
 		return;
 	}
 	commands_run(d, cmd, &r);
@@ -446,14 +429,14 @@ static void process_requests(struct nuwad *d, struct client *c)
 		c->refill_us = now;
 		if (c->tokens < 1) {
 			c->busy = 1;
-			control_reply_err(d, cid, "rate limit exceeded (%d requests/s)", d->conf.rate_limit);
+			reply_err(d, cid, "rate limit exceeded (%d requests/s)", d->conf.rate_limit);
 			continue;
 		}
 		c->tokens -= 1;
 		n = split(payload, len, words, why, sizeof why);
 		c->busy = 1;
 		if (n < 0) {
-			control_reply_err(d, cid, "malformed request: %s", why);
+			reply_err(d, cid, "malformed request: %s", why);
 			continue;
 		}
 		dispatch(d, c, flags & NUWA_CTL_FLAG_TEXT, now, words, n);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "crashes.h"
+#include "events.h"
+#include "nuwa.h"
 #include "nuwad.h"
 
 #define MAX_RECORDS_LISTED 10000
@@ -84,17 +86,20 @@ static void crash_dir(const struct nuwad *d, char *out, size_t cap)
 	snprintf(out, cap, "%s/crashes", d->state_dir);
 }
 
-void crashes_on_report(struct app *a, const char *text, size_t len)
+int crashes_on_report(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
+		      const char *text)
 {
 	char *copy;
-	if (a->crash_report)
-		return; /* one per app: the first is the fault itself */
-	copy = malloc(len + 1);
+	(void)d;
+	if (a->crash.report)
+		return -1; /* one per app: the first is the fault itself */
+	copy = malloc(h->len + 1);
 	if (!copy)
-		return;
-	memcpy(copy, text, len);
-	copy[len] = 0;
-	a->crash_report = copy;
+		return 0;
+	memcpy(copy, text, h->len);
+	copy[h->len] = 0;
+	a->crash.report = copy;
+	return 0;
 }
 
 static int by_name(const struct dirent **x, const struct dirent **y)
@@ -157,8 +162,8 @@ void crashes_on_death(struct nuwad *d, struct app *a, int status)
 		a->exec_mode ? "exec" : "template", sig, sig_abbrev(sig));
 	if (WCOREDUMP(status))
 		fprintf(f, "core=yes\n");
-	if (a->crash_report)
-		fprintf(f, "handler=yes\n%s", a->crash_report);
+	if (a->crash.report)
+		fprintf(f, "handler=yes\n%s", a->crash.report);
 	else
 		fprintf(f, "handler=no\n");
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
@@ -168,7 +173,7 @@ void crashes_on_death(struct nuwad *d, struct app *a, int status)
 	}
 	nuwad_log("app %s (pid %d) crashed with SIG%s%s: %s", a->name, (int)a->pid,
 		  sig_abbrev(sig),
-		  a->crash_report ? "" : " (no report from its crash handler)", path);
+		  a->crash.report ? "" : " (no report from its crash handler)", path);
 	prune(d, dir);
 }
 
@@ -234,3 +239,16 @@ void crashes_list(struct nuwad *d, struct out *o)
 		free(names);
 	out_arr_end(o);
 }
+
+static void on_gone(struct nuwad *d, struct app *a)
+{
+	(void)d;
+	free(a->crash.report);
+	a->crash.report = NULL;
+}
+
+const struct app_observer crashes_observer = {
+	.name = "crashes",
+	.died = crashes_on_death,
+	.gone = on_gone,
+};

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "groups.h"
+#include "events.h"
 #include "importance.h"
 #include "lmk.h"
 #include "nuwad.h"
@@ -54,7 +55,7 @@ static int config_oom_adj(struct nuwad *d, const struct app *a)
 void importance_apply(struct nuwad *d, struct app *a)
 {
 	char path[1100];
-	int adj = a->foreground ? IMPORTANCE_FG_OOM_ADJ : config_oom_adj(d, a);
+	int adj = a->imp.foreground ? IMPORTANCE_FG_OOM_ADJ : config_oom_adj(d, a);
 	if (!running(a))
 		return;
 	if (lmk_set_oom_score_adj(a->pid, adj) < 0 && !oom_error_logged++)
@@ -62,23 +63,23 @@ void importance_apply(struct nuwad *d, struct app *a)
 			  a->name, (int)a->pid, strerror(errno));
 	/* The CPU share: the app's own cgroup where the cpu controller is on,
 	 * else the nice value of its process group (every thread of it). */
-	a->cpu_control = NULL;
+	a->imp.cpu_control = NULL;
 	if (d->cgroup_dir[0]) {
-		int w = a->foreground ? IMPORTANCE_FG_CPU_WEIGHT : IMPORTANCE_BG_CPU_WEIGHT;
+		int w = a->imp.foreground ? IMPORTANCE_FG_CPU_WEIGHT : IMPORTANCE_BG_CPU_WEIGHT;
 		char dir[1024];
 		groups_app_cgroup(d, a, dir, sizeof dir);
 		snprintf(path, sizeof path, "%s/cpu.weight", dir);
 		if (write_int(path, w) == 0) {
-			a->cpu_control = "cpu.weight";
-			a->cpu_value = w;
+			a->imp.cpu_control = "cpu.weight";
+			a->imp.cpu_value = w;
 			return;
 		}
 	}
-	int nice = a->foreground ? IMPORTANCE_FG_NICE : IMPORTANCE_BG_NICE;
+	int nice = a->imp.foreground ? IMPORTANCE_FG_NICE : IMPORTANCE_BG_NICE;
 	if (setpriority(PRIO_PGRP, (id_t)a->pid, nice) == 0 ||
 	    setpriority(PRIO_PROCESS, (id_t)a->pid, nice) == 0) {
-		a->cpu_control = "nice";
-		a->cpu_value = nice;
+		a->imp.cpu_control = "nice";
+		a->imp.cpu_value = nice;
 	} else if (!cpu_error_logged++) {
 		nuwad_log("importance: cannot set the CPU share of %s (pid %d): %s (logged once)", a->name,
 			  (int)a->pid, strerror(errno));
@@ -87,8 +88,8 @@ void importance_apply(struct nuwad *d, struct app *a)
 
 static void to_background(struct nuwad *d, struct app *a)
 {
-	a->foreground = 0;
-	a->last_used_us = nuwad_now_us();
+	a->imp.foreground = 0;
+	a->imp.last_used_us = nuwad_now_us();
 	importance_apply(d, a);
 	nuwad_log("importance: %s (pid %d) is in the background", a->name, (int)a->pid);
 }
@@ -101,15 +102,15 @@ int importance_foreground(struct nuwad *d, const char *target, char *why, size_t
 		return -1;
 	}
 	for (struct app *b = d->apps; b; b = b->next)
-		if (b != a && b->foreground)
+		if (b != a && b->imp.foreground)
 			to_background(d, b);
-	if (!a->foreground) {
-		a->foreground = 1;
+	if (!a->imp.foreground) {
+		a->imp.foreground = 1;
 		nuwad_log("importance: %s (pid %d) is the foreground app", a->name, (int)a->pid);
 	}
-	a->last_used_us = nuwad_now_us();
+	a->imp.last_used_us = nuwad_now_us();
 	/* Brought back: it may be trimmed again in the next shortage. */
-	a->trim_state = 0;
+	a->trim.state = 0;
 	importance_apply(d, a);
 	return 0;
 }
@@ -125,14 +126,14 @@ int importance_background(struct nuwad *d, const char *target, char *why, size_t
 		}
 	} else {
 		for (struct app *b = d->apps; b && !a; b = b->next)
-			if (running(b) && b->foreground)
+			if (running(b) && b->imp.foreground)
 				a = b;
 		if (!a) {
 			snprintf(why, cap, "no foreground app");
 			return -1;
 		}
 	}
-	if (a->foreground)
+	if (a->imp.foreground)
 		to_background(d, a);
 	return 0;
 }
@@ -145,16 +146,21 @@ void importance_out(struct nuwad *d, const struct app *a, struct out *o)
 		out_null(o, "importance");
 		return;
 	}
-	out_str(o, "importance", a->foreground ? "foreground" : "background");
-	out_int(o, "idle_ms", a->foreground ? 0 : (nuwad_now_us() - a->last_used_us) / 1000);
+	out_str(o, "importance", a->imp.foreground ? "foreground" : "background");
+	out_int(o, "idle_ms", a->imp.foreground ? 0 : (nuwad_now_us() - a->imp.last_used_us) / 1000);
 	snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)a->pid);
 	if (nuwa_read_file(path, buf, sizeof buf) > 0)
 		out_int(o, "oom_score_adj", atoi(buf));
 	else
 		out_null(o, "oom_score_adj");
-	out_str(o, "cpu_control", a->cpu_control);
-	if (a->cpu_control)
-		out_int(o, "cpu_value", a->cpu_value);
+	out_str(o, "cpu_control", a->imp.cpu_control);
+	if (a->imp.cpu_control)
+		out_int(o, "cpu_value", a->imp.cpu_value);
 	else
 		out_null(o, "cpu_value");
 }
+
+const struct app_observer importance_observer = {
+	.name = "importance",
+	.ready = importance_apply,
+};

@@ -7,9 +7,20 @@
 #define NUWAD_IMPORTANCE_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* An app's importance (struct app's "imp"): foreground or background, and
+ * when last used (monotonic; the foreground app is in use now). */
+struct app_importance {
+	int foreground;
+	int64_t last_used_us;
+	const char *cpu_control;    /* "cpu.weight", "nice" or NULL (none worked) */
+	int cpu_value;
+};
 
 struct nuwad;
 struct app;
+struct app_observer;
 struct out;
 
 #define IMPORTANCE_FG_OOM_ADJ 0      /* background apps keep their config's value */
@@ -28,5 +39,8 @@ int importance_foreground(struct nuwad *d, const char *target, char *why, size_t
 int importance_background(struct nuwad *d, const char *target, char *why, size_t cap);
 /* "importance", "idle_ms", "oom_score_adj", "cpu_control", "cpu_value" of A. */
 void importance_out(struct nuwad *d, const struct app *a, struct out *o);
+
+/* ready: importance_apply. */
+extern const struct app_observer importance_observer;
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * nuwad's low-memory killer (the nuwad_lmk_tick hook, see nuwad.h).
+ * nuwad's low-memory killer (the lmk_tick hook, see nuwad.h).
  *
  * Every [daemon] tick_ms, and after every trim answer: when MemAvailable is
  * below [daemon] lmk_threshold_kb, memory is short. Then, one step at a time
@@ -38,6 +38,8 @@
 #include "lmk.h"
 #include "nuwa.h"
 #include "nuwa_app.h"
+#include "app_table.h"
+#include "apps.h"
 #include "nuwad.h"
 #include "procmem.h"
 
@@ -179,10 +181,10 @@ long lmk_mem_available_kb(const char *path)
  * then larger. */
 static int kill_before(const struct app *a, long a_kb, const struct app *b, long b_kb)
 {
-	if (a->foreground != b->foreground)
-		return !a->foreground;
-	if (a->last_used_us != b->last_used_us)
-		return a->last_used_us < b->last_used_us;
+	if (a->imp.foreground != b->imp.foreground)
+		return !a->imp.foreground;
+	if (a->imp.last_used_us != b->imp.last_used_us)
+		return a->imp.last_used_us < b->imp.last_used_us;
 	return a_kb > b_kb;
 }
 
@@ -207,7 +209,7 @@ static struct app *trim_next(struct nuwad *d)
 {
 	struct app *best = NULL;
 	for (struct app *a = d->apps; a; a = a->next)
-		if (is_candidate(a) && a->chan >= 0 && a->trim_state == 0 &&
+		if (is_candidate(a) && a->chan >= 0 && a->trim.state == 0 &&
 		    (!best || kill_before(a, 0, best, 0)))
 			best = a;
 	return best;
@@ -217,15 +219,15 @@ static int trim_outstanding(struct nuwad *d, int64_t now)
 {
 	int waiting = 0;
 	for (struct app *a = d->apps; a; a = a->next) {
-		if (a->trim_state != 1)
+		if (a->trim.state != 1)
 			continue;
 		if (a->pid > 0 && a->state == APP_RUNNING &&
-		    now - a->trim_sent_us < (int64_t)d->conf.trim_timeout_ms * 1000) {
+		    now - a->trim.sent_us < (int64_t)d->conf.trim_timeout_ms * 1000) {
 			waiting = 1;
 			continue;
 		}
 		/* Late or gone: a candidate like any other now. */
-		a->trim_state = 2;
+		a->trim.state = 2;
 		if (a->pid > 0 && a->state == APP_RUNNING)
 			nuwad_log("lmk: %s (pid %d) did not answer the trim within %d ms", a->name, (int)a->pid,
 				  d->conf.trim_timeout_ms);
@@ -235,21 +237,21 @@ static int trim_outstanding(struct nuwad *d, int64_t now)
 
 static void trim_send(struct nuwad *d, struct app *a, long avail, int psi)
 {
-	const char *level = a->foreground ? "running-low" : "background";
-	a->trim_state = 1;
-	a->trim_sent_us = nuwad_now_us();
+	const char *level = a->imp.foreground ? "running-low" : "background";
+	a->trim.state = 1;
+	a->trim.sent_us = nuwad_now_us();
 	if (nuwa_msg_send(a->chan, NUWA_APP_MSG_TRIM, ++d->next_id, level, (uint32_t)strlen(level), -1) < 0) {
 		nuwad_log("lmk: cannot ask %s (pid %d) to trim: %s", a->name, (int)a->pid, strerror(errno));
-		a->trim_state = 2;
+		a->trim.state = 2;
 		return;
 	}
-	d->lmk_trims++;
+	d->lmk.trims++;
 	nuwad_log("lmk: asked %s (pid %d, %s) to trim (%s): MemAvailable %ld kB, threshold %d kB%s", a->name,
-		  (int)a->pid, a->foreground ? "foreground" : "background", level, avail,
+		  (int)a->pid, a->imp.foreground ? "foreground" : "background", level, avail,
 		  d->conf.lmk_threshold_kb, psi ? ", PSI trigger fired" : "");
 }
 
-void lmk_on_trimmed(struct nuwad *d, struct app *a, const char *answer)
+int lmk_on_trimmed(struct nuwad *d, struct app *a, const char *answer)
 {
 	long kb = -1;
 	const char *p = strstr(answer, "freed_kb=");
@@ -259,21 +261,20 @@ void lmk_on_trimmed(struct nuwad *d, struct app *a, const char *answer)
 		if (end == p + 9 || kb < 0)
 			kb = -1;
 	}
-	if (a->trim_state != 1 || kb < 0) {
-		nuwad_log("app %s (pid %d): unexpected trim answer '%.64s' dropped", a->name, (int)a->pid, answer);
-		return;
-	}
-	a->trim_state = 2;
-	a->trim_freed_kb = kb;
-	d->lmk_trims_answered++;
-	d->lmk_trimmed_kb += kb;
+	if (a->trim.state != 1 || kb < 0)
+		return -1; /* not asked, or not an answer: the door counts it */
+	a->trim.state = 2;
+	a->trim.freed_kb = kb;
+	d->lmk.trims_answered++;
+	d->lmk.trimmed_kb += kb;
 	nuwad_log("lmk: %s (pid %d) trimmed: freed %ld kB in %.1f ms", a->name, (int)a->pid, kb,
-		  (double)(nuwad_now_us() - a->trim_sent_us) / 1000.0);
+		  (double)(nuwad_now_us() - a->trim.sent_us) / 1000.0);
 	/* Is memory still short? The next step now, not at the next tick. */
-	nuwad_lmk_tick(d);
+	lmk_tick(d);
+	return 0;
 }
 
-void nuwad_lmk_tick(struct nuwad *d)
+void lmk_tick(struct nuwad *d)
 {
 	adjust_oom_scores(d);
 	if (d->conf.lmk_threshold_kb <= 0)
@@ -294,10 +295,10 @@ void nuwad_lmk_tick(struct nuwad *d)
 	int64_t now = nuwad_now_us();
 	/* A PSI event allows one step (a trim or a kill), not a shortage for
 	 * its whole window: after a kill the stall it measured is still in it. */
-	int psi = d->psi_pending;
+	int psi = d->psi.pending;
 	if (psi && avail >= d->conf.lmk_threshold_kb && step_at_us &&
 	    now - step_at_us < (int64_t)d->conf.psi_window_ms * 1000) {
-		d->psi_pending = 0;
+		d->psi.pending = 0;
 		psi = 0;
 	}
 	if (avail >= d->conf.lmk_threshold_kb && !psi) {
@@ -308,8 +309,8 @@ void nuwad_lmk_tick(struct nuwad *d)
 			calm_since_us = now;
 		if (now - calm_since_us >= (int64_t)LMK_CALM_MS * 1000)
 			for (struct app *a = d->apps; a; a = a->next)
-				if (a->trim_state == 2)
-					a->trim_state = 0;
+				if (a->trim.state == 2)
+					a->trim.state = 0;
 		return;
 	}
 	calm_since_us = 0;
@@ -319,7 +320,7 @@ void nuwad_lmk_tick(struct nuwad *d)
 		struct app *t = trim_next(d);
 		if (t) {
 			trim_send(d, t, avail, psi);
-			d->psi_pending = 0;
+			d->psi.pending = 0;
 			step_at_us = now;
 			return;
 		}
@@ -335,12 +336,12 @@ void nuwad_lmk_tick(struct nuwad *d)
 			 d->conf.lmk_threshold_kb, psi ? ", PSI trigger fired" : "");
 	else
 		snprintf(reason, sizeof reason, "memory pressure: PSI %s trigger fired (event %u), MemAvailable %ld kB",
-			 d->psi_last ? d->psi_last : "?", d->psi_events, avail);
+			 d->psi.last ? d->psi.last : "?", d->psi.events, avail);
 	pid_t pid = a->pid;
 	char name[NUWA_NAME_MAX];
 	snprintf(name, sizeof name, "%s", a->name);
-	int fg = a->foreground;
-	long idle_ms = fg ? 0 : (long)((now - a->last_used_us) / 1000);
+	int fg = a->imp.foreground;
+	long idle_ms = fg ? 0 : (long)((now - a->imp.last_used_us) / 1000);
 	long uss = app_uss_kb(a);
 	if (nuwad_kill_app(d, a, SIGKILL, reason) < 0) {
 		nuwad_log("lmk: cannot kill %s (pid %d): %s", name, (int)pid, strerror(errno));
@@ -349,12 +350,29 @@ void nuwad_lmk_tick(struct nuwad *d)
 	victim = pid;
 	victim_at_us = now;
 	step_at_us = now;
-	d->psi_pending = 0;
-	d->lmk_kills++;
+	d->psi.pending = 0;
+	d->lmk.kills++;
 	if (fg)
-		d->lmk_foreground_kills++;
+		d->lmk.foreground_kills++;
 	nuwad_log("lmk: killed %s (pid %d), %s, idle %ld ms, freeing %ld kB (USS); %s; %u trims answered, "
 		  "%ld kB trimmed so far",
-		  name, (int)pid, fg ? "foreground" : "background", idle_ms, uss, reason, d->lmk_trims_answered,
-		  d->lmk_trimmed_kb);
+		  name, (int)pid, fg ? "foreground" : "background", idle_ms, uss, reason, d->lmk.trims_answered,
+		  d->lmk.trimmed_kb);
+}
+
+void lmk_out(struct nuwad *d, struct out *o)
+{
+	out_int(o, "lmk_kills", d->lmk.kills);
+	out_int(o, "lmk_foreground_kills", d->lmk.foreground_kills);
+	out_int(o, "lmk_trims", d->lmk.trims);
+	out_int(o, "lmk_trims_answered", d->lmk.trims_answered);
+	out_int(o, "lmk_trimmed_kb", d->lmk.trimmed_kb);
+}
+
+void lmk_app_out(const struct app *a, struct out *o)
+{
+	if (a->trim.freed_kb >= 0 && a->state == APP_RUNNING)
+		out_int(o, "trim_freed_kb", a->trim.freed_kb);
+	else
+		out_null(o, "trim_freed_kb");
 }

@@ -16,6 +16,12 @@
 #include <unistd.h>
 
 #include "nuwad.h"
+#include "apps.h"
+#include "door.h"
+#include "events.h"
+#include "importance.h"
+#include "messages.h"
+#include "requests.h"
 #include "lmk.h"
 #include "psi.h"
 #include "snapshots.h"
@@ -26,27 +32,6 @@
 #include "groups.h"
 #include "logs.h"
 #include "util.h"
-
-void nuwad_log(const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	nuwa_logf("nuwad", "%s", msg);
-}
-
-int64_t nuwad_now_us(void)
-{
-	return nuwa_mono_us();
-}
-
-/* The default low-memory killer: none (see nuwad.h). */
-__attribute__((weak)) void nuwad_lmk_tick(struct nuwad *d)
-{
-	(void)d;
-}
 
 static void usage(void)
 {
@@ -76,19 +61,6 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static void reap_all(struct nuwad *d)
-{
-	int status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct tmpl *t = tmpl_by_pid(d, pid);
-		if (t)
-			tmpl_reaped(d, t, status);
-		else
-			apps_reaped(d, pid, status);
-	}
-}
-
 static void on_signal(struct nuwad *d)
 {
 	struct signalfd_siginfo si;
@@ -98,7 +70,7 @@ static void on_signal(struct nuwad *d)
 			d->quit = 1;
 		}
 	}
-	reap_all(d);
+	apps_reap_children(d);
 }
 
 enum tag_kind { TAG_SIG = 1, TAG_LISTEN, TAG_TEMPLATE, TAG_APP, TAG_APP_LOG, TAG_CLIENT, TAG_PSI };
@@ -115,7 +87,7 @@ static void loop(struct nuwad *d)
 		struct app *a;
 
 		if (now >= d->next_tick_us) {
-			nuwad_lmk_tick(d);
+			lmk_tick(d);
 			groups_sweep(d);
 			d->next_tick_us = now + (int64_t)d->conf.tick_ms * 1000;
 			next = d->next_tick_us;
@@ -123,6 +95,7 @@ static void loop(struct nuwad *d)
 		for (i = 0; i < d->ntmpls; i++)
 			tmpl_timers(d, &d->tmpls[i], now, &next);
 		apps_timers(d, now, &next);
+		requests_timers(d, now, &next);
 		snapshots_timers(d, now, &next);
 		control_timers(d, now, &next);
 		filter_kill_timers(now, &next);
@@ -163,15 +136,15 @@ static void loop(struct nuwad *d)
 			kind[n++] = TAG_APP;
 		}
 		for (a = d->apps; a; a = a->next) {
-			if (a->log_fd < 0)
+			if (a->door.out_fd < 0)
 				continue;
-			p[n] = (struct pollfd){ .fd = a->log_fd, .events = POLLIN };
+			p[n] = (struct pollfd){ .fd = a->door.out_fd, .events = POLLIN };
 			tag[n] = a;
 			kind[n++] = TAG_APP_LOG;
 		}
 		for (i = 0; i < 2; i++)
-			if (d->psi_fd[i] >= 0) {
-				p[n] = (struct pollfd){ .fd = d->psi_fd[i], .events = POLLPRI };
+			if (d->psi.fd[i] >= 0) {
+				p[n] = (struct pollfd){ .fd = d->psi.fd[i], .events = POLLPRI };
 				kind[n++] = TAG_PSI;
 			}
 		i = control_poll_fds(d, p + n, tag + n, cap - n);
@@ -207,13 +180,13 @@ static void loop(struct nuwad *d)
 				for (a = d->apps; a && a != tag[i]; a = a->next)
 					;
 				if (a && a->chan == p[i].fd)
-					apps_on_channel(d, a);
+					door_read_channel(d, a);
 				break;
 			case TAG_APP_LOG:
 				for (a = d->apps; a && a != tag[i]; a = a->next)
 					;
-				if (a && a->log_fd == p[i].fd)
-					logs_read(d, a);
+				if (a && a->door.out_fd == p[i].fd)
+					door_read_output(d, a);
 				break;
 			case TAG_CLIENT:
 				control_ready(d, tag[i], p[i].revents);
@@ -263,6 +236,17 @@ int main(int argc, char **argv)
 	int i;
 
 	close_inherited_fds();
+	/* The layers above the app table plug in (docs/architecture.md): who
+	 * answers clients, who hears a template, what an app may send, and
+	 * who is told of an app's life, in this order. */
+	d.tmpl_listener = &apps_tmpl_listener;
+	messages_install(&d);
+	events_subscribe(&d, &apps_observer);
+	events_subscribe(&d, &requests_observer);
+	events_subscribe(&d, &logs_observer);
+	events_subscribe(&d, &importance_observer);
+	events_subscribe(&d, &crashes_observer);
+	events_subscribe(&d, &snapshots_observer);
 	d.socket_path = "/run/nuwa/nuwad.sock";
 	d.state_dir = "/run/nuwa";
 	for (i = 1; i < argc; i++) {
@@ -334,7 +318,7 @@ int main(int argc, char **argv)
 	i = groups_end_leftovers(d.state_dir, d.conf.template_host, d.conf.exec_host);
 	if (i > 0) {
 		nuwad_log("ended %d app processes/groups left by an earlier nuwad", i);
-		d.survivors_ended += i;
+		d.sup.survivors_ended += i;
 	}
 	groups_init(&d);
 	lmk_budget_init(&d);

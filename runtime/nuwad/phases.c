@@ -6,32 +6,33 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nuwad.h"
 #include "phases.h"
 
 void phases_clear(struct app *a)
 {
-	a->nphases = 0;
+	a->phases.n = 0;
 }
 
 void phases_mark(struct app *a, const char *name, int64_t us)
 {
 	int i;
-	if (a->nphases == NUWAD_PHASES_MAX)
+	if (a->phases.n == NUWAD_PHASES_MAX)
 		return;
 	/* Kept sorted by time (stable): the child's marks arrive late. */
-	for (i = a->nphases; i > 0 && a->phases[i - 1].us > us; i--)
-		a->phases[i] = a->phases[i - 1];
-	snprintf(a->phases[i].name, sizeof a->phases[i].name, "%s", name);
-	a->phases[i].us = us;
-	a->nphases++;
+	for (i = a->phases.n; i > 0 && a->phases.marks[i - 1].us > us; i--)
+		a->phases.marks[i] = a->phases.marks[i - 1];
+	snprintf(a->phases.marks[i].name, sizeof a->phases.marks[i].name, "%s", name);
+	a->phases.marks[i].us = us;
+	a->phases.n++;
 }
 
 int64_t phases_find(const struct app *a, const char *name)
 {
 	int i;
-	for (i = 0; i < a->nphases; i++)
-		if (!strcmp(a->phases[i].name, name))
-			return a->phases[i].us;
+	for (i = 0; i < a->phases.n; i++)
+		if (!strcmp(a->phases.marks[i].name, name))
+			return a->phases.marks[i].us;
 	return -1;
 }
 
@@ -74,11 +75,11 @@ void phases_out(struct app *a, struct out *o, int64_t ready_us)
 	int64_t prev = a->t_request_us;
 	int i;
 	out_obj_begin(o, "phases_ms");
-	for (i = 0; i < a->nphases; i++) {
-		if (a->phases[i].us > ready_us)
+	for (i = 0; i < a->phases.n; i++) {
+		if (a->phases.marks[i].us > ready_us)
 			break;
-		out_num(o, a->phases[i].name, (double)(a->phases[i].us - prev) / 1000.0);
-		prev = a->phases[i].us;
+		out_num(o, a->phases.marks[i].name, (double)(a->phases.marks[i].us - prev) / 1000.0);
+		prev = a->phases.marks[i].us;
 	}
 	out_num(o, "ready", (double)(ready_us - prev) / 1000.0);
 	out_obj_end(o);

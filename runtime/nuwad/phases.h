@@ -4,7 +4,20 @@
 
 #include <stdint.h>
 
-#include "nuwad.h"
+#define NUWAD_PHASES_MAX 32  /* launch phase marks kept per launch */
+
+struct app;
+struct out;
+
+/* An app's launch marks, nuwad's and the child's (struct app's "phases"). */
+struct app_phases {
+	struct phase_mark {
+		char name[32];
+		int64_t us;
+	} marks[NUWAD_PHASES_MAX];
+	int n;
+	int taken;                  /* the child's marks arrived */
+};
 
 /* Forget the marks (a new launch, or a spare being specialised). */
 void phases_clear(struct app *a);

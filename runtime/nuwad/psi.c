@@ -50,7 +50,7 @@ static int open_trigger(const char *file, const char *kind, int stall_ms, int wi
 	return fd;
 }
 
-/* Both configured triggers on FILE into d->psi_fd; 0, or -1 (none open). */
+/* Both configured triggers on FILE into d->psi.fd; 0, or -1 (none open). */
 static int open_triggers(struct nuwad *d, const char *file)
 {
 	struct { const char *kind; int ms; } t[2] = { { "some", d->conf.psi_some_ms },
@@ -58,12 +58,12 @@ static int open_triggers(struct nuwad *d, const char *file)
 	for (int i = 0; i < 2; i++) {
 		if (t[i].ms <= 0)
 			continue;
-		d->psi_fd[i] = open_trigger(file, t[i].kind, t[i].ms, d->conf.psi_window_ms);
-		if (d->psi_fd[i] < 0) {
+		d->psi.fd[i] = open_trigger(file, t[i].kind, t[i].ms, d->conf.psi_window_ms);
+		if (d->psi.fd[i] < 0) {
 			int saved = errno;
-			if (d->psi_fd[0] >= 0)
-				close(d->psi_fd[0]);
-			d->psi_fd[0] = d->psi_fd[1] = -1;
+			if (d->psi.fd[0] >= 0)
+				close(d->psi.fd[0]);
+			d->psi.fd[0] = d->psi.fd[1] = -1;
 			errno = saved;
 			return -1;
 		}
@@ -74,7 +74,7 @@ static int open_triggers(struct nuwad *d, const char *file)
 void psi_init(struct nuwad *d)
 {
 	const char *files[2];
-	d->psi_fd[0] = d->psi_fd[1] = -1;
+	d->psi.fd[0] = d->psi.fd[1] = -1;
 	psi_path[0] = 0;
 	if (d->conf.lmk_threshold_kb <= 0 || !d->conf.psi)
 		return;
@@ -98,35 +98,35 @@ void psi_init(struct nuwad *d)
 
 void psi_ready(struct nuwad *d, int fd, short revents)
 {
-	int i = fd == d->psi_fd[0] ? 0 : fd == d->psi_fd[1] ? 1 : -1;
+	int i = fd == d->psi.fd[0] ? 0 : fd == d->psi.fd[1] ? 1 : -1;
 	if (i < 0)
 		return;
 	if (revents & (POLLERR | POLLNVAL)) {
 		/* The file went away (a removed cgroup): back to MemAvailable. */
 		nuwad_log("lmk: PSI trigger %s failed: MemAvailable polling only", i ? "full" : "some");
 		close(fd);
-		d->psi_fd[i] = -1;
+		d->psi.fd[i] = -1;
 		return;
 	}
 	if (!(revents & POLLPRI))
 		return;
-	d->psi_events++;
-	d->psi_pending = 1;
-	d->psi_last = i ? "full" : "some";
-	nuwad_lmk_tick(d);
+	d->psi.events++;
+	d->psi.pending = 1;
+	d->psi.last = i ? "full" : "some";
+	lmk_tick(d);
 }
 
 void psi_out(struct nuwad *d, struct out *o)
 {
-	if (d->psi_fd[0] < 0 && d->psi_fd[1] < 0) {
+	if (d->psi.fd[0] < 0 && d->psi.fd[1] < 0) {
 		out_null(o, "psi");
 		return;
 	}
 	out_obj_begin(o, "psi");
 	out_str(o, "file", psi_path);
-	out_int(o, "some_ms", d->psi_fd[0] >= 0 ? d->conf.psi_some_ms : 0);
-	out_int(o, "full_ms", d->psi_fd[1] >= 0 ? d->conf.psi_full_ms : 0);
+	out_int(o, "some_ms", d->psi.fd[0] >= 0 ? d->conf.psi_some_ms : 0);
+	out_int(o, "full_ms", d->psi.fd[1] >= 0 ? d->conf.psi_full_ms : 0);
 	out_int(o, "window_ms", d->conf.psi_window_ms);
-	out_int(o, "events", d->psi_events);
+	out_int(o, "events", d->psi.events);
 	out_obj_end(o);
 }

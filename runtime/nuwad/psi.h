@@ -9,6 +9,14 @@
 struct nuwad;
 struct out;
 
+/* The triggers and what they saw (struct nuwad's "psi"). */
+struct psi_state {
+	int fd[2];                  /* "some" and "full" triggers, or -1 */
+	unsigned events;
+	int pending;                /* a trigger fired: the killer may take one step */
+	const char *last;           /* which trigger fired last */
+};
+
 /* Open the configured triggers (nothing when the killer or psi is off). */
 void psi_init(struct nuwad *d);
 /* The trigger fd at FD has REVENTS: on POLLPRI, memory is under pressure

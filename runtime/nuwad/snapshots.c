@@ -13,7 +13,11 @@
 
 #include "grants.h"
 #include "nuwa_snapshot.h"
+#include "events.h"
+#include "app_table.h"
+#include "apps.h"
 #include "nuwad.h"
+#include "reply.h"
 #include "procmem.h"
 #include "snapshots.h"
 #include "util.h"
@@ -124,7 +128,7 @@ static void reply_failed(struct nuwad *d, struct grant *gr, const char *why)
 	snprintf(app, sizeof app, "%s", gr->app);
 	grants_fail(&G, gr, &holder);
 	nuwad_log("snapshot %u of %s (pid %d) failed and was removed: %s", id, app, (int)pid, why);
-	control_reply_err(d, cid, "snapshot of %s (pid %d) failed: %s", app, (int)pid, why);
+	reply_err(d, cid, "snapshot of %s (pid %d) failed: %s", app, (int)pid, why);
 	punish_holder(d, holder, app);
 }
 
@@ -136,17 +140,17 @@ void snapshots_request(struct nuwad *d, uint64_t cid, int text, const char *targ
 	int fd;
 
 	if (!G_ready) {
-		control_reply_err(d, cid, "snapshots unavailable: %s", why_not_ready);
+		reply_err(d, cid, "snapshots unavailable: %s", why_not_ready);
 		return;
 	}
 	a = find_app(d, target);
 	if (!a) {
-		control_reply_err(d, cid, "no running app '%s'", target);
+		reply_err(d, cid, "no running app '%s'", target);
 		return;
 	}
 	gr = grants_open(&G, a->name, a->pid, nuwad_now_us(), &fd, err, sizeof err);
 	if (!gr) {
-		control_reply_err(d, cid, "snapshot of %s: %s", a->name, err);
+		reply_err(d, cid, "snapshot of %s: %s", a->name, err);
 		return;
 	}
 	gr->cookie = cid;
@@ -170,8 +174,8 @@ void snapshots_request(struct nuwad *d, uint64_t cid, int text, const char *targ
 	close(fd);
 }
 
-void snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
-			  const char *payload)
+int snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
+			 const char *payload)
 {
 	struct grant *gr = G_ready ? grants_pending_for(&G, a->pid) : NULL;
 	char err[512];
@@ -187,19 +191,19 @@ void snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_
 		if (unsolicited++ < 20 || unsolicited % 1000 == 0)
 			nuwad_log("app %s (pid %d): unsolicited grant message %u (id %u) ignored [%u so far]",
 				  a->name, (int)a->pid, h->type, h->id, unsolicited);
-		return;
+		return 0;
 	}
 	if (h->type == NUWA_APP_MSG_SNAPSHOT_FAILED) {
 		snprintf(err, sizeof err, "app reported: %.400s", payload);
 		reply_failed(d, gr, err);
-		return;
+		return 0;
 	}
 	cid = gr->cookie;
 	if (grants_finish(&G, gr, payload, h->len, nuwad_now_us(), &holder, err, sizeof err) < 0) {
 		nuwad_log("snapshot of %s (pid %d) rejected and removed: %s", a->name, (int)a->pid, err);
-		control_reply_err(d, cid, "snapshot of %s (pid %d) failed: %s", a->name, (int)a->pid, err);
+		reply_err(d, cid, "snapshot of %s (pid %d) failed: %s", a->name, (int)a->pid, err);
 		punish_holder(d, holder, a->name);
-		return;
+		return 0;
 	}
 	peak = status_kb(a->pid, "VmHWM:");
 	{
@@ -235,11 +239,12 @@ void snapshots_on_app_msg(struct nuwad *d, struct app *a, const struct nuwa_msg_
 		out_null(&o, "uss_after_kb");
 	}
 	out_obj_end(&o);
-	control_reply_out(d, cid, &o);
+	reply_out(d, cid, &o);
 	out_free(&o);
+	return 0;
 }
 
-void snapshots_app_gone(struct nuwad *d, struct app *a)
+static void on_gone(struct nuwad *d, struct app *a)
 {
 	struct grant *gr;
 	if (!G_ready || a->pid <= 0 || !(gr = grants_pending_for(&G, a->pid)))
@@ -262,3 +267,8 @@ void snapshots_timers(struct nuwad *d, int64_t now, int64_t *next)
 	if (t && (!*next || t < *next))
 		*next = t;
 }
+
+const struct app_observer snapshots_observer = {
+	.name = "snapshots",
+	.gone = on_gone,
+};

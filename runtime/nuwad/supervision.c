@@ -118,9 +118,9 @@ static void read_supervisor_state(struct nuwad *d)
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = 0;
 		if (!strncmp(line, "restarts=", 9))
-			d->restarts = (unsigned)strtoul(line + 9, NULL, 10);
+			d->sup.restarts = (unsigned)strtoul(line + 9, NULL, 10);
 		else if (!strncmp(line, "last_cause=", 11))
-			snprintf(d->restart_cause, sizeof d->restart_cause, "%s", line + 11);
+			snprintf(d->sup.restart_cause, sizeof d->sup.restart_cause, "%s", line + 11);
 		else if (!strncmp(line, "supervisor_pid=", 15))
 			sup = strtol(line + 15, NULL, 10);
 	}
@@ -128,11 +128,11 @@ static void read_supervisor_state(struct nuwad *d)
 	/* A file left by a supervisor that is not our parent says nothing
 	 * about us. */
 	if (sup != (long)getppid()) {
-		d->restarts = 0;
-		d->restart_cause[0] = 0;
+		d->sup.restarts = 0;
+		d->sup.restart_cause[0] = 0;
 		return;
 	}
-	d->supervised = 1;
+	d->sup.supervised = 1;
 }
 
 void supervision_start(struct nuwad *d)
@@ -146,20 +146,20 @@ void supervision_start(struct nuwad *d)
 	if (getpgrp() != getpid() && setpgid(0, 0) < 0)
 		nuwad_log("setpgid: %s (survivors of this nuwad cannot be found)", strerror(errno));
 	read_supervisor_state(d);
-	if (d->restarts)
-		nuwad_log("restart %u (previous nuwad %s)", d->restarts,
-			  d->restart_cause[0] ? d->restart_cause : "?");
-	d->survivors_ended = nuwad_end_survivors(d);
+	if (d->sup.restarts)
+		nuwad_log("restart %u (previous nuwad %s)", d->sup.restarts,
+			  d->sup.restart_cause[0] ? d->sup.restart_cause : "?");
+	d->sup.survivors_ended = nuwad_end_survivors(d);
 	instance_path(d, path, sizeof path);
 	f = fopen(path, "we");
 	if (!f || fprintf(f, "%d %d\n", (int)getpid(), (int)getpgrp()) < 0 || fclose(f) != 0)
 		nuwad_log("%s: %s", path, strerror(errno));
 }
 
-void supervision_stats(struct nuwad *d, struct out *o)
+void supervision_out(struct nuwad *d, struct out *o)
 {
-	out_bool(o, "supervised", d->supervised);
-	out_int(o, "nuwad_restarts", d->restarts);
-	out_str(o, "nuwad_last_exit", d->restart_cause[0] ? d->restart_cause : NULL);
-	out_int(o, "survivors_ended", d->survivors_ended);
+	out_bool(o, "supervised", d->sup.supervised);
+	out_int(o, "nuwad_restarts", d->sup.restarts);
+	out_str(o, "nuwad_last_exit", d->sup.restart_cause[0] ? d->sup.restart_cause : NULL);
+	out_int(o, "survivors_ended", d->sup.survivors_ended);
 }

@@ -13,12 +13,13 @@
 #include "nuwa.h"
 #include "nuwa_app.h"
 #include "nuwad.h"
+#include "app_table.h"
+#include "door.h"
 #include "phases.h"
 #include "procmem.h"
 #include "proto.h"
 #include "launch_exec.h"
 #include "util.h"
-#include "logs.h"
 
 #define BACKOFF_MAX_MS 10000
 #define START_GRACE_MS 60000  /* framework init on a slow board */
@@ -119,7 +120,7 @@ static void lost_channel(struct nuwad *d, struct tmpl *t)
 	}
 	if (t->state == T_READY)
 		t->state = T_STARTING; /* until reaped; no more forks */
-	apps_template_lost(d, t);
+	d->tmpl_listener->lost(d, t);
 }
 
 void tmpl_on_channel(struct nuwad *d, struct tmpl *t)
@@ -147,7 +148,7 @@ void tmpl_on_channel(struct nuwad *d, struct tmpl *t)
 			snprintf(t->ready_info, sizeof t->ready_info, "%.250s", buf);
 			nuwad_log("template %s %d ready in %.1f ms (%s)", t->fw->name, (int)t->pid,
 				  (double)(t->ready_us - t->started_us) / 1000.0, buf);
-			apps_template_ready(d, t);
+			d->tmpl_listener->ready(d, t);
 			break;
 		case NUWA_T_FAILED:
 			snprintf(t->last_error, sizeof t->last_error, "%.1000s", buf);
@@ -159,16 +160,16 @@ void tmpl_on_channel(struct nuwad *d, struct tmpl *t)
 			double fork_ms = -1;
 			if (sscanf(buf, "%d %lf", &pid, &fork_ms) < 1)
 				pid = 0;
-			apps_forked(d, t, h.id, (pid_t)pid, fork_ms, NULL);
+			d->tmpl_listener->forked(d, t, h.id, (pid_t)pid, fork_ms, NULL);
 			break;
 		}
 		case NUWA_T_FORK_FAILED:
-			apps_forked(d, t, h.id, 0, -1, buf);
+			d->tmpl_listener->forked(d, t, h.id, 0, -1, buf);
 			break;
 		case NUWA_T_EXIT: {
 			int pid = 0, status = 0;
 			if (sscanf(buf, "%d %d", &pid, &status) == 2 && pid > 0)
-				apps_reaped(d, (pid_t)pid, status);
+				d->tmpl_listener->reaped(d, (pid_t)pid, status);
 			break;
 		}
 		default:
@@ -204,7 +205,7 @@ void tmpl_reaped(struct nuwad *d, struct tmpl *t, int status)
 	if (!t->ever_ready) {
 		/* It never served a launch: the launches waiting for it fail
 		 * now, with its error, instead of at their deadline. */
-		apps_template_failed(d, t);
+		d->tmpl_listener->failed(d, t);
 		if (t->fw->first_use) {
 			/* Its next launch starts it again; nothing retries alone. */
 			t->state = T_IDLE;
@@ -239,7 +240,7 @@ int tmpl_fork(struct nuwad *d, struct tmpl *t, struct app *a)
 	{
 		/* The child's first message: its stdout/stderr pipe (without
 		 * one it writes to /dev/null, never to nuwad's log). */
-		int out = logs_pipe(a);
+		int out = door_output_pipe(a);
 		if (out < 0)
 			nuwad_log("app %s: output pipe: %s (its output is dropped)",
 				  a->name[0] ? a->name : "spare", strerror(errno));

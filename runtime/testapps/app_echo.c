@@ -8,7 +8,11 @@
  *   crash null    -> dereferences NULL in nuwa_echo_crash_null() (crash records)
  *   crash handler -> the same with the crash handler's stack unmapped first:
  *                    the handler itself cannot run (faults on delivery)
- * Args: --fail (entry fails), --ready-after=MS (ready from a timer).
+ *   forge N       -> N unsolicited TRIMMED and ERROR messages whose text
+ *                    poses as nuwad's own log lines (the door's tests)
+ *   escape        -> a reply with terminal escapes and a bell in it
+ * Args: --fail (entry fails), --ready-after=MS (ready from a timer),
+ * --fail-forged (fails before ready with a reason posing as log lines).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -46,6 +50,22 @@ static int hostile(struct nuwa_app *app, char *reply, size_t cap)
 	return snprintf(reply, cap, "sent %d", sent);
 }
 
+/* What a log forger sends: a newline, then a line in nuwad's own format. */
+static const char forged[] =
+	"freed_kb=1\n2026-01-01T00:00:00 nuwad[1]: control: root launched FORGED\r\x1b[2K";
+
+static int forge(struct nuwa_app *app, int n, char *reply, size_t cap)
+{
+	int i, sent = 0;
+	for (i = 0; i < n; i++) {
+		sent += nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_TRIMMED, 0, forged,
+				      sizeof forged - 1, -1) == 0;
+		sent += nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_ERROR, 0, forged,
+				      sizeof forged - 1, -1) == 0;
+	}
+	return snprintf(reply, cap, "forged %d", sent);
+}
+
 int nuwa_echo_crash_null(void);
 __attribute__((noinline)) int nuwa_echo_crash_null(void)
 {
@@ -79,6 +99,10 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 			munmap(ss.ss_sp, ss.ss_size);
 		return snprintf(reply, cap, "%d", nuwa_echo_crash_null());
 	}
+	if (!strncmp(req, "forge ", 6))
+		return forge(app, atoi(req + 6), reply, cap);
+	if (!strcmp(req, "escape"))
+		return snprintf(reply, cap, "a\x1b[2Jb\x07c\nd\te");
 	if (!strncmp(req, "exit ", 5)) {
 		app->svc->quit(app, atoi(req + 5));
 		return snprintf(reply, cap, "bye");
@@ -100,6 +124,10 @@ int nuwa_app_main(struct nuwa_app *app)
 	for (i = 1; i < app->argc; i++) {
 		if (!strcmp(app->argv[i], "--fail"))
 			return 3;
+		if (!strcmp(app->argv[i], "--fail-forged")) {
+			nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_ERROR, 0, forged, sizeof forged - 1, -1);
+			return 0; /* no ready: the ERROR ends the launch */
+		}
 		if (!strncmp(app->argv[i], "--ready-after=", 14)) {
 			app->svc->add_timer(app, (unsigned)atoi(app->argv[i] + 14), 0, ready_timer, NULL);
 			return 0;

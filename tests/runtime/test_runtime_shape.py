@@ -27,11 +27,8 @@ TABLE_FILES: dict[str, str] = {}
 KNOWN_LOOPS: list[list[str]] = [
     ["framework/fw_app.c", "framework/fw_core.c"],
     ["lib/fds.c", "lib/threads.c"],
-    sorted(f"nuwad/{n}.c" for n in (
-        "apps", "commands", "control", "crashes", "filter_kill", "groups", "importance", "lmk",
-        "logs", "main", "psi", "snapshots", "supervision", "template")),
 ]
-KNOWN_LONG = {"common/conf.c", "lib/fds.c", "lib/sandbox.c", "lib/threads.c", "nuwad/apps.c"}
+KNOWN_LONG = {"common/conf.c", "lib/fds.c", "lib/sandbox.c", "lib/threads.c"}
 DEFINED = set("TDBRVWiu")
 
 
@@ -159,3 +156,52 @@ def test_every_table_file_exists_and_is_long() -> None:
         assert path.is_file(), f"{rel} is listed as a table file ({why}) but does not exist"
         n = len(path.read_text().splitlines())
         assert n > MAX_LINES, f"{rel} ({n} lines) need not be listed as a long table file"
+
+
+# nuwad's layers (docs/architecture.md "nuwad's layers"), bottom first. A
+# file may call its own layer and those below, never one above; what a
+# lower layer must reach above goes through what the upper layer installed
+# at start (d->answer, d->tmpl_listener, d->msg_rules, the observers).
+NUWAD_LAYERS: list[tuple[str, list[str]]] = [
+    ("base", ["log", "out", "procmem", "launch_exec", "phases", "grants", "groups",
+              "filter_kill", "reply", "events", "door"]),
+    ("app table", ["app_table", "template"]),
+    ("launch", ["apps", "requests"]),
+    ("features", ["logs", "lmk", "importance", "crashes", "snapshots", "psi", "supervision"]),
+    ("top", ["status", "messages", "commands", "control", "main"]),
+]
+
+
+def nuwad_layer_of() -> dict[str, int]:
+    return {f"nuwad/{name}.c": i for i, (_, names) in enumerate(NUWAD_LAYERS) for name in names}
+
+
+def upward_calls(graph: dict[str, set[str]], layer: dict[str, int]) -> list[str]:
+    return sorted(f"{src} -> {dst}" for src, dsts in graph.items() if src in layer
+                  for dst in dsts if dst in layer and layer[dst] > layer[src])
+
+
+def test_every_nuwad_file_has_a_layer() -> None:
+    layer = nuwad_layer_of()
+    files = {str(p.relative_to(RUNTIME)) for p in (RUNTIME / "nuwad").glob("*.c")}
+    assert not files - set(layer), "put these in NUWAD_LAYERS: " + ", ".join(sorted(files - set(layer)))
+    assert not set(layer) - files, "gone, take off NUWAD_LAYERS: " + ", ".join(sorted(set(layer) - files))
+
+
+def test_no_nuwad_file_calls_a_higher_layer() -> None:
+    graph = call_graph()
+    up = upward_calls(graph, nuwad_layer_of())
+    assert not up, "calls up a layer: " + "; ".join(up)
+
+
+def test_the_layer_check_finds_an_upward_call() -> None:
+    layer = {"nuwad/log.c": 0, "nuwad/apps.c": 2, "nuwad/main.c": 4}
+    graph = {"nuwad/apps.c": {"nuwad/log.c", "nuwad/main.c"}, "nuwad/main.c": {"nuwad/apps.c"}}
+    assert upward_calls(graph, layer) == ["nuwad/apps.c -> nuwad/main.c"]
+
+
+def test_the_architecture_page_names_every_layer() -> None:
+    text = (RUNTIME.parent / "docs" / "architecture.md").read_text()
+    for name, files in NUWAD_LAYERS:
+        for f in files:
+            assert f"{f}.c" in text, f"docs/architecture.md does not place nuwad/{f}.c ({name})"
