@@ -22,6 +22,7 @@
 #include "events.h"
 #include "nuwa.h"
 #include "nuwad.h"
+#include "out.h"
 #include "util.h"
 
 #define CHANNEL_BUDGET 16           /* messages per app per poll round */
@@ -224,4 +225,14 @@ void door_close_output(struct nuwad *d, struct app *a)
 		close(a->door.out_fd);
 		a->door.out_fd = -1;
 	}
+}
+
+void door_out(const struct app *a, struct out *o)
+{
+	out_obj_begin(o, "door");
+	out_int(o, "messages", (long long)a->door.msgs);
+	out_int(o, "refused", a->door.junk);
+	out_int(o, "output_lines", (long long)a->door.out_lines);
+	out_int(o, "output_bytes", (long long)a->door.out_bytes);
+	out_obj_end(o);
 }

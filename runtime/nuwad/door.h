@@ -12,6 +12,7 @@
 struct nuwad;
 struct app;
 struct nuwa_msg_hdr;
+struct out;
 
 #define DOOR_OUT_BUF 1024      /* a partial output line */
 #define DOOR_LINE_MAX 512      /* longer output lines are cut (and marked) */
@@ -62,6 +63,10 @@ size_t door_clean(char *dst, size_t cap, const char *src, size_t len, enum door_
 void door_read_channel(struct nuwad *d, struct app *a);
 /* A refused message of A: count it, log the first few. */
 void door_junk(struct app *a, const char *what, unsigned type);
+
+/* "door": what A sent, as counted ("messages", "refused", "output_lines",
+ * "output_bytes") for its row in "list". */
+void door_out(const struct app *a, struct out *o);
 
 /* A new pipe for A's output: nuwad keeps the read end (a->door.out_fd); the
  * write end is returned for the app's fds 1 and 2 (the caller closes it),

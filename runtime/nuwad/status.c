@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "app_table.h"
+#include "door.h"
 #include "importance.h"
 #include "lmk.h"
 #include "nuwad.h"
@@ -43,6 +44,7 @@ void status_list(struct nuwad *d, struct out *o)
 		out_int(o, "group_procs", groups_count(d, a));
 		importance_out(d, a, o);
 		lmk_app_out(a, o);
+		door_out(a, o);
 		out_obj_end(o);
 	}
 	out_arr_end(o);

@@ -102,7 +102,7 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 	if (!strncmp(req, "forge ", 6))
 		return forge(app, atoi(req + 6), reply, cap);
 	if (!strcmp(req, "escape"))
-		return snprintf(reply, cap, "a\x1b[2Jb\x07c\nd\te");
+		return snprintf(reply, cap, "a\x1b[2Jb\x07" "c\nd\te");
 	if (!strncmp(req, "exit ", 5)) {
 		app->svc->quit(app, atoi(req + 5));
 		return snprintf(reply, cap, "bye");

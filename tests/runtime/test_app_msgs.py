@@ -89,5 +89,8 @@ def test_the_door_counts_what_it_refused_and_nuwad_keeps_serving(nuwad: Nuwad) -
     nuwad.call("call", str(pid), "forge 50")
     other = nuwad.call("launch", "echo", "--no-spare")["pid"]
     assert nuwad.call("app-ping", str(other))["pid"] == other
-    listed = {a["pid"]: a["state"] for a in nuwad.call("list")}  # type: ignore[union-attr]
-    assert listed == {pid: "running", other: "running"}
+    rows = {a["pid"]: a for a in nuwad.call("list")}  # type: ignore[union-attr]
+    assert {p: r["state"] for p, r in rows.items()} == {pid: "running", other: "running"}
+    # 100 forged messages refused, counted against the app that sent them only
+    assert rows[pid]["door"]["refused"] >= 100 and rows[pid]["door"]["messages"] >= 100
+    assert rows[other]["door"]["refused"] == 0
