@@ -6,8 +6,8 @@ no log line, launch error or reply uncleaned, nor floods the log."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 from nuwad_harness import Nuwad, wait_for
 
