@@ -72,6 +72,19 @@ static void usage_json(FILE *f)
 	fputs("\n]}\n", f);
 }
 
+/* Text for a terminal: an answer may carry what an app wrote (a reply, a
+ * log line, a crash frame). nuwad's door already cleaned it; this is the
+ * second line of defence, so no answer can move the cursor, set a title or
+ * erase a line. Newlines and tabs stay. */
+static void printable(char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			*s = '?';
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("NUWA_SOCKET");
@@ -121,6 +134,7 @@ int main(int argc, char **argv)
 	case NUWA_CTL_ANSWER_OK:
 		break;
 	case NUWA_CTL_ANSWER_ERROR:
+		printable(body);
 		fprintf(stderr, "nuwactl: %s\n", body);
 		free(body);
 		return 1;
@@ -134,6 +148,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nuwactl: %s\n", why);
 		return 3;
 	}
+	if (!json)
+		printable(body);
 	len = strlen(body);
 	fputs(body, stdout);
 	if (len && body[len - 1] != '\n')

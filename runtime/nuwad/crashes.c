@@ -21,6 +21,8 @@
 #include "nuwad.h"
 
 #define MAX_RECORDS_LISTED 10000
+#define CRASH_FRAMES_MAX 40     /* frame lines kept from a report */
+#define CRASH_FRAME_MAX 300     /* bytes of one frame line */
 
 void crashes_init(struct nuwad *d)
 {
@@ -86,19 +88,70 @@ static void crash_dir(const struct nuwad *d, char *out, size_t cap)
 	snprintf(out, cap, "%s/crashes", d->state_dir);
 }
 
+/* VALUE (up to END) is what KEY's line may hold: signal and code in
+ * decimal, addr and pc in hex, a frame any (already cleaned) text. */
+static int value_ok(const char *key, const char *v, const char *end)
+{
+	size_t n = (size_t)(end - v);
+	if (!strcmp(key, "signal") || !strcmp(key, "code")) {
+		if (n && *v == '-')
+			v++, n--;
+		return n > 0 && n <= 11 && strspn(v, "0123456789") >= n;
+	}
+	if (!strcmp(key, "addr") || !strcmp(key, "pc"))
+		return n > 2 && n <= 18 && !strncmp(v, "0x", 2) &&
+		       strspn(v + 2, "0123456789abcdef") >= n - 2;
+	return !strcmp(key, "frame") && n > 0 && n <= CRASH_FRAME_MAX;
+}
+
+/* Only the lines the crash handler's format has (docs/protocol.md CRASH),
+ * each key once (frames up to CRASH_FRAMES_MAX), each value in its form:
+ * nothing in the report can pose as a field nuwad writes (app, pid, mode,
+ * time, exit_signal), nor add a key of its own. */
 int crashes_on_report(struct nuwad *d, struct app *a, const struct nuwa_msg_hdr *h,
 		      const char *text)
 {
-	char *copy;
+	static const char *const once[] = { "signal", "code", "addr", "pc" };
+	int seen[4] = { 0 }, frames = 0;
+	unsigned dropped = 0;
+	const char *line = text, *end = text + h->len;
+	char *out, *w;
 	(void)d;
 	if (a->crash.report)
 		return -1; /* one per app: the first is the fault itself */
-	copy = malloc(h->len + 1);
-	if (!copy)
+	out = malloc(h->len + 32);
+	if (!out)
 		return 0;
-	memcpy(copy, text, h->len);
-	copy[h->len] = 0;
-	a->crash.report = copy;
+	w = out;
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *stop = nl ? nl : end, *eq = memchr(line, '=', (size_t)(stop - line));
+		char key[16];
+		size_t klen = eq ? (size_t)(eq - line) : 0;
+		int ok = 0, i;
+		if (eq && klen < sizeof key) {
+			memcpy(key, line, klen);
+			key[klen] = 0;
+			ok = value_ok(key, eq + 1, stop);
+			for (i = 0; ok && i < 4; i++)
+				if (!strcmp(key, once[i]))
+					ok = !seen[i]++;
+			if (ok && !strcmp(key, "frame"))
+				ok = frames++ < CRASH_FRAMES_MAX;
+		}
+		if (ok) {
+			memcpy(w, line, (size_t)(stop - line));
+			w += stop - line;
+			*w++ = '\n';
+		} else if (stop > line) {
+			dropped++;
+		}
+		line = stop + 1;
+	}
+	if (dropped)
+		w += sprintf(w, "report_dropped=%u\n", dropped);
+	*w = 0;
+	a->crash.report = out;
 	return 0;
 }
 
@@ -178,9 +231,26 @@ void crashes_on_death(struct nuwad *d, struct app *a, int status)
 }
 
 /* One record file as an object. */
+/* KEY came earlier in this record (frames may repeat); else remember it. */
+static int seen_before(char seen[][16], int *n, const char *key)
+{
+	size_t len = strlen(key);
+	if (!strcmp(key, "frame"))
+		return 0;
+	if (len >= 16)
+		return 1; /* no key of a record is that long */
+	for (int i = 0; i < *n; i++)
+		if (!strcmp(seen[i], key))
+			return 1;
+	if (*n < 32)
+		memcpy(seen[(*n)++], key, len + 1);
+	return 0;
+}
+
 static void emit(struct out *o, const char *path)
 {
-	char line[1024];
+	char line[1024], seen[32][16];
+	int nseen = 0;
 	FILE *f = fopen(path, "re");
 	int frames = 0;
 	if (!f)
@@ -192,6 +262,8 @@ static void emit(struct out *o, const char *path)
 		if (!eq)
 			continue;
 		*eq = 0;
+		if (seen_before(seen, &nseen, line))
+			continue; /* a record's first line of a key is the one nuwad wrote */
 		if (!strcmp(line, "frame")) {
 			if (!frames++)
 				out_arr_begin(o, "frames");

@@ -8,6 +8,8 @@
  *   crash null    -> dereferences NULL in nuwa_echo_crash_null() (crash records)
  *   crash handler -> the same with the crash handler's stack unmapped first:
  *                    the handler itself cannot run (faults on delivery)
+ *   crash forged  -> a crash report claiming another app, pid and keys of
+ *                    its own, then the NULL dereference
  *   forge N       -> N unsolicited TRIMMED and ERROR messages whose text
  *                    poses as nuwad's own log lines (the door's tests)
  *   escape        -> a reply with terminal escapes and a bell in it
@@ -93,6 +95,13 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 				app->mode == NUWA_MODE_TEMPLATE ? "template" : "exec", (int)getpid());
 	if (!strcmp(req, "crash null"))
 		return snprintf(reply, cap, "%d", nuwa_echo_crash_null());
+	if (!strcmp(req, "crash forged")) {
+		static const char lie[] = "app=evil\npid=1\nmode=root\ntime=0\nexit_signal=0\n"
+					  "signal=abc\nsignal=9\naddr=0xZZ\nowner=root\n"
+					  "frame=0x1 invented+0x0 (lie.so)\n";
+		nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_CRASH, 0, lie, sizeof lie - 1, -1);
+		return snprintf(reply, cap, "%d", nuwa_echo_crash_null());
+	}
 	if (!strcmp(req, "crash handler")) {
 		stack_t ss;
 		if (sigaltstack(NULL, &ss) == 0 && ss.ss_sp)

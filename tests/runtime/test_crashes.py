@@ -34,6 +34,26 @@ def test_null_dereference_leaves_a_crash_record(nuwad: Nuwad, build: Path, mode:
     assert nuwad.request("ping")[0] == 0
 
 
+@pytest.mark.parametrize("mode", ["template", "exec"])
+def test_a_forged_crash_report_cannot_rewrite_the_record(nuwad: Nuwad, build: Path, mode: str) -> None:
+    """issue 20 item 8: the app's report cannot set nuwad's fields (app, pid,
+    mode, time, exit_signal) nor add keys of its own; only the handler's own
+    keys, each in its form, pass (frames are the app's word, as always)."""
+    if build.name == "asan":
+        pytest.skip("UBSan reports the NULL load itself")
+    pid = nuwad.call("launch", "echo", "--mode", mode, "--no-spare")["pid"]  # type: ignore[index]
+    status, _ = nuwad.request("call", str(pid), "crash forged")
+    assert status != 0
+    records = wait_for(lambda: [r for r in json.loads(nuwad.ctl("crashes", "--json").stdout)
+                                if r["pid"] == pid], 10, "a crash record")
+    rec = records[0]  # type: ignore[index]
+    assert rec["app"] == "echo" and rec["pid"] == pid and rec["mode"] == mode, rec
+    assert rec["exit_signal"] == 11 and rec["time"] > 0, rec
+    assert rec["signal"] == 9 and "owner" not in rec and "fault_addr" not in rec, rec
+    assert rec["report_dropped"] == "8", rec  # the lines that were not the handler's
+    assert len([r for r in json.loads(nuwad.ctl("crashes", "--json").stdout) if r["pid"] == 1]) == 0
+
+
 def test_kill_by_nuwad_is_not_a_crash(nuwad: Nuwad) -> None:
     pid = nuwad.call("launch", "echo")["pid"]  # type: ignore[index]
     nuwad.call("kill", str(pid))
