@@ -2,6 +2,7 @@
  * framed requests, validation, rate limits; each request then goes to its
  * row of the command table (commands.c). */
 #include <errno.h>
+#include <signal.h>
 #include <grp.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -24,6 +25,10 @@
 #define PARTIAL_TIMEOUT_US (10 * 1000000LL)   /* half a request for this long */
 #define IDLE_TIMEOUT_US (300 * 1000000LL)     /* connected, nothing asked */
 #define MAX_OUT (4 * NUWA_CTL_MAX_RESPONSE)
+#define REFUSED_TIMEOUT_US (2 * 1000000LL)    /* a peer with no rights: its one answer */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77                       /* Linux 6.5; older kernels say ENOPROTOOPT */
+#endif
 
 struct client {
 	uint64_t id;
@@ -71,8 +76,60 @@ static int peer_in_group(int fd, gid_t primary, long gid)
 	return 0;
 }
 
+/* The pid of the process PIDFD refers to, 0 when it has exited, -1 when
+ * the kernel does not say (fdinfo's "Pid:" line). */
+static pid_t pidfd_pid(int pidfd)
+{
+	char path[64], line[128];
+	pid_t pid = -1;
+	FILE *f;
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, "Pid:", 4)) {
+			long v = strtol(line + 4, NULL, 10);
+			pid = v < 0 ? 0 : (pid_t)v;
+			break;
+		}
+	fclose(f);
+	return pid;
+}
+
+/* The connecting process still exists, so its pid names it and not a
+ * process that came after it (issue 20 item 3: a child of an app connects,
+ * hands the fd over and exits). With SO_PEERPIDFD the kernel's own handle
+ * says; without it, the pid must at least still exist. */
+static int peer_still_there(int fd, pid_t pid)
+{
+	int pidfd = -1;
+	socklen_t len = sizeof pidfd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0) {
+		pid_t now = pidfd_pid(pidfd);
+		close(pidfd);
+		if (now >= 0)
+			return now == pid;
+	}
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* UID is one an app runs as: its [app] uid, or the app_uids range. */
+static int uid_is_an_apps(const struct nuwad *d, uid_t uid)
+{
+	if (uid == 0 || uid == geteuid())
+		return 0; /* apps never get these (the launch refuses root) */
+	if (d->conf.app_uid_lo > 0 && (long)uid >= d->conf.app_uid_lo && (long)uid <= d->conf.app_uid_hi)
+		return 1;
+	for (int i = 0; i < d->conf.napps; i++)
+		if (d->conf.apps[i].uid >= 0 && (uid_t)d->conf.apps[i].uid == uid)
+			return 1;
+	return 0;
+}
+
 /* Who is on the other end, and what it may do (docs/security.md). An app
- * (or a child of one) gets nothing, whatever its ids. */
+ * (or a child of one) gets nothing, whatever its ids; so does a peer whose
+ * pid no longer names it, and one running as an app's uid. */
 static void classify_peer(struct nuwad *d, struct client *c)
 {
 	struct ucred cred;
@@ -86,7 +143,12 @@ static void classify_peer(struct nuwad *d, struct client *c)
 	c->peer_pid = cred.pid;
 	c->peer_uid = cred.uid;
 	c->peer_gid = cred.gid;
-	if (cred.pid > 0 && nuwad_pid_is_app(d, cred.pid))
+	if (cred.pid <= 0 || nuwad_pid_is_app(d, cred.pid) || !peer_still_there(c->fd, cred.pid) ||
+	    uid_is_an_apps(d, cred.uid))
+		return;
+	/* Checked again now that the pid is known to be the peer's: it may have
+	 * joined an app's group in between. */
+	if (nuwad_pid_is_app(d, cred.pid))
 		return;
 	if (cred.uid == 0 || cred.uid == geteuid() ||
 	    peer_in_group(c->fd, cred.gid, d->conf.control_gid))
@@ -211,6 +273,29 @@ void control_close(struct nuwad *d)
 	unlink(d->socket_path);
 }
 
+/* Connection slots (issue 20 item 4): the last few are kept for peers with
+ * every right (root, nuwad's uid, control_group); peers with no rights
+ * share a small part, each uid with read-only rights a quarter. So no app,
+ * nor any user, can hold enough connections to lock root out. */
+static int slot_for(const struct nuwad *d, const struct client *c)
+{
+	int max = d->conf.max_clients, reserved = max / 8 < 1 ? 1 : max / 8;
+	int none = 0, same_uid = 0;
+	if (d->nclients >= max)
+		return 0;
+	if (c->rights == PEER_CONTROL)
+		return 1;
+	if (d->nclients >= max - reserved)
+		return 0;
+	for (const struct client *x = d->clients; x; x = x->next) {
+		none += x->rights == PEER_NONE;
+		same_uid += x->rights == PEER_STATUS && x->peer_uid == c->peer_uid;
+	}
+	if (c->rights == PEER_NONE)
+		return none < (reserved > 4 ? reserved : 4);
+	return same_uid < (max / 4 > 1 ? max / 4 : 1);
+}
+
 void control_accept(struct nuwad *d)
 {
 	for (;;) {
@@ -221,20 +306,22 @@ void control_accept(struct nuwad *d)
 				nuwad_log("accept: %s", strerror(errno));
 			return;
 		}
-		if (d->nclients >= d->conf.max_clients) {
-			close(fd); /* over the limit: a closed connection is the answer */
-			continue;
-		}
 		c = calloc(1, sizeof *c);
 		if (!c) {
 			close(fd);
 			continue;
 		}
-		c->id = ++d->next_client;
 		c->fd = fd;
+		classify_peer(d, c);
+		if (!slot_for(d, c)) {
+			/* Over its limit: a closed connection is the answer. */
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->id = ++d->next_client;
 		c->tokens = d->conf.rate_limit;
 		c->refill_us = c->activity_us = nuwad_now_us();
-		classify_peer(d, c);
 		c->next = d->clients;
 		d->clients = c;
 		d->nclients++;
@@ -301,7 +388,8 @@ static void queue(struct nuwad *d, struct client *c, int status, const char *bod
 	memcpy(c->out + c->outlen + sizeof h, body, len);
 	c->outlen += sizeof h + len;
 	c->busy = 0;
-	c->activity_us = nuwad_now_us();
+	if (status == NUWA_CTL_OK)
+		c->activity_us = nuwad_now_us(); /* junk and refusals do not keep it connected */
 	flush(d, c);
 }
 
@@ -372,9 +460,12 @@ static void dispatch(struct nuwad *d, struct client *c, int text, int64_t t_arri
 
 	if (!peer_may(c, cmd)) {
 		log_denied(c, w[0]);
+		if (c->rights == PEER_NONE)
+			c->closing = 1; /* nothing else it could ask is allowed either */
 		reply_err(d, c->id, "permission denied");
 		return;
 	}
+	c->activity_us = t_arrival; /* only a request it may make keeps it connected */
 	commands_run(d, cmd, &r);
 }
 
@@ -481,7 +572,6 @@ void control_ready(struct nuwad *d, struct client *c, short revents)
 			if (!c->inlen)
 				c->partial_us = nuwad_now_us();
 			c->inlen += (size_t)n;
-			c->activity_us = nuwad_now_us();
 		}
 		process(d, c);
 	}
@@ -512,6 +602,8 @@ void control_timers(struct nuwad *d, int64_t now, int64_t *next)
 		if (c->busy)
 			continue;
 		due = c->inlen ? c->partial_us + PARTIAL_TIMEOUT_US : c->activity_us + IDLE_TIMEOUT_US;
+		if (c->rights == PEER_NONE && c->activity_us + REFUSED_TIMEOUT_US < due)
+			due = c->activity_us + REFUSED_TIMEOUT_US;
 		if (now >= due) {
 			client_free(d, c); /* slow or silent client */
 			continue;

@@ -27,6 +27,9 @@
  *                         through it: "ok" or the errno name
  *   probe control SOCK CMD...  a control request on nuwad's socket SOCK:
  *                         "answer=<status> <body>" or the errno name
+ *   probe race SOCK N CMD...  N times: a child connects, hands over the fd
+ *                         and exits, then CMD goes out on it: "won W lost L"
+ *   probe hold SOCK N     hold N connections to SOCK open: "held K"
  *   probe setown PID      F_SETOWN PID + F_SETSIG SIGKILL + O_ASYNC on a pipe
  *   probe fiosetown PID   ioctl(FIOSETOWN, PID) on a pipe
  *   probe prlimit PID     prlimit64(PID, RLIMIT_CORE, {0, 0})
@@ -56,6 +59,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nuwa.h"
@@ -112,14 +116,91 @@ static int unpark(void)
 	return rc < 0 ? -1 : 0;
 }
 
+static int control_connect(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* A control request on FD (connected to nuwad), as nuwactl would send it;
+ * FD is closed. */
+static int request_on(int fd, const char *words, char *reply, size_t cap);
+
 /* A control request on nuwad's socket, as nuwactl would send it. */
 static int control_request(const char *sock, const char *words, char *reply, size_t cap)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = control_connect(sock);
+	if (fd < 0)
+		return -1;
+	return request_on(fd, words, reply, cap);
+}
+
+/* The peer race (issue 20 item 3): a child connects, hands the connected
+ * fd over and exits; once it is reaped, the request goes out on that fd, so
+ * the peer's pid names nobody. TRIES times; "won N" counts the answers that
+ * were not "permission denied". */
+static int control_race(const char *sock, int tries, const char *words, char *reply, size_t cap)
+{
+	int won = 0, lost = 0, i;
+	for (i = 0; i < tries; i++) {
+		char one[512];
+		int sv[2], fd = -1, status;
+		pid_t child;
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return -1;
+		child = fork();
+		if (child == 0) {
+			int c = control_connect(sock);
+			park_sv[0] = sv[0];
+			_exit(c >= 0 && park(c) == 0 ? 0 : 1);
+		}
+		if (child > 0 && waitpid(child, &status, 0) == child) {
+			char c, cbuf[CMSG_SPACE(sizeof(int))];
+			struct iovec iov = { &c, 1 };
+			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+					    .msg_controllen = sizeof cbuf };
+			struct cmsghdr *cm;
+			if (recvmsg(sv[1], &m, MSG_DONTWAIT) > 0 && (cm = CMSG_FIRSTHDR(&m)) &&
+			    cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+		}
+		close(sv[0]);
+		close(sv[1]);
+		if (fd < 0 || request_on(fd, words, one, sizeof one) < 0) {
+			lost++;
+			continue;
+		}
+		if (strstr(one, "permission denied"))
+			lost++;
+		else
+			won++;
+	}
+	return snprintf(reply, cap, "won %d lost %d", won, lost);
+}
+
+/* Hold N connections to nuwad's socket open (never closed): "held K". */
+static int control_hold(const char *sock, int n, char *reply, size_t cap)
+{
+	int held = 0;
+	while (n-- > 0)
+		held += control_connect(sock) >= 0;
+	return snprintf(reply, cap, "held %d", held);
+}
+
+static int request_on(int fd, const char *words, char *reply, size_t cap)
+{
 	unsigned char buf[4096 + 8], h[8];
 	size_t len = 0;
 	const char *w = words;
-	int fd, n;
+	int n;
 	while (*w && len < 4000) {
 		size_t l = strcspn(w, " ");
 		memcpy(buf + 8 + len, w, l);
@@ -136,13 +217,9 @@ static int control_request(const char *sock, const char *words, char *reply, siz
 	buf[5] = 1;
 	buf[6] = 0;
 	buf[7] = 1; /* text */
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    write(fd, buf, 8 + len) != (ssize_t)(8 + len) || read(fd, h, 8) != 8) {
+	if (write(fd, buf, 8 + len) != (ssize_t)(8 + len) || read(fd, h, 8) != 8) {
 		int e = errno;
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		errno = e;
 		return -1;
 	}
@@ -300,6 +377,20 @@ static int on_request(struct nuwa_app *app, const char *req, size_t len, char *r
 		return result(reply, cap, kill((pid_t)atoi(req + 11), SIGTERM));
 	if (!strncmp(req, "probe ptrace ", 13))
 		return result(reply, cap, (int)ptrace(PTRACE_ATTACH, (pid_t)atoi(req + 13), NULL, NULL));
+	if (!strncmp(req, "probe race ", 11)) {
+		char sock[108];
+		int tries, off = 0;
+		if (sscanf(req + 11, "%107s %d %n", sock, &tries, &off) != 2 || !off)
+			return -1;
+		return control_race(sock, tries, req + 11 + off, reply, cap);
+	}
+	if (!strncmp(req, "probe hold ", 11)) {
+		char sock[108];
+		int n;
+		if (sscanf(req + 11, "%107s %d", sock, &n) != 2)
+			return -1;
+		return control_hold(sock, n, reply, cap);
+	}
 	if (!strncmp(req, "probe control ", 14)) {
 		char sock[108];
 		int off = 0;
