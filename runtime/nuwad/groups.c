@@ -285,6 +285,41 @@ void groups_sweep(struct nuwad *d)
 	}
 }
 
+/* nuwad is stopping, its apps are gone: leave the hierarchy as it was
+ * found (issue 20 item 12): what is left in the apps' cgroups is killed,
+ * then they and the apps' cgroup itself are removed (a few tries while the
+ * last processes exit). */
+void groups_end(struct nuwad *d)
+{
+	DIR *dir;
+	struct dirent *e;
+	int tries;
+	if (!d->cgroup_dir[0])
+		return;
+	for (tries = 0; tries < 100; tries++) {
+		int left = 0;
+		if ((dir = opendir(d->cgroup_dir))) {
+			while ((e = readdir(dir))) {
+				char sub[1400];
+				struct stat sb;
+				if (e->d_name[0] == '.')
+					continue;
+				snprintf(sub, sizeof sub, "%s/%s", d->cgroup_dir, e->d_name);
+				if (lstat(sub, &sb) < 0 || !S_ISDIR(sb.st_mode))
+					continue;
+				kill_cgroup(sub);
+				if (rmdir(sub) < 0 && errno != ENOENT)
+					left++;
+			}
+			closedir(dir);
+		}
+		if (!left && (rmdir(d->cgroup_dir) == 0 || errno == ENOENT))
+			return;
+		usleep(10000);
+	}
+	nuwad_log("cgroup %s: %s (left behind)", d->cgroup_dir, strerror(errno));
+}
+
 void groups_app_gone(struct nuwad *d, struct app *a)
 {
 	char dir[1024];

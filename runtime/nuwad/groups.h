@@ -36,6 +36,8 @@ void groups_app_cgroup(const struct nuwad *d, const struct app *a, char *out, si
 void groups_kill(struct nuwad *d, struct app *a);
 /* A's main process is gone: end the rest of its group, remove its cgroup. */
 void groups_app_gone(struct nuwad *d, struct app *a);
+/* At exit, every app gone: the apps' cgroups removed, and their parent. */
+void groups_end(struct nuwad *d);
 /* Record the running apps' groups in the state dir (after changes). */
 void groups_record(struct nuwad *d);
 /* Processes in A's group (at least 1 while it runs), or -1 if unknown. */

@@ -341,6 +341,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < d.ntmpls; i++)
 		tmpl_stop(&d, &d.tmpls[i]);
 	apps_shutdown(&d);
+	groups_end(&d);
 	control_close(&d);
 	close(d.sig_fd);
 	free(d.tmpls);
