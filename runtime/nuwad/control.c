@@ -87,9 +87,9 @@ static void classify_peer(struct nuwad *d, struct client *c)
 	if (cred.pid > 0 && nuwad_pid_is_app(d, cred.pid))
 		return;
 	if (cred.uid == 0 || cred.uid == geteuid() ||
-	    peer_in_group(c->fd, cred.gid, d->conf.control_gid))
+	    peer_in_group(c->fd, cred.gid, d->conf.control_group))
 		c->rights = PEER_CONTROL;
-	else if (d->conf.status_any || peer_in_group(c->fd, cred.gid, d->conf.status_gid))
+	else if (d->conf.status_any || peer_in_group(c->fd, cred.gid, d->conf.status_group))
 		c->rights = PEER_STATUS;
 }
 
