@@ -38,7 +38,7 @@ int app_uids_assign(struct nuwa_conf *c, const char *state_dir, char *err, size_
 	FILE *old, *out;
 	int i, fd;
 
-	if (c->app_uid_lo <= 0)
+	if (c->app_uids.lo <= 0)
 		return 0;
 	snprintf(path, sizeof path, "%s/%s", state_dir, NUWA_APP_UIDS_FILE);
 	old = fopen(path, "re");
@@ -48,11 +48,11 @@ int app_uids_assign(struct nuwa_conf *c, const char *state_dir, char *err, size_
 		if (a->uid >= 0)
 			continue;
 		uid = recorded(old, a->name);
-		if (uid < c->app_uid_lo || uid > c->app_uid_hi || uid_taken(c, uid, i))
+		if (uid < c->app_uids.lo || uid > c->app_uids.hi || uid_taken(c, uid, i))
 			uid = -1;
 		if (uid < 0) {
 			long u;
-			for (u = c->app_uid_lo; u <= c->app_uid_hi; u++) {
+			for (u = c->app_uids.lo; u <= c->app_uids.hi; u++) {
 				FILE *f = old;
 				int used = uid_taken(c, u, i);
 				char line[256], n[NUWA_NAME_MAX];
@@ -67,11 +67,11 @@ int app_uids_assign(struct nuwa_conf *c, const char *state_dir, char *err, size_
 				if (!used)
 					break;
 			}
-			if (u > c->app_uid_hi) {
+			if (u > c->app_uids.hi) {
 				if (old)
 					fclose(old);
 				snprintf(err, errlen, "app_uids %ld-%ld: no free uid left for app %s",
-					 c->app_uid_lo, c->app_uid_hi, a->name);
+					 c->app_uids.lo, c->app_uids.hi, a->name);
 				return -1;
 			}
 			uid = u;
@@ -94,7 +94,7 @@ int app_uids_assign(struct nuwa_conf *c, const char *state_dir, char *err, size_
 		return -1;
 	}
 	for (i = 0; i < c->napps; i++)
-		if (c->apps[i].uid >= c->app_uid_lo && c->apps[i].uid <= c->app_uid_hi)
+		if (c->apps[i].uid >= c->app_uids.lo && c->apps[i].uid <= c->app_uids.hi)
 			fprintf(out, "%s %ld\n", c->apps[i].name, c->apps[i].uid);
 	if (old) {
 		char line[256], n[NUWA_NAME_MAX];
@@ -122,7 +122,7 @@ int app_uids_load(struct nuwa_conf *c, char *err, size_t errlen)
 	const char *path = getenv(NUWA_APP_UIDS_ENV);
 	FILE *f;
 	int i;
-	if (!path || !*path || c->app_uid_lo <= 0)
+	if (!path || !*path || c->app_uids.lo <= 0)
 		return 0;
 	f = fopen(path, "re");
 	if (!f) {
@@ -135,7 +135,7 @@ int app_uids_load(struct nuwa_conf *c, char *err, size_t errlen)
 		if (a->uid >= 0)
 			continue;
 		uid = recorded(f, a->name);
-		if (uid >= c->app_uid_lo && uid <= c->app_uid_hi) {
+		if (uid >= c->app_uids.lo && uid <= c->app_uids.hi) {
 			a->uid = uid;
 			if (a->gid < 0)
 				a->gid = uid;

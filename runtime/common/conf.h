@@ -1,12 +1,23 @@
-/* The runtime's config file: ini-like, line based (docs/runtime.md). */
+/* The runtime's config file: ini-like, line based (docs/runtime.md).
+ * Every key is one row of the table in conf_keys.c, and the field it sets
+ * is named as the key (a list's count: n<key>); the few exceptions are
+ * spelled out there. */
 #ifndef NUWA_CONF_H
 #define NUWA_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+#include "nuwa_app.h"     /* enum nuwa_launch_mode: [app] mode */
+#include "nuwa_sandbox.h" /* enum nuwa_landlock_policy: [daemon] landlock */
 
 #define NUWA_NAME_MAX 48
 /* The framework of [framework] (no name), and of apps naming none. */
 #define NUWA_DEFAULT_FRAMEWORK "default"
+
+enum nuwa_fallback { NUWA_FALLBACK_WAIT, NUWA_FALLBACK_EXEC };  /* [daemon] fallback */
+enum nuwa_fw_start { NUWA_START_BOOT, NUWA_START_FIRST_USE };  /* [framework] start */
+enum nuwa_fw_apps { NUWA_APPS_LIBRARIES, NUWA_APPS_MODULES };  /* [framework] apps */
 
 /* [framework] or [framework NAME]: one app framework, one template. */
 struct nuwa_fw_conf {
@@ -18,13 +29,13 @@ struct nuwa_fw_conf {
 	char *init;
 	int argc;                 /* args for its init */
 	char **argv;
-	int first_use;            /* start = first-use: the template starts at its first launch */
+	enum nuwa_fw_start start; /* first-use: the template starts at its first launch */
 	int spare;                /* keep a spare of its template: 0/1; -1: [daemon] spare */
-	int app_modules;          /* apps = modules: its apps name a module, not a library */
+	enum nuwa_fw_apps apps;   /* modules: its apps name a module, not a library */
 	int nfd_allow;            /* fd inventory: fd numbers or paths shared as is */
 	char **fd_allow;
-	int nfd_ro_prefixes;      /* read-only files reopened per child; 0: defaults */
-	char **fd_ro_prefixes;
+	int nfd_readonly_prefixes; /* read-only files reopened per child; 0: defaults */
+	char **fd_readonly_prefixes;
 	int nsandbox_read;        /* paths its sandboxed apps may read */
 	char **sandbox_read;
 };
@@ -35,7 +46,7 @@ struct nuwa_app_conf {
 	char *module;         /* module = NAME (frameworks with apps = modules), or NULL */
 	char *library;        /* the app shared object (module apps: the framework's) */
 	char *entry;          /* entry symbol */
-	int exec_mode;        /* default launch mode: 0 template, 1 exec */
+	enum nuwa_launch_mode mode; /* default launch mode */
 	int oom_score_adj;
 	int argc;             /* args (not including the name) */
 	char **argv;
@@ -58,7 +69,7 @@ struct nuwa_app_conf {
 struct nuwa_conf {
 	/* [daemon] */
 	char *template_host;      /* template host executable */
-	int template_off;         /* [daemon] template = off: no template, exec launches only */
+	int template;             /* 0 (template = off): no template, exec launches only */
 	int exec_mergeable;       /* exec host marks its writable private mappings MADV_MERGEABLE */
 	char *exec_host;          /* exec-mode host executable */
 	int spare;                /* keep a pre-forked spare: 0/1 */
@@ -78,25 +89,25 @@ struct nuwa_conf {
 	int rate_limit;           /* control requests per second per client */
 	char *socket_group;       /* NULL: socket mode 0600 */
 	/* who may use the control socket (docs/security.md): uid 0 and nuwad's
-	 * own uid always; members of control_gid every command; members of
-	 * status_gid the read-only ones (status_any: every local user) */
-	long control_gid;         /* -1: none */
-	long status_gid;          /* -1: none */
+	 * own uid always; members of control_group every command; members of
+	 * status_group the read-only ones (status_any: every local user) */
+	long control_group;       /* a gid; -1: none */
+	long status_group;        /* a gid; -1: none */
 	int status_any;
-	/* uids for apps without one: [app_uid_lo, app_uid_hi]; lo 0: none */
-	long app_uid_lo, app_uid_hi;
-	int no_app_cgroups;       /* app_cgroups = no: process groups only */
+	/* uids for apps without one: [app_uids.lo, app_uids.hi]; lo 0: none */
+	struct { long lo, hi; } app_uids;
+	int app_cgroups;          /* 0: process groups only */
 	/* snapshots and sandbox policy (docs/security.md) */
 	char *snapshot_dir;       /* NULL: STATE_DIR/snapshots */
 	long snapshot_max_kb;     /* per snapshot; also every app's RLIMIT_FSIZE */
 	long snapshot_quota_kb;   /* all snapshots */
 	int snapshot_timeout_ms;
 	int snapshot_tmpfs;       /* mount a tmpfs of the quota's size on the dir */
-	int landlock_required;    /* 0: apps run without Landlock on kernels lacking it */
-	int fallback_exec;        /* 1 (default): launches run in exec mode while the template is not ready */
+	enum nuwa_landlock_policy landlock; /* best-effort: apps run without Landlock on kernels lacking it */
+	enum nuwa_fallback fallback; /* exec: launches run in exec mode while the template is not ready */
 	char *core_dir;           /* NULL: no core dumps of crashing apps */
 	long core_max_kb;         /* a longer core is cut (nuwa-core-writer) */
-	int crash_records_max;    /* crash records kept in the state dir */
+	int crash_records;        /* crash records kept in the state dir */
 	/* [framework], [framework NAME]: frameworks[0] is the default one
 	 * (always there; library NULL when the file has no [framework]) */
 	int nframeworks;
@@ -112,6 +123,10 @@ struct nuwa_conf {
  * directory. */
 int nuwa_conf_load(const char *path, struct nuwa_conf *c, char *err, size_t errlen);
 void nuwa_conf_free(struct nuwa_conf *c);
+/* Every key (section, key, field, value, range, default, doc) and every
+ * retired key to OUT: text for people, or (JSON nonzero) one JSON object
+ * for scripts and the docs test (nuwad --config-keys [--json]). */
+void nuwa_conf_keys_print(FILE *out, int json);
 const struct nuwa_app_conf *nuwa_conf_app(const struct nuwa_conf *c, const char *name);
 /* The framework called NAME, or NULL. */
 const struct nuwa_fw_conf *nuwa_conf_framework(const struct nuwa_conf *c, const char *name);

@@ -119,9 +119,9 @@ int runner_load(struct runner *r, const char *config, const char *framework,
 			snprintf(err, errlen, "fd_allow %s: %s", f->fd_allow[i], strerror(errno));
 			return -1;
 		}
-	for (i = 0; i < f->nfd_ro_prefixes; i++)
-		if (nuwa_fd_readonly_prefix(f->fd_ro_prefixes[i]) < 0) {
-			snprintf(err, errlen, "fd_readonly_prefixes %s: %s", f->fd_ro_prefixes[i],
+	for (i = 0; i < f->nfd_readonly_prefixes; i++)
+		if (nuwa_fd_readonly_prefix(f->fd_readonly_prefixes[i]) < 0) {
+			snprintf(err, errlen, "fd_readonly_prefixes %s: %s", f->fd_readonly_prefixes[i],
 				 strerror(errno));
 			return -1;
 		}
@@ -286,7 +286,7 @@ static int sandbox_app(const struct runner *r, const struct nuwa_app_conf *ac, c
 	sc.app_library = ac->library;
 	sc.nofile = (unsigned long)ac->nofile;
 	sc.fsize = (unsigned long long)c->snapshot_max_kb * 1024;
-	sc.landlock = c->landlock_required ? NUWA_LANDLOCK_REQUIRED : NUWA_LANDLOCK_BEST_EFFORT;
+	sc.landlock = c->landlock;
 	sc.groups = ac->groups;
 	sc.ngroups = ac->ngroups;
 	sc.net_connect = ac->net_connect;

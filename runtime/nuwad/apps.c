@@ -192,9 +192,9 @@ static void start_exec(struct nuwad *d, struct app *a)
 static const char *fallback_reason(struct nuwad *d, struct tmpl *t, char *buf, size_t cap)
 {
 	const char *what;
-	if (!d->conf.fallback_exec || d->conf.template_off || t->state == T_READY)
+	if (d->conf.fallback != NUWA_FALLBACK_EXEC || !d->conf.template || t->state == T_READY)
 		return NULL;
-	if (t->fw->first_use && !t->ever_ready && !t->last_error[0])
+	if (t->fw->start == NUWA_START_FIRST_USE && !t->ever_ready && !t->last_error[0])
 		return NULL;
 	if (t->ever_ready)
 		what = "template restarting";
@@ -228,7 +228,7 @@ static void start_fork(struct nuwad *d, struct app *a)
 	if (tmpl_fork(d, a->t, a) < 0) {
 		char why[256];
 		snprintf(why, sizeof why, "fork request: %s", strerror(errno));
-		if (d->conf.fallback_exec) {
+		if (d->conf.fallback == NUWA_FALLBACK_EXEC) {
 			fall_back(d, a, why);
 			return;
 		}
@@ -254,8 +254,8 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	}
 	t = tmpl_of_app(d, ac);
 	if (mode < 0)
-		mode = d->conf.template_off ? 1 : ac->exec_mode;
-	if (!mode && d->conf.template_off) {
+		mode = !d->conf.template ? 1 : ac->mode == NUWA_MODE_EXEC;
+	if (!mode && !d->conf.template) {
 		reply_err(d, cid, "template launches are off in this nuwad "
 				  "([daemon] template = off in %s): launch %s --mode exec",
 				  d->conf.path, name);
@@ -311,7 +311,7 @@ void apps_launch(struct nuwad *d, uint64_t cid, int text, int64_t t_request, con
 	/* A template still starting up (e.g. at boot) is waited for; one that
 	 * has only ever failed is reported at once. */
 	if (!mode && t->state != T_READY && !t->ever_ready && t->last_error[0] &&
-	    !d->conf.fallback_exec && !(t->fw->first_use && t->state == T_STARTING)) {
+	    d->conf.fallback != NUWA_FALLBACK_EXEC && !(t->fw->start == NUWA_START_FIRST_USE && t->state == T_STARTING)) {
 		reply_err(d, cid, "template not ready (framework %s): %s", t->fw->name,
 				  t->last_error);
 		return;
@@ -367,7 +367,7 @@ static void apps_template_failed(struct nuwad *d, struct tmpl *t)
 		next = a->next;
 		if (a->t != t || a->state != APP_WAIT_TEMPLATE)
 			continue;
-		if (d->conf.fallback_exec) {
+		if (d->conf.fallback == NUWA_FALLBACK_EXEC) {
 			fall_back(d, a, why);
 		} else {
 			launch_failed(d, a, why);
@@ -384,7 +384,7 @@ static void apps_template_lost(struct nuwad *d, struct tmpl *t)
 		next = a->next;
 		if (a->t != t)
 			continue;
-		if (a->state == APP_FORKING && d->conf.fallback_exec) {
+		if (a->state == APP_FORKING && d->conf.fallback == NUWA_FALLBACK_EXEC) {
 			fall_back(d, a, "the template died during the fork");
 		} else if (a->state == APP_FORKING) {
 			launch_failed(d, a, "the template died");
@@ -414,7 +414,7 @@ static void apps_forked(struct nuwad *d, struct tmpl *t, uint32_t id, pid_t pid,
 			schedule_refill(d, t, 1000);
 			return;
 		}
-		if (d->conf.fallback_exec) {
+		if (d->conf.fallback == NUWA_FALLBACK_EXEC) {
 			char why[300];
 			snprintf(why, sizeof why, "fork failed: %s", error ? error : "bad pid");
 			fall_back(d, a, why);

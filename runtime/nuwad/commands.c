@@ -56,7 +56,7 @@ static enum cmd_result cmd_ping(struct nuwad *d, const struct cmd_req *r, struct
 	out_obj_begin(o, NULL);
 	out_bool(o, "pong", 1);
 	out_int(o, "pid", getpid());
-	out_str(o, "template", d->conf.template_off ? "off"
+	out_str(o, "template", !d->conf.template ? "off"
 			       : tmpl_default(d)->state == T_READY ? "ready" : "not-ready");
 	out_obj_end(o);
 	return CMD_OUT;

@@ -119,7 +119,7 @@ static int uid_is_an_apps(const struct nuwad *d, uid_t uid)
 {
 	if (uid == 0 || uid == geteuid())
 		return 0; /* apps never get these (the launch refuses root) */
-	if (d->conf.app_uid_lo > 0 && (long)uid >= d->conf.app_uid_lo && (long)uid <= d->conf.app_uid_hi)
+	if (d->conf.app_uids.lo > 0 && (long)uid >= d->conf.app_uids.lo && (long)uid <= d->conf.app_uids.hi)
 		return 1;
 	for (int i = 0; i < d->conf.napps; i++)
 		if (d->conf.apps[i].uid >= 0 && (uid_t)d->conf.apps[i].uid == uid)
@@ -151,9 +151,9 @@ static void classify_peer(struct nuwad *d, struct client *c)
 	if (nuwad_pid_is_app(d, cred.pid))
 		return;
 	if (cred.uid == 0 || cred.uid == geteuid() ||
-	    peer_in_group(c->fd, cred.gid, d->conf.control_gid))
+	    peer_in_group(c->fd, cred.gid, d->conf.control_group))
 		c->rights = PEER_CONTROL;
-	else if (d->conf.status_any || peer_in_group(c->fd, cred.gid, d->conf.status_gid))
+	else if (d->conf.status_any || peer_in_group(c->fd, cred.gid, d->conf.status_group))
 		c->rights = PEER_STATUS;
 }
 

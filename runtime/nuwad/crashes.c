@@ -172,7 +172,7 @@ static void prune(const struct nuwad *d, const char *dir)
 	if (n < 0)
 		return;
 	for (i = 0; i < n; i++) {
-		if (i < n - d->conf.crash_records_max) {
+		if (i < n - d->conf.crash_records) {
 			char path[4608];
 			snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
 			if (unlink(path) < 0)

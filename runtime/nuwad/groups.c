@@ -145,7 +145,7 @@ void groups_init(struct nuwad *d)
 {
 	char mnt[1024], own[1024], name[256];
 	d->cgroup_dir[0] = 0;
-	if (d->conf.no_app_cgroups) {
+	if (!d->conf.app_cgroups) {
 		nuwad_log("app_cgroups = no: every app gets its own process group only");
 		unsetenv(NUWA_APP_CGROUP_ENV);
 		groups_record(d);

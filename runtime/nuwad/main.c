@@ -37,6 +37,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: nuwad [--foreground] [--config FILE] [--socket PATH] [--state-dir DIR]\n"
+		"       nuwad --config-keys [--json]   (every config key; docs/runtime.md)\n"
 		"defaults: --config /etc/nuwa/nuwad.conf --socket /run/nuwa/nuwad.sock "
 		"--state-dir /run/nuwa\n");
 	exit(2);
@@ -258,7 +259,11 @@ int main(int argc, char **argv)
 			d.socket_path = argv[++i];
 		else if (!strcmp(argv[i], "--state-dir") && i + 1 < argc)
 			d.state_dir = argv[++i];
-		else
+		else if (!strcmp(argv[i], "--config-keys") && argc - i <= 2 &&
+			 (i + 1 == argc || !strcmp(argv[i + 1], "--json"))) {
+			nuwa_conf_keys_print(stdout, i + 1 < argc);
+			return fflush(stdout) == 0 ? 0 : 1;
+		} else
 			usage();
 	}
 	if (nuwa_conf_load(config, &d.conf, err, sizeof err) < 0) {
@@ -325,7 +330,7 @@ int main(int argc, char **argv)
 	psi_init(&d);
 	nuwad_log("listening on %s, config %s, %d apps", d.socket_path, d.conf.path, d.conf.napps);
 	d.next_tick_us = nuwad_now_us() + (int64_t)d.conf.tick_ms * 1000;
-	if (d.conf.template_off) {
+	if (!d.conf.template) {
 		/* The exec-only baseline: no template, so no spare either. */
 		d.conf.spare = 0;
 		nuwad_log("template off ([daemon] template = off): exec launches only");
@@ -333,7 +338,7 @@ int main(int argc, char **argv)
 		/* One template per framework; start = first-use ones wait for
 		 * their first launch. */
 		for (i = 0; i < d.ntmpls; i++)
-			if (d.tmpls[i].fw->library && !d.tmpls[i].fw->first_use)
+			if (d.tmpls[i].fw->library && d.tmpls[i].fw->start != NUWA_START_FIRST_USE)
 				tmpl_start(&d, &d.tmpls[i]);
 	}
 	loop(&d);

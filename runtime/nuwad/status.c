@@ -142,7 +142,7 @@ void status_configured(struct nuwad *d, struct out *o)
 		const struct nuwa_app_conf *ac = &d->conf.apps[i];
 		out_obj_begin(o, NULL);
 		out_str(o, "name", ac->name);
-		out_str(o, "mode", ac->exec_mode ? "exec" : "template");
+		out_str(o, "mode", ac->mode == NUWA_MODE_EXEC ? "exec" : "template");
 		out_str(o, "framework", d->conf.frameworks[ac->framework].name);
 		out_str(o, "module", ac->module);
 		out_str(o, "library", ac->library);

@@ -50,7 +50,7 @@ struct tmpl *tmpl_by_pid(struct nuwad *d, pid_t pid)
 const char *tmpl_state_name(const struct nuwad *d, const struct tmpl *t)
 {
 	static const char *const names[] = { "idle", "down", "starting", "ready" };
-	if (d->conf.template_off)
+	if (!d->conf.template)
 		return "off";
 	if (!t->fw->library)
 		return "unconfigured";
@@ -59,7 +59,7 @@ const char *tmpl_state_name(const struct nuwad *d, const struct tmpl *t)
 
 int tmpl_spare_enabled(const struct nuwad *d, const struct tmpl *t)
 {
-	if (d->conf.template_off)
+	if (!d->conf.template)
 		return 0;
 	return t->fw->spare >= 0 ? t->fw->spare : d->conf.spare;
 }
@@ -69,7 +69,7 @@ int tmpl_spare_enabled(const struct nuwad *d, const struct tmpl *t)
 static void start_failed(struct tmpl *t)
 {
 	nuwad_log("template %s: %s", t->fw->name, t->last_error);
-	if (t->fw->first_use && !t->ever_ready) {
+	if (t->fw->start == NUWA_START_FIRST_USE && !t->ever_ready) {
 		t->state = T_IDLE;
 		return;
 	}
@@ -206,7 +206,7 @@ void tmpl_reaped(struct nuwad *d, struct tmpl *t, int status)
 		/* It never served a launch: the launches waiting for it fail
 		 * now, with its error, instead of at their deadline. */
 		d->tmpl_listener->failed(d, t);
-		if (t->fw->first_use) {
+		if (t->fw->start == NUWA_START_FIRST_USE) {
 			/* Its next launch starts it again; nothing retries alone. */
 			t->state = T_IDLE;
 			return;
@@ -324,7 +324,7 @@ static void status_fields(struct nuwad *d, struct tmpl *t, struct out *o)
 {
 	struct app *s = apps_spare(d, t);
 	out_str(o, "state", tmpl_state_name(d, t));
-	out_bool(o, "template_enabled", !d->conf.template_off);
+	out_bool(o, "template_enabled", d->conf.template);
 	if (t->pid > 0)
 		out_int(o, "pid", t->pid);
 	else
@@ -356,7 +356,7 @@ void tmpl_status(struct nuwad *d, struct out *o)
 		out_obj_begin(o, NULL);
 		out_str(o, "framework", t->fw->name);
 		out_str(o, "library", t->fw->library);
-		out_str(o, "start", t->fw->first_use ? "first-use" : "boot");
+		out_str(o, "start", t->fw->start == NUWA_START_FIRST_USE ? "first-use" : "boot");
 		status_fields(d, t, o);
 		out_int(o, "launches", t->launches);
 		out_int(o, "fallback_launches", t->fallback_launches);
