@@ -5,10 +5,10 @@
  * KEY(SECTION, field, TYPE) names the key after the field it sets, and the
  * build fails when the field's C type is not the one TYPE stores; the few
  * keys whose field has another name (args -> argv, [app] framework ->
- * framework_name) spell both with KEY_AT. A key that goes away moves to
- * conf_retired[] below: removed (why, and what instead) or renamed (its
- * successor in the same section); a config still using it gets one
- * file:line error naming the replacement. */
+ * framework_name, net -> net_connect and net_bind) spell both with KEY_AT.
+ * A key that goes away moves to conf_retired[] below: removed (why, and
+ * what instead) or renamed (its successor in the same section); a config
+ * still using it gets one file:line error naming the replacement. */
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
