@@ -7,12 +7,12 @@ are put back as they were.
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from nuwa.bench.options import BenchOptions
 from nuwa.bench.plan import Plan
 from nuwa.commands import bench
 from nuwa.target import hostkeys
@@ -27,7 +27,7 @@ def test_minimal_bench_every_mode(guest_vm: Any, guest_ssh: Any, tmp_path: Path,
     # this guest makes a new host key at every boot: keep it out of the real cache
     monkeypatch.setattr(hostkeys, "known_hosts_file", lambda: tmp_path / "known_hosts")
     out = tmp_path / "report"
-    args = argparse.Namespace(
+    args = BenchOptions(
         board=guest_vm.board.name, mem=None, target=f"ssh://root@127.0.0.1:{guest_vm.ssh_port}",
         out=out, quick=True, json=True, apps="clock,notes", lmk_threshold_kb=None, repeat=1,
         modes="template,exec,exec+ksm", accept_new_host_key=False)
@@ -76,7 +76,7 @@ def test_minimal_bench_python_platform(guest_vm: Any, guest_ssh: Any, tmp_path: 
     before idle), its cost and raw fork, issue 11's goals; template and exec modes."""
     monkeypatch.setattr(hostkeys, "known_hosts_file", lambda: tmp_path / "known_hosts")
     out = tmp_path / "report"
-    args = argparse.Namespace(
+    args = BenchOptions(
         board=guest_vm.board.name, mem=None, target=f"ssh://root@127.0.0.1:{guest_vm.ssh_port}",
         out=out, quick=True, json=True, apps=None, lmk_threshold_kb=None, repeat=1,
         modes="template,exec", accept_new_host_key=False, platform="python",

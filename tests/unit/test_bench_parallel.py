@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import _thread
-import argparse
 import threading
 
 import pytest
 from nuwa import board as boards
+from nuwa.bench.options import BenchOptions
 from nuwa.bench.parallel import run_concurrently
 from nuwa.bench.results import ModeResult
 from nuwa.bench.sessions import describe_target
@@ -57,15 +57,14 @@ def test_measure_runs_a_repeat_in_parallel_and_keeps_the_report_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
     both = threading.Barrier(2, timeout=10)
 
-    def fake_measure_mode(args: argparse.Namespace, mode: str, plan: object,
+    def fake_measure_mode(opts: BenchOptions, mode: str, plan: object,
                           progress: object) -> ModeResult:
         both.wait()
         return ModeResult(mode=mode)
 
     monkeypatch.setattr(bench, "measure_mode", fake_measure_mode)
-    args = argparse.Namespace(repeat=2, modes="template,exec", quick=True, phases=None,
-                              parallel=True)
-    repeats = bench.measure(args, lambda *a, **k: None)
+    opts = BenchOptions(repeat=2, modes="template,exec", quick=True, parallel=True)
+    repeats = bench.measure(opts, lambda *a, **k: None)
     assert [r.order for r in repeats] == [["template", "exec"], ["exec", "template"]]
     assert all(list(r.results) == ["template", "exec"] for r in repeats)
 
@@ -73,12 +72,10 @@ def test_measure_runs_a_repeat_in_parallel_and_keeps_the_report_order(
 def test_parallel_with_one_target_board_is_refused_before_anything_runs(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench, "measure", lambda *a: pytest.fail("nothing may run"))
-    args = argparse.Namespace(board="qemu-arm-virt", mem=None, target="ssh://root@board:22",
-                              out=None, quick=True, json=False, apps=None, phases=None,
-                              lmk_threshold_kb=None, repeat=1, modes="template,exec",
-                              parallel=True)
+    opts = BenchOptions(board="qemu-arm-virt", target="ssh://root@board:22", quick=True,
+                        modes="template,exec", parallel=True)
     with pytest.raises(NuwaError, match="--parallel needs a fresh guest per mode"):
-        bench.run(args)
+        bench.run(opts)
 
 
 def test_the_report_says_whether_the_guests_ran_at_the_same_time() -> None:
@@ -86,9 +83,8 @@ def test_the_report_says_whether_the_guests_ran_at_the_same_time() -> None:
     assert "at the same time" in describe_target("qemu-arm-virt", None,
                                                  parallel=True)["description"]
     assert "one mode after the other" in describe_target("qemu-arm-virt", None)["description"]
-    assert bench.command_line(argparse.Namespace(
-        quick=True, repeat=1, modes="template,exec,exec+ksm", target=None, parallel=True,
-        phases=None)) == "nuwa bench --quick --parallel"
+    assert BenchOptions(quick=True, repeat=1, modes="template,exec,exec+ksm", target=None,
+                        parallel=True).command_line() == "nuwa bench --quick --parallel"
 
 
 def test_two_guests_of_one_process_log_to_files_of_their_own() -> None:

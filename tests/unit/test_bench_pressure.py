@@ -113,10 +113,10 @@ def test_summary_and_report_section() -> None:
 
 
 def test_phases_option_selects_phases_and_names_unknown_ones() -> None:
+    from nuwa.bench.options import parse_phases
     from nuwa.bench.plan import QUICK
     from nuwa.bench.progress import Progress
     from nuwa.bench.runner import ModeRunner
-    from nuwa.commands.bench import parse_phases
     from nuwa.errors import NuwaError
 
     assert parse_phases(None) is None and parse_phases("") is None

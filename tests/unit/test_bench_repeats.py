@@ -1,8 +1,8 @@
 """--repeat N: alternating mode order, medians with min–max, goals judged on the medians."""
-import argparse
 
 import pytest
 from nuwa.bench.goals import check_goals
+from nuwa.bench.options import BenchOptions
 from nuwa.bench.repeats import aggregate, merge, mode_order
 from nuwa.bench.results import ModeResult
 from nuwa.commands import bench
@@ -80,7 +80,7 @@ def test_an_interrupt_keeps_the_complete_repeats(monkeypatch: pytest.MonkeyPatch
     error that sends the report to DIR-partial beside a complete one."""
     calls: list[str] = []
 
-    def fake_measure_mode(args: argparse.Namespace, mode: str, plan: object,
+    def fake_measure_mode(opts: BenchOptions, mode: str, plan: object,
                           progress: object) -> ModeResult:
         calls.append(mode)
         if len(calls) > 4:
@@ -88,8 +88,8 @@ def test_an_interrupt_keeps_the_complete_repeats(monkeypatch: pytest.MonkeyPatch
         return ModeResult(mode=mode)
 
     monkeypatch.setattr(bench, "measure_mode", fake_measure_mode)
-    args = argparse.Namespace(repeat=3, modes="template,exec", quick=True, phases=None)
-    repeats = bench.measure(args, lambda *a, **k: None)
+    opts = BenchOptions(repeat=3, modes="template,exec", quick=True)
+    repeats = bench.measure(opts, lambda *a, **k: None)
     assert len(repeats) == 2 and len(calls) == 5
     assert "after 2 of 3 repeats" in repeats[-1].errors[0]
     assert not repeats[0].errors
@@ -97,4 +97,4 @@ def test_an_interrupt_keeps_the_complete_repeats(monkeypatch: pytest.MonkeyPatch
     calls.clear()
     monkeypatch.setattr(bench, "measure_mode", lambda *a: (_ for _ in ()).throw(signal_exc()))
     with pytest.raises(signal_exc):
-        bench.measure(args, lambda *a, **k: None)
+        bench.measure(opts, lambda *a, **k: None)

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from nuwa.bench.smaps import CATEGORIES
+from nuwa.bench.summary_types import EMPTY, Drift, ForkFigures, KsmFigures, Summary, view
 
 CATEGORY_NAMES = {
     "anon_heap": "anonymous memory/heap",
@@ -40,9 +41,14 @@ def _kb(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0f} KiB"
 
 
-def explain_uss(summary: dict[str, Any]) -> str:
+def _median(d: dict[str, Any] | None, mode: str) -> float | None:
+    """The median of MODE in a {mode: Described} part (None when not measured)."""
+    return (d or {}).get(mode, EMPTY).median
+
+
+def explain_uss(summary: Summary) -> str:
     """Where template-mode apps' private memory still is, category by category."""
-    cats = summary.get("category_uss_kb", {})
+    cats = summary.category_uss_kb or {}
     tpl, exe = cats.get("template", {}), cats.get("exec", {})
     total = sum(v or 0 for v in tpl.values())
     if not total:
@@ -73,16 +79,16 @@ WHY_PRIVATE = {
 }
 
 
-def explain_lmk(summary: dict[str, Any]) -> str:
-    pss = summary.get("per_app_pss_kb", {})
-    idle = summary.get("idle_mem_available_kb", {})
+def explain_lmk(summary: Summary) -> str:
+    pss = summary.per_app_pss_kb or {}
+    idle = summary.idle_mem_available_kb or {}
     text = (
         f"each app costs {_kb(pss.get('template'))} PSS in template mode against "
         f"{_kb(pss.get('exec'))} in exec mode; MemAvailable with no app running was "
         f"{_kb(idle.get('template'))} (template mode) and {_kb(idle.get('exec'))} (exec mode), "
-        f"the template's own cost being {_kb(summary.get('template_uss_kb'))}"
+        f"the template's own cost being {_kb(summary.template_uss_kb)}"
     )
-    if not summary.get("lmk_reached", {}).get("template", True):
+    if not (summary.lmk_reached or {}).get("template", True):
         text += "; template mode never reached the killer within the run's app limit"
     return text
 
@@ -91,17 +97,16 @@ def _ms(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1f} ms"
 
 
-def explain_launch(summary: dict[str, Any]) -> str:
-    launch = summary.get("launch_ms", {})
-    no_spare = summary.get("launch_no_spare_ms", {})
-    fork = summary.get("fork_ms", {})
-    tpl = launch.get("template", {})
+def explain_launch(summary: Summary) -> str:
+    launch = summary.launch_ms or {}
+    tpl = launch.get("template", EMPTY)
+    specialise = (summary.fork or ForkFigures()).specialise_ms
     return (
-        f"median launch {_ms(tpl.get('median'))} in template mode (p95 "
-        f"{_ms(tpl.get('p95'))}) against {_ms(launch.get('exec', {}).get('median'))} in exec "
-        f"mode; without the spare {_ms(no_spare.get('template', {}).get('median'))}; fork "
-        f"{_ms(fork.get('template', {}).get('median'))}, specialise "
-        f"{_ms(summary.get('fork', {}).get('specialise_ms', {}).get('median'))}. "
+        f"median launch {_ms(tpl.median)} in template mode (p95 "
+        f"{_ms(tpl.p95)}) against {_ms(_median(launch, 'exec'))} in exec "
+        f"mode; without the spare {_ms(_median(summary.launch_no_spare_ms, 'template'))}; "
+        f"fork {_ms(_median(summary.fork_ms, 'template'))}, specialise "
+        f"{_ms(specialise.median)}. "
         "launch_ms runs until the app's ready message, so it includes the app's own "
         "start-up (opening its library, its sandbox, its initial work), which is the same "
         "in both modes and which the template cannot save; on an emulated CPU shared with "
@@ -109,40 +114,39 @@ def explain_launch(summary: dict[str, Any]) -> str:
     )
 
 
-def explain_break_even(summary: dict[str, Any]) -> str:
-    costs = summary.get("template_costs", {})
+def explain_break_even(summary: Summary) -> str:
+    costs = summary.template_costs or {}
     others = "; ".join(
-        f"{c['method']}: {_kb(c.get('kb'))}, break-even {c.get('break_even_apps')}"
-        for k, c in costs.items() if k != "uss_kb" and isinstance(c, dict))
+        f"{c.method}: {_kb(c.kb)}, break-even {c.break_even_apps}"
+        for k, c in costs.items() if k != "uss_kb")
     return (
-        f"the template costs {_kb(summary.get('template_uss_kb'))} "
-        f"({summary.get('template_cost_method')}) and saves "
-        f"{_kb(summary.get('per_app_uss_saving_kb'))} USS per app"
+        f"the template costs {_kb(summary.template_uss_kb)} "
+        f"({summary.template_cost_method}) and saves "
+        f"{_kb(summary.per_app_uss_saving_kb)} USS per app"
         + (f" (the other costs: {others})" if others else "")
     )
 
 
-def explain_drift(summary: dict[str, Any]) -> str:
-    d = summary.get("uss_drift", {}).get("template", {})
+def explain_drift(summary: Summary) -> str:
+    d = (summary.uss_drift or {}).get("template", Drift())
     return (
-        f"template-mode apps grew by a median {_pct(d.get('median'))} (largest "
-        f"{_pct(d.get('max'))}) over {summary.get('drift_seconds', {}).get('template')} s: "
+        f"template-mode apps grew by a median {_pct(d.median)} (largest "
+        f"{_pct(d.max)}) over {(summary.drift_seconds or {}).get('template')} s: "
         "pages shared with the template are copied when the apps' periodic work writes them"
     )
 
 
-def explain_vs_ksm(summary: dict[str, Any]) -> str:
-    apps = summary.get("apps_until_lmk", {})
-    launch = summary.get("launch_ms", {})
-    k = summary.get("ksm", {})
-    conv = summary.get("per_app_uss_converged_kb", {})
+def explain_vs_ksm(summary: Summary) -> str:
+    apps = summary.apps_until_lmk or {}
+    k = summary.ksm or KsmFigures()
+    conv = summary.per_app_uss_converged_kb or {}
     return (
         f"apps before the first kill: template {apps.get('template')}, exec+ksm "
-        f"{apps.get('exec+ksm')}; median launch {_ms(launch.get('template', {}).get('median'))}"
-        f" against {_ms(launch.get('exec+ksm', {}).get('median'))}; per-app USS after "
-        f"{k.get('seconds')} s {_kb(conv.get('template'))} against {_kb(conv.get('exec+ksm'))}"
-        f" (ksmd merged into {k.get('pages_shared')} pages shared by {k.get('pages_sharing')} "
-        f"mappings, {k.get('ksmd_cpu_s')} s of ksmd CPU)"
+        f"{apps.get('exec+ksm')}; median launch {_ms(_median(summary.launch_ms, 'template'))}"
+        f" against {_ms(_median(summary.launch_ms, 'exec+ksm'))}; per-app USS after "
+        f"{k.seconds} s {_kb(conv.get('template'))} against {_kb(conv.get('exec+ksm'))}"
+        f" (ksmd merged into {k.pages_shared} pages shared by {k.pages_sharing} "
+        f"mappings, {k.ksmd_cpu_s} s of ksmd CPU)"
     )
 
 
@@ -181,13 +185,14 @@ def _fraction(x: float) -> str:
     return f"{x:.2f}"
 
 
-def check_goals(summary: dict[str, Any], platform: str = "c") -> list[GoalCheck]:
+def check_goals(summary: Summary | dict[str, Any], platform: str = "c") -> list[GoalCheck]:
     """The platform's goal table (TARGETS: the C apps' of issue 10, the Python apps' of
     issue 11), each row met, missed (with why) or not measured.
 
     With repeats, summary holds the medians over repeats: the goals are judged on those.
     """
     t = TARGETS[platform]
+    s = view(summary)
     checks: list[GoalCheck] = []
 
     def add(figure: str, goal: str, value: float | None, limit: float, at_most: bool,
@@ -195,20 +200,20 @@ def check_goals(summary: dict[str, Any], platform: str = "c") -> list[GoalCheck]
         met = None if value is None else (value <= limit if at_most else value >= limit)
         checks.append(GoalCheck(figure, goal, shown, met, "" if met else why))
 
-    uss = summary.get("uss_ratio")
+    uss = s.uss_ratio
     add("per-app USS, template ÷ fair exec", f"≤ {_fraction(t.uss_ratio)}", uss, t.uss_ratio,
-        True, _pct(uss), explain_uss(summary))
+        True, _pct(uss), explain_uss(s))
 
-    lmk = summary.get("lmk_ratio")
-    apps = summary.get("apps_until_lmk", {})
+    lmk = s.lmk_ratio
+    apps = s.apps_until_lmk or {}
+    reached = s.lmk_reached or {}
     shown = f"{apps.get('template')} vs {apps.get('exec')} apps"
     if lmk is not None:
         shown += f" ({lmk:.2f}×)"
-    if not summary.get("lmk_reached", {}).get("template", True):
+    if not reached.get("template", True):
         shown += ", template mode not reached"
     add("apps before the first low-memory kill, template ÷ fair exec",
-        f"≥ {t.lmk_ratio:.1f}", lmk, t.lmk_ratio, False, shown, explain_lmk(summary))
-    reached = summary.get("lmk_reached", {})
+        f"≥ {t.lmk_ratio:.1f}", lmk, t.lmk_ratio, False, shown, explain_lmk(s))
     if not reached.get("exec", True):
         # no kill in exec mode: there is nothing to compare with
         checks[-1].met, checks[-1].why = None, "exec mode never reached the killer"
@@ -217,45 +222,43 @@ def check_goals(summary: dict[str, Any], platform: str = "c") -> list[GoalCheck]
         checks[-1].met = None
         checks[-1].why = "the ratio is only a lower bound: " + checks[-1].why
 
-    launch = summary.get("launch_ratio")
+    launch = s.launch_ratio
     add("median launch, template ÷ exec", f"≤ {_fraction(t.launch_ratio)}", launch,
-        t.launch_ratio, True, _pct(launch), explain_launch(summary))
+        t.launch_ratio, True, _pct(launch), explain_launch(s))
 
-    be = summary.get("break_even_apps")
-    saving = summary.get("per_app_uss_saving_kb")
+    be = s.break_even_apps
+    saving = s.per_app_uss_saving_kb
     if t.break_even_apps is not None:
         add("break-even on USS of template + spare", f"≤ {t.break_even_apps} apps",
             None if be is None else float(be), t.break_even_apps, True,
             "never" if be is None and saving is not None else str(be),
-            explain_break_even(summary))
+            explain_break_even(s))
         if be is None and saving is not None:
             checks[-1].met = False
     else:
-        costs = summary.get("template_costs", {})
-        shown = "; ".join(f"{COST_NAMES.get(k, k)} {_kb(c.get('kb'))}: break-even "
-                          f"{c.get('break_even_apps')}" for k, c in costs.items()
-                          if isinstance(c, dict))
-        measured = summary.get("template_uss_kb") is not None
+        costs = s.template_costs or {}
+        shown = "; ".join(f"{COST_NAMES.get(k, k)} {_kb(c.kb)}: break-even "
+                          f"{c.break_even_apps}" for k, c in costs.items())
+        measured = s.template_uss_kb is not None
         checks.append(GoalCheck("template cost and break-even (each cost)", "recorded",
                                 shown or "n/a", True if measured else None,
                                 "" if measured else "no template was measured",
                                 verdict="recorded" if measured else ""))
 
-    drift = summary.get("uss_drift", {}).get("template", {}).get("median")
-    seconds = summary.get("drift_seconds", {}).get("template")
+    drift = (s.uss_drift or {}).get("template", Drift()).median
+    seconds = (s.drift_seconds or {}).get("template")
     add(f"template-mode USS drift after {seconds} s{t.drift_name} (goal: 600 s)",
-        f"≤ {t.drift * 100:.0f} %", drift, t.drift, True, _pct(drift), explain_drift(summary))
+        f"≤ {t.drift * 100:.0f} %", drift, t.drift, True, _pct(drift), explain_drift(s))
     for figure, goal, why in t.elsewhere:
         checks.append(GoalCheck(figure, goal, "n/a", None, why))
 
-    vs = summary.get("vs_ksm")
+    vs = s.vs_ksm
     if vs is not None:
-        lmk_k, launch_k = vs.get("lmk_ratio"), vs.get("launch_ratio")
+        lmk_k, launch_k = vs.lmk_ratio, vs.launch_ratio
         met = None if lmk_k is None or launch_k is None else (lmk_k > 1 and launch_k < 1)
         shown = (f"apps {lmk_k:.2f}×, launch {launch_k:.2f}×"
                  if lmk_k is not None and launch_k is not None else "n/a")
-        why = "" if met else explain_vs_ksm(summary)
-        reached = summary.get("lmk_reached", {})
+        why = "" if met else explain_vs_ksm(s)
         if met is False and launch_k is not None and launch_k < 1 and not (
                 reached.get("template", True) and reached.get("exec+ksm", True)):
             # a mode ran out of apps to launch, not out of memory: no verdict on apps

@@ -1,13 +1,17 @@
-"""The bench's view of a booted guest: nuwactl calls, /proc reads, smaps breakdowns.
+"""The one way to drive a nuwad in a guest: nuwactl calls, template-status polls, /proc
+reads, smaps breakdowns.
 
 It needs only a shell: any nuwa.target Target (`run(cmd, timeout) -> Result`), so the same
-code drives a QEMU guest over SSH or its console, and a real board over SSH.
+code drives a QEMU guest over SSH or its console, and a real board over SSH. The bench
+drives the device's nuwad with it; py-bench, sandbox-bench and the system tests drive
+nuwads of their own (bench/private_nuwad.py: the same Guest, its nuwactl given `--socket`).
 """
 from __future__ import annotations
 
 import json
 import shlex
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from nuwa.bench import platforms, smaps
@@ -42,6 +46,10 @@ def parse_json(text: str, what: str) -> Any:
         return json.loads(text)
     except ValueError as e:
         raise NuwaError(f"{what}: not JSON: {text.strip()[:200]!r}") from e
+
+
+class NotReady(NuwaError):
+    """nuwad's template-status did not reach what was waited for in time."""
 
 
 class Guest:
@@ -82,6 +90,34 @@ class Guest:
             raise NuwaError(f"expected {len(calls)} nuwactl answers, got {len(docs)}")
         return [parse_json(d, " ".join(a)) for d, a in zip(docs, calls, strict=True)]
 
+    def poll_status(self) -> tuple[dict[str, Any] | None, str]:
+        """One template-status call that never raises: the answer (None when nuwactl failed,
+        {} when it answered no JSON object) and what it said."""
+        r = self.shell.run(self._ctl(["template-status"]), 30)
+        if r.exit_status != 0:
+            return None, (r.stderr + r.stdout).strip()
+        try:
+            st = json.loads(r.stdout)
+        except ValueError:
+            st = {}
+        return (st if isinstance(st, dict) else {}), r.stdout.strip()
+
+    def wait_status(self, ready: Callable[[dict[str, Any]], bool], timeout: float,
+                    must_answer: bool = False) -> dict[str, Any]:
+        """template-status, polled once a second until READY holds for it; NotReady after
+        TIMEOUT, with the last answer. A nuwad not answering yet is waited for too, unless
+        MUST_ANSWER (a nuwad that is up already): then a failed call is an error at once."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            st, last = self.poll_status()
+            if st is None and must_answer:
+                raise NuwaError(f"nuwactl template-status failed: {last[:300]}")
+            if st is not None and ready(st):
+                return st
+            time.sleep(1)
+        raise NotReady(f"nuwad not ready after {timeout:.0f} s: {last[:300]}")
+
     def wait_ready(self, timeout: float, need_template: bool) -> dict[str, Any]:
         """Wait until nuwad answers and, when needed, the template of `framework` is frozen
         with a spare. A first-use template not started yet (state `idle`) is started by a
@@ -91,19 +127,14 @@ class Guest:
         last = ""
         started = False
         while time.monotonic() < deadline:
-            r = self.shell.run(self._ctl(["template-status"]), 30)
-            out = r.stdout
-            if r.exit_status == 0:
-                try:
-                    st = json.loads(out)
-                except ValueError:
-                    st = {}
+            st, last = self.poll_status()
+            if st is not None:
                 if not need_template:
                     return st
                 entry = platforms.framework_status(st, self.framework)
-                if entry is None and isinstance(st, dict) and st:
+                if entry is None and st:
                     raise NuwaError(f"nuwad has no framework {self.framework!r}: "
-                                    f"{out.strip()[:300]}")
+                                    f"{last[:300]}")
                 if entry is not None and platforms.spare_ready(entry):
                     return st
                 if entry is not None and entry.get("state") == "idle" and self.start_app \
@@ -111,11 +142,8 @@ class Guest:
                     self.start_template()
                     started = True
                     continue
-                last = out.strip()
-            else:
-                last = (r.stderr + out).strip()
             time.sleep(1)
-        raise NuwaError(f"nuwad not ready after {timeout:.0f} s: {last[:300]}")
+        raise NotReady(f"nuwad not ready after {timeout:.0f} s: {last[:300]}")
 
     def start_template(self) -> None:
         """Start a first-use template: its first template launch waits for it; the app is

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 import statistics
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from ..errors import NuwaError
 from ..target import Target
+from .private_nuwad import PrivateNuwad
 
 APPS = ("weather", "todo", "feeds", "sensorlog")
 MODES = ("template", "exec")
@@ -94,43 +94,33 @@ class PyBench:
         self.drift_s = drift_s
         self.sample_s = sample_s
         self.f = Figures()
+        self.nuwads = {
+            freeze: PrivateNuwad(target, bench_dir(freeze), config_text(freeze, 30100 + 100 * i),
+                                 name=f"private nuwad (gc_freeze={freeze})",
+                                 ready_timeout=300, timeout=300)
+            for i, freeze in enumerate(FREEZE)}
 
-    def ctl(self, freeze: str, args: str, timeout: float = 300) -> object:
-        sock = f"{bench_dir(freeze)}/nuwad.sock"
-        r = self.t.run(f"nuwactl --socket {sock} --json {args} 2>&1", timeout=timeout)
-        if not r.ok:
-            raise NuwaError(f"nuwactl {args}: {r.stdout.strip()[-300:]}")
-        return json.loads(r.stdout)
+    def ctl(self, freeze: str, *args: str) -> Any:
+        return self.nuwads[freeze].guest.nuwactl(*args)
 
     def start(self) -> None:
-        for i, freeze in enumerate(FREEZE):
-            d = bench_dir(freeze)
-            self.t.check(f"rm -rf {d} && mkdir -p {d}")
-            with tempfile.TemporaryDirectory() as tmp:
-                conf = Path(tmp) / "nuwad.conf"
-                conf.write_text(config_text(freeze, 30100 + 100 * i))
-                self.t.put(conf, f"{d}/nuwad.conf")
-            self.t.check(f"nuwad --foreground --config {d}/nuwad.conf --socket {d}/nuwad.sock "
-                         f"--state-dir {d} >{d}/log 2>&1 & echo $! > {d}/pid")
-        for freeze in FREEZE:
-            deadline = time.monotonic() + 300
-            while True:
-                r = self.t.run(f"nuwactl --socket {bench_dir(freeze)}/nuwad.sock --json "
-                               "template-status 2>/dev/null")
-                if r.ok and json.loads(r.stdout).get("spare_pid"):
-                    break
-                if time.monotonic() > deadline:
-                    raise NuwaError(f"private nuwad (gc_freeze={freeze}) not ready: "
-                                    f"{self.t.run(f'tail {bench_dir(freeze)}/log').stdout}")
-                time.sleep(1)
+        """Both nuwads started, then waited for: their templates start side by side. One
+        that does not get ready stops both."""
+        try:
+            for nuwad in self.nuwads.values():
+                nuwad.spawn()
+            for nuwad in self.nuwads.values():
+                nuwad.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
-        for freeze in FREEZE:
-            d = bench_dir(freeze)
-            self.t.run(f"kill $(cat {d}/pid); sleep 1; rm -rf {d}", timeout=60)
+        for nuwad in self.nuwads.values():
+            nuwad.stop()
 
     def launch(self, freeze: str, app: str, mode: str) -> dict[str, object]:
-        info = self.ctl(freeze, f"launch {app} --mode {mode}")
+        info = self.ctl(freeze, "launch", app, "--mode", mode)
         assert isinstance(info, dict)
         return info
 
@@ -139,7 +129,7 @@ class PyBench:
             for app in APPS:
                 for mode in MODES:
                     info = self.launch("yes", app, mode)
-                    self.ctl("yes", f"kill {info['pid']}")
+                    self.ctl("yes", "kill", str(info["pid"]))
                     self.f.launch_ms.setdefault((app, mode), []).append(float(info["launch_ms"]))
                     if mode == "template":
                         time.sleep(1)  # the spare refills: every sample uses one
@@ -158,11 +148,11 @@ class PyBench:
             self.f.template[mode] = {k: int(stats["template"][k])
                                      for k in ("uss_kb", "pss_kb", "rss_kb")}
             for pid in pids:
-                self.ctl("yes", f"kill {pid}")
+                self.ctl("yes", "kill", str(pid))
             time.sleep(2)
 
     def smaps(self, pid: int) -> dict[str, int]:
-        return categories(self.t.check(f"{SMAPS_AWK} /proc/{pid}/smaps"))
+        return categories(self.nuwads["yes"].guest.sh(f"{SMAPS_AWK} /proc/{pid}/smaps"))
 
     def drift(self) -> None:
         pids = {freeze: {app: int(self.launch(freeze, app, "template")["pid"])  # type: ignore
@@ -187,14 +177,14 @@ class PyBench:
         for freeze in FREEZE:
             self.f.where[freeze] = {a: (start[freeze][a], self.smaps(p))
                                     for a, p in pids[freeze].items()}
-            reply = self.ctl(freeze, f"call {pids[freeze]['weather']} nuwa:gc")
+            reply = self.ctl(freeze, "call", str(pids[freeze]["weather"]), "nuwa:gc")
             assert isinstance(reply, dict)
             self.f.gc_stats[freeze] = str(reply["reply"])
         # Then one full collection in every app (what a trim does): with
         # gc_freeze=no it walks, and so copies, the template's objects too.
         for freeze in FREEZE:
             for pid in pids[freeze].values():
-                self.ctl(freeze, f"call {pid} nuwa:collect")
+                self.ctl(freeze, "call", str(pid), "nuwa:collect")
         time.sleep(2)
         for freeze in FREEZE:
             listed = self.ctl(freeze, "list")
@@ -202,7 +192,7 @@ class PyBench:
             uss = {a["pid"]: int(a["uss_kb"]) for a in listed}
             self.f.after_collect[freeze] = {a: uss[p] for a, p in pids[freeze].items()}
             for pid in pids[freeze].values():
-                self.ctl(freeze, f"kill {pid}")
+                self.ctl(freeze, "kill", str(pid))
 
 
 def _median(xs: Sequence[float]) -> float:

@@ -24,6 +24,7 @@ from nuwa.bench.plots import write_plots
 from nuwa.bench.repeats import aggregate
 from nuwa.bench.results import ModeResult
 from nuwa.bench.summary import summarize
+from nuwa.bench.summary_types import view
 
 FORMAT = 2
 
@@ -83,9 +84,8 @@ def build_report(repeats: list[Repeat] | dict[str, ModeResult],
 
 
 def summary_table(report: dict[str, Any]) -> str:
-    s = report["summary"]
-    return tables.markdown(["figure", *tables._modes(s), "template ÷ exec"],
-                           tables.summary_rows(s))
+    s = view(report["summary"])
+    return tables.markdown(["figure", *s.modes, "template ÷ exec"], tables.summary_rows(s))
 
 
 def error_lines(report: dict[str, Any]) -> list[str]:
@@ -106,11 +106,11 @@ def _section(title: str, render: Callable[[], str]) -> list[str]:
 
 
 def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> str:
-    s = report["summary"]
+    s = view(report["summary"])
     goals = [GoalCheck(**g) for g in report["goals"]]
     missed = [g for g in goals if g.met is False]
     modes = list(results)
-    n = s.get("repeats", 1)
+    n = 1 if s.repeats is None else s.repeats
     platform = report.get("platform") or C.to_dict()
     apps = sorted({a.app for r in results.values() for a in r.apps})
     parts = [
@@ -149,7 +149,7 @@ def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> s
     parts += _section("Launch phases (median ms per app; each the time since the previous "
                       "mark, nuwactl launch --json phases_ms)", lambda: "\n\n".join(
                           f"{title}\n\n" + tables.markdown(header, rows)
-                          for title, header, rows in phase_tables(s)))
+                          for title, header, rows in phase_tables(s.raw)))
     parts += _section("Fork", lambda: tables.markdown(
         ["figure", "n", "median", "p95", "max"], tables.fork_rows(s)))
     parts += _section("Where the memory is (mean per app, USS by mapping category)",
@@ -171,20 +171,20 @@ def render_markdown(report: dict[str, Any], results: dict[str, ModeResult]) -> s
     parts += _section("USS drift per app", lambda: tables.markdown(
         ["mode", "app", "USS before", "USS after", "drift", "grew most"],
         tables.drift_rows(results)))
-    if s.get("launch_under_load"):
+    if s.raw.get("launch_under_load"):
         parts += _section("Launch under load (timed launches while other apps run their "
-                          "periodic work)", lambda: tables.markdown(busy.HEADER, busy.rows(s)))
-    if s.get("pressure"):
+                          "periodic work)", lambda: tables.markdown(busy.HEADER, busy.rows(s.raw)))
+    if s.raw.get("pressure"):
         parts += _section("Life under memory pressure (one foreground app at a time, "
                           "opening and switching until the killer acts; killer threshold "
                           "5/8 of MemTotal)", lambda: tables.markdown(pressure.HEADER,
-                                                                   pressure.rows(s)))
-    if s.get("pressure_psi"):
+                                                                   pressure.rows(s.raw)))
+    if s.raw.get("pressure_psi"):
         parts += _section("Pressure onset to relief, PSI versus MemAvailable polling (the "
                           "same load: a file working set streamed beside apps opened under "
                           "the apps' memory budget; seconds since the load's start)",
-                          lambda: tables.markdown(pressure_psi.HEADER, pressure_psi.rows(s)))
-    if "ksm" in s:
+                          lambda: tables.markdown(pressure_psi.HEADER, pressure_psi.rows(s.raw)))
+    if s.ksm is not None:
         parts += _section("KSM (exec+ksm)", lambda: tables.markdown(
             ["seconds", "pages_shared", "pages_sharing", "pages_unshared", "full_scans",
              "ksmd CPU"], tables.ksm_rows(s)))

@@ -9,16 +9,14 @@ against the app's RSS just before.
 """
 from __future__ import annotations
 
-import json
 import statistics
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
-from ..errors import NuwaError
 from ..target import Target
+from .private_nuwad import PrivateNuwad
 
 DIR = "/tmp/nuwa-sandbox-bench"
 SOCK = f"{DIR}/nuwad.sock"
@@ -110,37 +108,21 @@ class SandboxBench:
         self.t = target
         self.runs = runs
         self.apps = tuple(apps)
+        self.nuwad = PrivateNuwad(target, DIR, config_text(self.apps), ready_timeout=180)
 
-    def ctl(self, args: str, timeout: float = 120) -> object:
-        r = self.t.run(f"nuwactl --socket {SOCK} --json {args} 2>&1", timeout=timeout)
-        if not r.ok:
-            raise NuwaError(f"nuwactl {args}: {r.stdout.strip()[-300:]}")
-        return json.loads(r.stdout)
+    def ctl(self, *args: str) -> Any:
+        return self.nuwad.guest.nuwactl(*args)
 
     def start(self) -> None:
-        self.t.check(f"rm -rf {DIR} && mkdir -p {DIR}")
-        with tempfile.TemporaryDirectory() as d:
-            conf = Path(d) / "nuwad.conf"
-            conf.write_text(config_text(self.apps))
-            self.t.put(conf, f"{DIR}/nuwad.conf")
-        self.t.check(f"nuwad --foreground --config {DIR}/nuwad.conf --socket {SOCK} "
-                     f"--state-dir {DIR} >{DIR}/log 2>&1 & echo $! > {DIR}/pid")
-        deadline = time.monotonic() + 180
-        while True:
-            r = self.t.run(f"nuwactl --socket {SOCK} --json template-status 2>/dev/null")
-            if r.ok and json.loads(r.stdout).get("spare_pid"):
-                return
-            if time.monotonic() > deadline:
-                raise NuwaError(f"private nuwad not ready: {self.t.run(f'tail {DIR}/log').stdout}")
-            time.sleep(1)
+        self.nuwad.start()
 
     def stop(self) -> None:
-        self.t.run(f"kill $(cat {DIR}/pid); sleep 1; rm -rf {DIR}", timeout=60)
+        self.nuwad.stop()
 
     def launch_once(self, app: str, mode: str) -> float:
-        info = self.ctl(f"launch {app} --mode {mode}")
+        info = self.ctl("launch", app, "--mode", mode)
         assert isinstance(info, dict)
-        self.ctl(f"kill {info['pid']}")
+        self.ctl("kill", str(info["pid"]))
         if mode == "template":
             time.sleep(0.5)  # let the spare refill, so every sample uses one
         return float(info["launch_ms"])
@@ -158,11 +140,11 @@ class SandboxBench:
     def snapshots(self) -> list[SnapshotFigure]:
         figures = []
         for app in self.apps:
-            info = self.ctl(f"launch {app}")
+            info = self.ctl("launch", app)
             assert isinstance(info, dict)
             pid = info["pid"]
             time.sleep(1)  # let start-up work settle
-            snap = self.ctl(f"snapshot {pid}")
+            snap = self.ctl("snapshot", str(pid))
             assert isinstance(snap, dict)
             rss = int(snap["rss_before_kb"])
             peak, ub, ua = (snap.get(k) for k in ("peak_rss_kb", "uss_before_kb", "uss_after_kb"))
@@ -170,5 +152,5 @@ class SandboxBench:
                                           None if peak is None else int(peak),
                                           None if ub is None else int(ub),
                                           None if ua is None else int(ua)))
-            self.ctl(f"kill {pid}")
+            self.ctl("kill", str(pid))
         return figures

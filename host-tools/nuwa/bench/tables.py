@@ -7,6 +7,7 @@ from nuwa.bench import stats
 from nuwa.bench.goals import CATEGORY_NAMES, GoalCheck
 from nuwa.bench.results import ModeResult
 from nuwa.bench.smaps import CATEGORIES
+from nuwa.bench.summary_types import ForkFigures, Summary, need, view
 
 Row = list[str]
 
@@ -30,13 +31,14 @@ def _ratio(t: float | None, e: float | None) -> str:
     return "n/a" if r is None else f"{r:.2f}"
 
 
-def _modes(s: dict[str, Any]) -> list[str]:
-    return list(s.get("modes") or ["template", "exec"])
+def _modes(s: Summary | dict[str, Any]) -> list[str]:
+    return view(s).modes
 
 
-def summary_rows(s: dict[str, Any]) -> list[Row]:
+def summary_rows(summary: Summary | dict[str, Any]) -> list[Row]:
     """figure | each mode | template ÷ exec (the fair baseline)."""
-    modes = _modes(s)
+    s = view(summary)
+    modes = s.modes
     rows: list[Row] = []
 
     def row(label: str, values: dict[str, Any], unit: str, digits: int = 0,
@@ -45,64 +47,66 @@ def summary_rows(s: dict[str, Any]) -> list[Row]:
         rows.append([label, *(fmt(values.get(m), unit, digits) for m in modes),
                      _ratio(t, e) if ratio else "-"])
 
-    for label, key in (("per-app USS (mean)", "per_app_uss_kb"),
-                       ("per-app PSS (mean)", "per_app_pss_kb"),
-                       ("per-app RSS (mean)", "per_app_rss_kb")):
-        row(label, s[key], " KiB")
-    if "per_app_uss_converged_kb" in s:
-        secs = s.get("ksm", {}).get("seconds")
-        row(f"per-app USS after {fmt(secs)} s (mean)", s["per_app_uss_converged_kb"], " KiB")
-    for label, key, stat in (("launch, median", "launch_ms", "median"),
-                             ("launch, p95", "launch_ms", "p95"),
-                             ("launch without spare, median", "launch_no_spare_ms", "median")):
-        row(label, {m: v.get(stat) for m, v in s[key].items() if v}, " ms", 1)
-    fork = s.get("fork", {})
+    for label, key, values in (("per-app USS (mean)", "per_app_uss_kb", s.per_app_uss_kb),
+                               ("per-app PSS (mean)", "per_app_pss_kb", s.per_app_pss_kb),
+                               ("per-app RSS (mean)", "per_app_rss_kb", s.per_app_rss_kb)):
+        row(label, need(values, key), " KiB")
+    if s.per_app_uss_converged_kb is not None:
+        secs = s.ksm.seconds if s.ksm else None
+        row(f"per-app USS after {fmt(secs)} s (mean)", s.per_app_uss_converged_kb, " KiB")
+    for label, key, described, stat in (
+            ("launch, median", "launch_ms", s.launch_ms, "median"),
+            ("launch, p95", "launch_ms", s.launch_ms, "p95"),
+            ("launch without spare, median", "launch_no_spare_ms", s.launch_no_spare_ms,
+             "median")):
+        row(label, {m: getattr(d, stat) for m, d in need(described, key).items()}, " ms", 1)
+    fork = s.fork or ForkFigures()
     rows.append(["fork() in the template / raw fork(), median",
-                 fmt(fork.get("fork_ms", {}).get("median"), " ms", 2) + " / "
-                 + fmt(fork.get("raw_fork_ms", {}).get("median"), " ms", 2),
-                 *["-"] * (len(modes) - 1), fmt(fork.get("fork_vs_raw_ratio"), "×", 2)
+                 fmt(fork.fork_ms.median, " ms", 2) + " / "
+                 + fmt(fork.raw_fork_ms.median, " ms", 2),
+                 *["-"] * (len(modes) - 1), fmt(fork.fork_vs_raw_ratio, "×", 2)
                  + " (fork ÷ raw)"])
-    lmk, reached = s["apps_until_lmk"], s["lmk_reached"]
+    lmk, reached = need(s.apps_until_lmk, "apps_until_lmk"), need(s.lmk_reached, "lmk_reached")
     rows.append([
         "apps before the first low-memory kill",
         *(fmt(lmk.get(m)) + ("" if reached.get(m, True) else " (no kill)") for m in modes),
         _ratio(lmk.get("template"), lmk.get("exec")),
     ])
-    for c in s.get("template_costs", {}).values():
-        rows.append([f"template cost: {c['method']}", fmt(c["kb"], " KiB"),
-                     *["-"] * (len(modes) - 1), f"break-even {fmt(c['break_even_apps'])} apps"])
-    drift = s["uss_drift"]
+    for c in (s.template_costs or {}).values():
+        rows.append([f"template cost: {c.method}", fmt(c.kb, " KiB"),
+                     *["-"] * (len(modes) - 1), f"break-even {fmt(c.break_even_apps)} apps"])
+    drift = need(s.uss_drift, "uss_drift")
+    seconds = need(s.drift_seconds, "drift_seconds")
     rows.append([
-        f"USS drift, median over {fmt(s['drift_seconds'].get('template'))} s",
-        *(_pct(drift.get(m, {}).get("median")) for m in modes), "-",
+        f"USS drift, median over {fmt(seconds.get('template'))} s",
+        *(_pct(drift[m].median if m in drift else None) for m in modes), "-",
     ])
     return rows
 
 
-def spread_rows(s: dict[str, Any]) -> list[Row]:
+def spread_rows(summary: Summary | dict[str, Any]) -> list[Row]:
     """figure | median | min–max | per repeat (only with --repeat > 1)."""
     rows = []
-    for key, sp in s.get("spread", {}).items():
+    for key, sp in (view(summary).spread or {}).items():
         values = ", ".join(fmt(v, "", 2) if isinstance(v, float) else fmt(v)
-                           for v in sp["values"])
-        rows.append([key, fmt(sp["median"], "", 2),
-                     f"{fmt(sp['min'], '', 2)}–{fmt(sp['max'], '', 2)}", values])
+                           for v in sp.values)
+        rows.append([key, fmt(sp.median, "", 2),
+                     f"{fmt(sp.min, '', 2)}–{fmt(sp.max, '', 2)}", values])
     return rows
 
 
-def ran_rows(s: dict[str, Any]) -> list[Row]:
+def ran_rows(summary: Summary | dict[str, Any]) -> list[Row]:
     """What ran in each guest: nuwad's config, template/spare, KSM."""
     rows = []
-    for mode, ran in s.get("ran", {}).items():
-        if not ran:
+    for mode, ran in (view(summary).ran or {}).items():
+        if ran is None:
             rows.append([mode, "not measured", "-", "-", "-"])
             continue
-        keys = ", ".join(f"{k} = {v}" for k, v in ran.get("daemon_keys", {}).items())
-        ksm = ran.get("ksm")
-        rows.append([mode, f"{ran.get('nuwad_config')} ({keys})",
-                     f"{ran.get('template')}, spare "
-                     f"{'on' if ran.get('spare_enabled') else 'off'}",
-                     ", ".join(ran.get("processes_at_idle", [])) or "-",
+        keys = ", ".join(f"{k} = {v}" for k, v in ran.daemon_keys.items())
+        ksm = ran.ksm
+        rows.append([mode, f"{ran.nuwad_config} ({keys})",
+                     f"{ran.template}, spare {'on' if ran.spare_enabled else 'off'}",
+                     ", ".join(ran.processes_at_idle) or "-",
                      ", ".join(f"{k} {v}" for k, v in ksm.items()) if ksm else "off"])
     return rows
 
@@ -111,48 +115,50 @@ POOL_NAMES = {"spare": "template, with the spare", "no_spare": "template, withou
               "exec": "exec"}
 
 
-def latency_by_app_rows(s: dict[str, Any]) -> tuple[Row, list[Row]]:
+def latency_by_app_rows(summary: Summary | dict[str, Any]) -> tuple[Row, list[Row]]:
     """Median launch per app (rows) and pool (columns), every mode."""
+    by_app = view(summary).launch_by_app_ms
     columns: list[tuple[str, str]] = []
-    for mode, pools in s.get("launch_by_app_ms", {}).items():
+    for mode, pools in (by_app or {}).items():
         for pool in pools:
             columns.append((mode, pool))
-    apps = sorted({a for pools in s.get("launch_by_app_ms", {}).values()
+    apps = sorted({a for pools in (by_app or {}).values()
                    for per_app in pools.values() for a in per_app})
     header = ["app", *(f"{m}: {POOL_NAMES.get(p, p)}" if m != p else m for m, p in columns)]
-    rows = [[app, *(fmt(s["launch_by_app_ms"][m][p].get(app), " ms", 1) for m, p in columns)]
+    rows = [[app, *(fmt(need(by_app, "launch_by_app_ms")[m][p].get(app), " ms", 1)
+                    for m, p in columns)]
             for app in apps]
     return header, rows
 
 
-def fork_rows(s: dict[str, Any]) -> list[Row]:
-    f = s.get("fork", {})
+def fork_rows(summary: Summary | dict[str, Any]) -> list[Row]:
+    f = view(summary).fork or ForkFigures()
     out = []
-    for label, key in (("fork() timed by the template (launches without the spare)", "fork_ms"),
-                       ("nuwad's fork round trip", "fork_rtt_ms"),
-                       ("specialise: request to the spare reading it (launches with it)",
-                        "specialise_ms"),
-                       (f"raw fork() of a process of {fmt(f.get('raw_fork_rss_kb'))} KiB RSS",
-                        "raw_fork_ms")):
-        d = f.get(key) or {}
-        out.append([label, fmt(d.get("n")), fmt(d.get("median"), " ms", 2),
-                    fmt(d.get("p95"), " ms", 2), fmt(d.get("max"), " ms", 2)])
+    for label, d in (("fork() timed by the template (launches without the spare)", f.fork_ms),
+                     ("nuwad's fork round trip", f.fork_rtt_ms),
+                     ("specialise: request to the spare reading it (launches with it)",
+                      f.specialise_ms),
+                     (f"raw fork() of a process of {fmt(f.raw_fork_rss_kb)} KiB RSS",
+                      f.raw_fork_ms)):
+        out.append([label, fmt(d.n), fmt(d.median, " ms", 2),
+                    fmt(d.p95, " ms", 2), fmt(d.max, " ms", 2)])
     return out
 
 
-def drift_series_rows(s: dict[str, Any]) -> list[Row]:
+def drift_series_rows(summary: Summary | dict[str, Any]) -> list[Row]:
     rows = []
-    for mode, series in s.get("drift_series", {}).items():
-        for t, v in (series or {}).items():
-            rows.append([mode, t, fmt(v.get("uss_kb"), " KiB"), fmt(v.get("pss_kb"), " KiB"),
-                         _pct(v.get("drift_median")), _pct(v.get("drift_max"))])
+    for mode, series in (view(summary).drift_series or {}).items():
+        for t, v in series.items():
+            rows.append([mode, t, fmt(v.uss_kb, " KiB"), fmt(v.pss_kb, " KiB"),
+                         _pct(v.drift_median), _pct(v.drift_max)])
     return rows
 
 
-def ksm_rows(s: dict[str, Any]) -> list[Row]:
-    return [[fmt(k["seconds"]), fmt(k["pages_shared"]), fmt(k["pages_sharing"]),
-             fmt(k["pages_unshared"]), fmt(k["full_scans"]), fmt(k["ksmd_cpu_s"], " s", 2)]
-            for k in s.get("ksm", {}).get("series", [])]
+def ksm_rows(summary: Summary | dict[str, Any]) -> list[Row]:
+    ksm = view(summary).ksm
+    return [[fmt(k.seconds), fmt(k.pages_shared), fmt(k.pages_sharing),
+             fmt(k.pages_unshared), fmt(k.full_scans), fmt(k.ksmd_cpu_s, " s", 2)]
+            for k in (ksm.series if ksm else [])]
 
 
 def _pct(x: float | None) -> str:
@@ -165,15 +171,16 @@ def goal_rows(goals: list[GoalCheck]) -> list[Row]:
 
 
 
-def category_rows(s: dict[str, Any]) -> list[Row]:
+def category_rows(summary: Summary | dict[str, Any]) -> list[Row]:
     """Mean per-app USS per mapping category: where template mode saves."""
-    cats = s["category_uss_kb"]
+    s = view(summary)
+    cats = need(s.category_uss_kb, "category_uss_kb")
     rows = []
     for cat in CATEGORIES:
-        values = {m: (cats.get(m) or {}).get(cat) for m in _modes(s)}
+        values = {m: (cats.get(m) or {}).get(cat) for m in s.modes}
         t, e = values.get("template"), values.get("exec")
         saving = None if t is None or e is None else e - t
-        rows.append([CATEGORY_NAMES[cat], *(fmt(values[m], " KiB") for m in _modes(s)),
+        rows.append([CATEGORY_NAMES[cat], *(fmt(values[m], " KiB") for m in s.modes),
                      fmt(saving, " KiB")])
     return rows
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from nuwa import paths
+from nuwa.bench.options import ALL_MODES, BenchOptions
 from nuwa.bench.plan import FULL, QUICK, Plan
-from nuwa.bench.platforms import PLATFORMS, check_apps, parse_platform, platform_apps
+from nuwa.bench.platforms import PLATFORMS, check_apps, platform_apps
 from nuwa.bench.progress import Progress
 from nuwa.bench.repeats import mode_order
-from nuwa.bench.results import DEFAULT_MODES, MODES, ModeResult
+from nuwa.bench.results import MODES, ModeResult
 from nuwa.bench.runner import PHASE_KEYS, ModeRunner
 from nuwa.commands import add_board_arg, add_host_key_arg, add_mem_arg
 from nuwa.errors import NuwaError, Terminated
@@ -29,29 +30,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
-
-
-def parse_modes(text: str) -> list[str]:
-    modes = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in modes if m not in MODES]
-    if unknown:
-        raise NuwaError(f"unknown mode {', '.join(map(repr, unknown))} (known: "
-                        f"{', '.join(MODES)})")
-    if len(set(modes)) != len(modes) or "template" not in modes or "exec" not in modes:
-        raise NuwaError(f"--modes {text!r}: template and exec are needed (each once); "
-                        "exec+ksm is optional")
-    return modes
-
-
-def parse_phases(text: str | None) -> set[str] | None:
-    if not text:
-        return None
-    phases = {p.strip() for p in text.split(",") if p.strip()}
-    unknown = sorted(phases - set(PHASE_KEYS))
-    if unknown or not phases:
-        raise NuwaError(f"--phases {text!r}: unknown {', '.join(map(repr, unknown)) or 'empty'} "
-                        f"(known: {', '.join(PHASE_KEYS)})")
-    return phases
 
 
 def register(sub: Any) -> None:
@@ -72,7 +50,7 @@ def register(sub: Any) -> None:
                    help="boot the modes' guests at the same time, one thread each (QEMU "
                    "only): about half the run time on a host with a free core per guest, "
                    "and both modes share the host's load alike")
-    p.add_argument("--modes", default=",".join(DEFAULT_MODES), metavar="M,…",
+    p.add_argument("--modes", default=ALL_MODES, metavar="M,…",
                    help=f"modes to measure (known: {', '.join(MODES)}; default all)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="report directory (default: out/bench/<UTC stamp>/)")
@@ -93,30 +71,29 @@ def register(sub: Any) -> None:
     p.add_argument("--lmk-threshold-kb", type=int, metavar="KB",
                    help="low-memory killer threshold for the run (default: the device's, or "
                    "MemTotal/8 when the device leaves the killer off)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=lambda args: run(BenchOptions.from_args(args)))
 
 
 def default_out() -> Path:
     return paths.out_dir() / "bench" / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
 
 
-def measure_mode(args: argparse.Namespace, mode: str, plan: Plan,
+def measure_mode(opts: BenchOptions, mode: str, plan: Plan,
                  progress: Progress) -> ModeResult:
     """One mode on its own guest; a failure to boot or prepare it is recorded, not raised."""
     from nuwa.bench.sessions import mode_session  # QEMU/SSH drivers: only when measuring
 
-    progress(f"{mode}: {'connecting to' if args.target else 'booting'} the target")
+    progress(f"{mode}: {'connecting to' if opts.target else 'booting'} the target")
     try:
-        with mode_session(args.board, mode, args.target, args.mem, args.lmk_threshold_kb,
-                          accept_new_host_key=getattr(args, "accept_new_host_key", False)
-                          ) as session:
+        with mode_session(opts.board, mode, opts.target, opts.mem, opts.lmk_threshold_kb,
+                          accept_new_host_key=opts.accept_new_host_key) as session:
             guest = session.guest
-            framework = parse_platform(getattr(args, "platform", None)).framework
+            framework = opts.platform_spec.framework
             configured = guest.nuwactl("apps")
-            apps = args.apps.split(",") if args.apps else platform_apps(configured, framework)
+            apps = opts.app_list or platform_apps(configured, framework)
             check_apps(configured, apps, framework)
-            runner = ModeRunner(guest, mode, plan, progress, only=parse_phases(
-                getattr(args, "phases", None)), framework=framework)
+            runner = ModeRunner(guest, mode, plan, progress, only=opts.phase_set,
+                                framework=framework)
             runner.result.lmk_threshold_kb = session.lmk_threshold_kb
             runner.result.ran = dict(session.ran)
             runner.result.notes.append(
@@ -132,28 +109,28 @@ def measure_mode(args: argparse.Namespace, mode: str, plan: Plan,
     return result
 
 
-def measure(args: argparse.Namespace, progress: Progress, plan: Plan | None = None) -> list:
+def measure(opts: BenchOptions, progress: Progress, plan: Plan | None = None) -> list:
     from nuwa.bench.parallel import run_concurrently
     from nuwa.bench.report import Repeat
     from nuwa.bench.sessions import kill_guests
 
-    plan = plan or (QUICK if args.quick else FULL)
-    phases = parse_phases(getattr(args, "phases", None))  # bad names fail before booting
+    plan = plan or (QUICK if opts.quick else FULL)
+    phases = opts.phase_set  # bad names fail before booting
     if phases and "pressure" in phases and not plan.pressure_steps:
         plan = replace(plan, pressure_steps=FULL.pressure_steps)
-    modes = parse_modes(args.modes)
+    modes = opts.mode_list
     repeats: list[Repeat] = []
     try:
-        for i in range(args.repeat):
+        for i in range(opts.repeat):
             order = mode_order(modes, i)
-            if args.repeat > 1:
-                progress(f"repeat {i + 1} of {args.repeat}: {', '.join(order)}")
-            if getattr(args, "parallel", False):
-                results = run_concurrently(order, lambda m: measure_mode(args, m, plan,
+            if opts.repeat > 1:
+                progress(f"repeat {i + 1} of {opts.repeat}: {', '.join(order)}")
+            if opts.parallel:
+                results = run_concurrently(order, lambda m: measure_mode(opts, m, plan,
                                                                          progress),
                                            kill_guests)
             else:
-                results = {m: measure_mode(args, m, plan, progress) for m in order}
+                results = {m: measure_mode(opts, m, plan, progress) for m in order}
             # report order is fixed whatever the order they ran in
             repeats.append(Repeat({m: results[m] for m in modes}, order))
     except (KeyboardInterrupt, Terminated) as e:
@@ -164,58 +141,28 @@ def measure(args: argparse.Namespace, progress: Progress, plan: Plan | None = No
         what = "Ctrl-C" if isinstance(e, KeyboardInterrupt) else "SIGTERM"
         progress(f"{what}: stopped; the report keeps the {len(repeats)} complete repeat(s)")
         repeats[-1].errors.append(f"interrupted ({what}) after {len(repeats)} of "
-                                  f"{args.repeat} repeats; the figures are theirs")
+                                  f"{opts.repeat} repeats; the figures are theirs")
     return repeats
 
 
-def command_line(args: argparse.Namespace) -> str:
-    parts = ["nuwa bench"]
-    if args.quick:
-        parts.append("--quick")
-    if args.repeat != 1:
-        parts.append(f"--repeat {args.repeat}")
-    if args.modes != ",".join(DEFAULT_MODES):
-        parts.append(f"--modes {args.modes}")
-    platform = parse_platform(getattr(args, "platform", None))
-    if platform.name != "c":
-        parts.append(f"--platform {platform.name}")
-    if getattr(args, "apps", None):
-        parts.append(f"--apps {args.apps}")
-    if args.target:
-        parts.append(f"--target {args.target}")
-    if getattr(args, "parallel", False):
-        parts.append("--parallel")
-    if getattr(args, "phases", None):
-        parts.append(f"--phases {args.phases}")
-    return " ".join(parts)
-
-
-def run(args: argparse.Namespace, plan: Plan | None = None) -> int:
+def run(opts: BenchOptions, plan: Plan | None = None) -> int:
     from nuwa.bench.report import summary_table, write_report_dir  # matplotlib: slow import
     from nuwa.bench.sessions import describe_target
 
-    args.repeat = getattr(args, "repeat", 1)
-    args.modes = getattr(args, "modes", ",".join(DEFAULT_MODES))
-    parse_modes(args.modes)  # bad input: one clear error before anything boots
-    parse_phases(getattr(args, "phases", None))
-    if getattr(args, "parallel", False) and args.target:
-        raise NuwaError("--parallel needs a fresh guest per mode: one --target board runs "
-                        "the modes one after the other")
-    platform = parse_platform(getattr(args, "platform", None))
-    out = args.out or default_out()
+    opts.check()  # bad input: one clear error before anything boots
+    out = opts.out or default_out()
     progress = Progress()
-    used = plan or (QUICK if args.quick else FULL)
-    repeats = measure(args, progress, used)
+    used = plan or (QUICK if opts.quick else FULL)
+    repeats = measure(opts, progress, used)
     meta = {
-        "command": command_line(args),
+        "command": opts.command_line(),
         "plan": used.to_dict(),
-        "platform": platform.to_dict(),
-        "target": describe_target(args.board, args.target, args.mem,
-                                  getattr(args, "parallel", False)),
+        "platform": opts.platform_spec.to_dict(),
+        "target": describe_target(opts.board, opts.target, opts.mem, opts.parallel),
     }
     report = write_report_dir(out, repeats, meta)
     where = Path(report["path"])
-    if args.json:
+    if opts.json:
         print(json.dumps(report["summary"], indent=2))
     else:
         print(summary_table(report))

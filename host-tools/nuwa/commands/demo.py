@@ -7,8 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..bench.options import BenchOptions
 from ..bench.progress import Progress
-from ..bench.results import EXEC, TEMPLATE
 from ..errors import NuwaError
 from . import add_board_arg, add_mem_arg
 from . import bench as bench_command
@@ -33,10 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-# The KSM column needs one more guest: it does not fit make demo's 10 minutes.
-DEMO_MODES = (TEMPLATE, EXEC)
-
-
 def run(args: argparse.Namespace) -> int:
     # On fresh guests everything runs at once: the C part's two guests (--parallel) and the
     # Python part's guest, for the demo's 10 minutes; every figure is a ratio measured
@@ -46,10 +42,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"nuwa demo: template versus exec mode on {where} (`nuwa bench --quick --modes "
           f"template,exec{' --parallel' if parallel else ''}`, a few minutes; progress "
           "below)", flush=True)
-    quick = argparse.Namespace(board=args.board, mem=args.mem, target=args.target, out=args.out,
-                               quick=True, json=False, apps=None, lmk_threshold_kb=None,
-                               repeat=1, modes=",".join(DEMO_MODES), parallel=parallel,
-                               accept_new_host_key=False)
+    quick = BenchOptions.for_demo(args.board, args.mem, args.target, args.out)
     print(f"nuwa demo: the Python apps, template versus exec mode on "
           f"{args.target or f'a fresh {args.board} guest of their own'}"
           f"{', at the same time' if parallel else ', afterwards'} (py-bench's method, a "
