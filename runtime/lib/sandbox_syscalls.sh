@@ -23,6 +23,7 @@ fi
 list=$1
 out=$2
 shift 2
+trap 'rm -f "$out.probe.c" "$out.i" "$out.tmp"' EXIT
 
 # 1. A probe for the target's preprocessor: per call, its number (or the
 #    list's fallback) or its absence. Names are in quotes so that no macro
@@ -92,5 +93,4 @@ END {
 	print "#endif"
 }
 ' "$out.i" > "$out.tmp"
-rm -f "$out.probe.c" "$out.i"
 mv "$out.tmp" "$out"
