@@ -1,5 +1,6 @@
-/* nuwa-seccomp-check: the app sandbox's seccomp program (runtime/lib/sandbox.c,
- * included whole so its static rule list and generator are reachable)
+/* nuwa-seccomp-check: the app sandbox's seccomp program (the rule list
+ * runtime/lib/sandbox_syscalls.list as this target's table, sandbox_policy.c,
+ * compiled by sandbox_bpf.c; linked with their objects, not libnuwa)
  * against its own allowlist, in user space. The generated program is run by
  * a small classic-BPF interpreter for every system-call number from 0 to
  * past the highest listed one (and the x32, signed and top-of-range
@@ -12,22 +13,29 @@
  * status 1 when a case failed. Run by tests/runtime/test_seccomp_program.py
  * natively and tests/system/test_seccomp_program_guest.py in the guest.
  *
+ * nuwa-seccomp-check --dump: both programs as built for pid 4242, one
+ * instruction a line ("code jt jf k", hexadecimal) and the pid checks'
+ * places, so that two builds' programs can be compared byte for byte.
+ *
  * nuwa-seccomp-check --time-install N (a measurement, docs/benchmarks.md):
  * N children each install the program (without TCP) and time the seccomp()
  * call; prints the median and the minimum in microseconds. */
-#include "../lib/sandbox.c"
-
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
-/* libnuwa's log and phase marks, which the sandbox code calls. */
+#include "../lib/sandbox_seccomp.h"
+
+/* libnuwa's log, which the sandbox's reporting calls. */
 void nuwa_log(const char *fmt, ...)
 {
 	(void)fmt;
-}
-
-void nuwa_phase_mark(const char *name)
-{
-	(void)name;
 }
 
 static int failures;
@@ -406,6 +414,29 @@ static int time_install(int runs)
 	return 0;
 }
 
+/* Both programs for pid 4242 (as main() builds them), for comparing builds. */
+static int dump(void)
+{
+	static struct bpf_prog_buf p;
+	char err[160];
+	unsigned i;
+	int tcp;
+
+	for (tcp = 0; tcp < 2; tcp++) {
+		struct sb_filter_ctx cx = { 4242, tcp };
+		if (build_seccomp(&p, &cx, err, sizeof err) < 0) {
+			fprintf(stderr, "nuwa-seccomp-check: %s\n", err);
+			return 1;
+		}
+		printf("program tcp=%d insns=%u self_checks=%u\n", tcp, p.n, p.nself);
+		for (i = 0; i < p.nself && i < SB_MAX_SELF; i++)
+			printf("self %u\n", p.self_at[i]);
+		for (i = 0; i < p.n; i++)
+			printf("%04x %02x %02x %08x\n", p.f[i].code, p.f[i].jt, p.f[i].jf, p.f[i].k);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct bpf_prog_buf built, copied;
@@ -418,8 +449,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--time-install") == 0)
 		return time_install(atoi(argv[2]));
+	if (argc == 2 && strcmp(argv[1], "--dump") == 0)
+		return dump();
 	if (argc != 1) {
-		fprintf(stderr, "usage: nuwa-seccomp-check [--time-install N]\n");
+		fprintf(stderr, "usage: nuwa-seccomp-check [--dump | --time-install N]\n");
 		return 2;
 	}
 	memcpy(by_nr, sb_rules, sizeof by_nr);

@@ -19,11 +19,12 @@ $(BUILD)/app-hostile.so: $(BUILD)/obj/testapps/hostile.o $(LIBNUWA)
 ALL_TARGETS += $(BUILD)/app-hostile.so
 TEST_LIB += $(BUILD)/app-hostile.so
 
-# The seccomp program against its allowlist, in user space (it includes
-# lib/sandbox.c whole; not linked with libnuwa).
-$(BUILD)/obj/testapps/seccomp_check.o: $(TOP)/lib/sandbox.c $(wildcard $(TOP)/lib/*.h) $(NUWA_INCLUDE)/nuwa_sandbox.h
+# The seccomp program against its allowlist, in user space: the sandbox's
+# rule list and compiler objects, not libnuwa.
+SECCOMP_CHECK_LIB_OBJ := $(patsubst %,$(BUILD)/obj/lib/sandbox_%.o,bpf policy report)
+$(BUILD)/obj/testapps/seccomp_check.o: $(BUILD)/gen/sandbox_syscalls.h $(wildcard $(TOP)/lib/*.h)
 
-$(BUILD)/nuwa-seccomp-check: $(BUILD)/obj/testapps/seccomp_check.o
+$(BUILD)/nuwa-seccomp-check: $(BUILD)/obj/testapps/seccomp_check.o $(SECCOMP_CHECK_LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 ALL_TARGETS += $(BUILD)/nuwa-seccomp-check

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_containment import call, hostile, launch, needs_root, open_dir, start  # noqa: F401
-
 from nuwad_harness import Nuwad
+from test_containment import call, hostile, launch, needs_root, open_dir, start  # noqa: F401
 
 
 @needs_root

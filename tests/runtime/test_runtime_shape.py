@@ -28,7 +28,7 @@ KNOWN_LOOPS: list[list[str]] = [
     ["framework/fw_app.c", "framework/fw_core.c"],
     ["lib/fds.c", "lib/threads.c"],
 ]
-KNOWN_LONG = {"lib/fds.c", "lib/sandbox.c", "lib/threads.c"}
+KNOWN_LONG = {"lib/fds.c", "lib/threads.c"}
 DEFINED = set("TDBRVWiu")
 
 
