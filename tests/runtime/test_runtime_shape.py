@@ -29,7 +29,7 @@ KNOWN_LOOPS: list[list[str]] = [
         "apps", "commands", "control", "crashes", "filter_kill", "groups", "importance", "lmk",
         "logs", "main", "psi", "snapshots", "supervision", "template")),
 ]
-KNOWN_LONG = {"common/conf.c", "lib/fds.c", "lib/sandbox.c", "nuwad/apps.c"}
+KNOWN_LONG = {"common/conf.c", "lib/sandbox.c", "nuwad/apps.c"}
 DEFINED = set("TDBRVWiu")
 
 
