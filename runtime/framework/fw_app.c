@@ -1,6 +1,7 @@
-/* Running an app: the services the app gets (struct nuwa_app_services), the
- * IPC channel to nuwad on the main event loop, and the request handler the
- * sample apps share. */
+/* Running an app on libnuwa's app loop (nuwa_loop_run) with this
+ * framework's hooks: the services that differ (ready, which logs a failure;
+ * timers, which are the timer thread's), its TRIM, the threads to resume
+ * before the entry; and the request handler the sample apps share. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -10,63 +11,18 @@
 
 #define MAX_APP_CBS 32
 
-static struct nuwa_app *current;
-static int quit_requested, quit_status;
-static nuwa_request_cb req_cb;
-static void *req_arg;
-static int sent_ready;
-static nuwa_trim_cb app_trim_cb;
-static void *app_trim_arg;
-
-/* App callbacks keyed by fd or timer id; slots are few and static. */
-struct fd_cb { int fd; nuwa_fd_cb cb; void *arg; };
+/* App timer callbacks keyed by timer id; slots are few and static. */
 struct tm_cb { int id; nuwa_timer_cb cb; void *arg; };
-static struct fd_cb fd_cbs[MAX_APP_CBS];
 static struct tm_cb tm_cbs[MAX_APP_CBS];
+static struct nuwa_app *current;
 
 static int svc_ready(struct nuwa_app *app)
 {
-	if (sent_ready)
-		return 0;
-	if (nuwa_app_send_ready(app) < 0) {
+	if (nuwa_loop_services.ready(app) < 0) {
 		FW_LOG("%s: cannot send ready: %s\n", app->name, strerror(errno));
 		return -1;
 	}
-	sent_ready = 1;
 	return 0;
-}
-
-static void fd_trampoline(int fd, uint32_t revents, void *arg)
-{
-	struct fd_cb *c = arg;
-	c->cb(current, fd, revents, c->arg);
-}
-
-static int svc_watch_fd(struct nuwa_app *app, int fd, uint32_t events, nuwa_fd_cb cb, void *arg)
-{
-	(void)app;
-	for (int i = 0; i < MAX_APP_CBS; i++) {
-		if (fd_cbs[i].cb)
-			continue;
-		fd_cbs[i] = (struct fd_cb){fd, cb, arg};
-		if (fw_loop_watch(fd, events, fd_trampoline, &fd_cbs[i]) < 0) {
-			fd_cbs[i].cb = NULL;
-			return -1;
-		}
-		return 0;
-	}
-	return -1;
-}
-
-static int svc_unwatch_fd(struct nuwa_app *app, int fd)
-{
-	(void)app;
-	for (int i = 0; i < MAX_APP_CBS; i++)
-		if (fd_cbs[i].cb && fd_cbs[i].fd == fd) {
-			fd_cbs[i].cb = NULL;
-			return fw_loop_unwatch(fd);
-		}
-	return -1;
 }
 
 static void timer_trampoline(int id, void *arg)
@@ -106,29 +62,6 @@ static int svc_cancel_timer(struct nuwa_app *app, int id)
 	return -1;
 }
 
-static int svc_on_request(struct nuwa_app *app, nuwa_request_cb cb, void *arg)
-{
-	(void)app;
-	req_cb = cb;
-	req_arg = arg;
-	return 0;
-}
-
-static void svc_quit(struct nuwa_app *app, int status)
-{
-	(void)app;
-	quit_requested = 1;
-	quit_status = status;
-}
-
-static int svc_on_trim(struct nuwa_app *app, nuwa_trim_cb cb, void *arg)
-{
-	(void)app;
-	app_trim_cb = cb;
-	app_trim_arg = arg;
-	return 0;
-}
-
 /* Heap bytes in use (main arena and mmapped chunks). */
 static size_t heap_in_use(void)
 {
@@ -145,7 +78,7 @@ static long fw_trim(struct nuwa_app *app, const char *level, void *arg)
 {
 	(void)arg;
 	size_t before = heap_in_use(), after;
-	long app_kb = app_trim_cb ? app_trim_cb(app, level, app_trim_arg) : 0;
+	long app_kb = nuwa_loop_app_trim(app, level);
 	fw_db_release();
 	int icu = fw_text_release();
 	after = heap_in_use();
@@ -160,47 +93,25 @@ static long fw_trim(struct nuwa_app *app, const char *level, void *arg)
 	return app_kb > heap_kb ? app_kb : heap_kb;
 }
 
-static const struct nuwa_app_services services = {
-	svc_ready, svc_watch_fd, svc_unwatch_fd, svc_add_timer, svc_cancel_timer, svc_on_request, svc_quit,
-	svc_on_trim,
-};
-
-static void channel_readable(int fd, uint32_t revents, void *arg)
+static int resume_threads(struct nuwa_app *app)
 {
-	(void)fd;
-	(void)revents;
-	struct nuwa_app *app = arg;
-	int r = nuwa_app_handle_msg(app, req_cb, req_arg);
-	if (r == 0) {
-		quit_requested = 1;
-		quit_status = 0;
-	} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
-		FW_LOG("%s: IPC channel: %s\n", app->name, strerror(errno));
-		quit_requested = 1;
-		quit_status = 1;
-	}
+	(void)app;
+	return fw_threads_resume();
 }
 
 int fw_run_app(struct nuwa_app *app, nuwa_app_entry_fn entry)
 {
+	static struct nuwa_app_services services;
+	static const struct nuwa_loop_hooks hooks = {
+		.services = &services, .trim = fw_trim, .before_entry = resume_threads,
+	};
+	services = nuwa_loop_services;
+	services.ready = svc_ready;
+	services.add_timer = svc_add_timer;
+	services.cancel_timer = svc_cancel_timer;
 	current = app;
-	app->svc = &services;
 	app->framework_data = (void *)nuwa_fw_profile();
-	nuwa_app_set_trim_handler(fw_trim, NULL);
-	if (fw_loop_watch(app->channel_fd, EPOLLIN, channel_readable, app) < 0 || fw_threads_resume() < 0)
-		return 1;
-	int rc = entry(app);
-	if (rc != 0) {
-		char why[128];
-		int n = snprintf(why, sizeof why, "app %s failed to start (%d)", app->name, rc);
-		if (nuwa_msg_send(app->channel_fd, NUWA_APP_MSG_ERROR, 0, why, (uint32_t)n, -1) < 0)
-			FW_LOG("%s: cannot report the failure: %s\n", app->name, strerror(errno));
-		return rc;
-	}
-	while (!quit_requested)
-		if (fw_loop_dispatch(-1) < 0)
-			return 1;
-	return quit_status;
+	return nuwa_loop_run(app, entry, &hooks);
 }
 
 /* The requests every sample app answers (besides ping, which libnuwa's

@@ -1,5 +1,6 @@
 /* Framework start-up: runs the four library start-ups and the threads, and
- * records what they built (the start-up profile). */
+ * records what they built (the start-up profile). The hosts' entry point
+ * that calls it is fw_entry.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,34 +58,5 @@ int nuwa_fw_init(const char *data_dir, const char *ca)
 	profile.workers = POOL_WORKERS;
 	profile.init_ms = now_ms() - t0;
 	initialised = 1;
-	return 0;
-}
-
-/* The entry point the hosts call ([framework] init). Args: data_dir=DIR,
- * ca_bundle=FILE (both optional). */
-int nuwa_framework_init(const struct nuwa_framework_env *env, struct nuwa_framework *fw)
-{
-	if (!env || env->abi_version != NUWA_APP_ABI_VERSION) {
-		FW_LOG("host ABI version mismatch (want %d)\n", NUWA_APP_ABI_VERSION);
-		return -1;
-	}
-	const char *data_dir = NULL, *ca = NULL;
-	for (int i = 0; i < env->argc; i++) {
-		const char *a = env->argv[i];
-		if (!strncmp(a, "data_dir=", 9))
-			data_dir = a + 9;
-		else if (!strncmp(a, "ca_bundle=", 10))
-			ca = a + 10;
-		else {
-			FW_LOG("unknown framework argument '%s' (want data_dir=DIR or ca_bundle=FILE)\n", a);
-			return -1;
-		}
-	}
-	if (nuwa_fw_init(data_dir, ca) < 0)
-		return -1;
-	fw->abi_version = NUWA_APP_ABI_VERSION;
-	fw->name = "nuwafw";
-	fw->run_app = fw_run_app;
-	fw->data = &profile;
 	return 0;
 }

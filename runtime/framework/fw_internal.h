@@ -23,25 +23,22 @@ int fw_text_init(void);
 /* Close the collator and the word breaker if this process opened them
  * (they open again on first use); how many it closed. A TRIM. */
 int fw_text_release(void);
-/* fw_threads.c: timer, I/O thread, worker pool, main event loop. */
+/* fw_threads.c: timer, I/O thread, worker pool; their completions and
+ * timers run on libnuwa's app loop. */
 int fw_threads_init(int n_workers);
 /* Start the threads that have work left from before the fork (armed
  * timers, queued jobs); they otherwise start on first use. 0 or -1. */
 int fw_threads_resume(void);
-int fw_loop_dispatch(int timeout_ms); /* one round; -1 on fatal error */
-/* Main-loop fds (EPOLLIN/EPOLLOUT bits) and timers, for fw_app.c. */
-typedef void (*fw_fd_fn)(int fd, uint32_t revents, void *arg);
-int fw_loop_watch(int fd, uint32_t events, fw_fd_fn cb, void *arg);
-int fw_loop_unwatch(int fd);
 /* The apps' nuwa_fw_every() ticks skip while parked (after a background
  * trim, until the app is used again); the services' timers run on. */
 void fw_park_ticks(int parked);
 int fw_ticks_parked(void);
+/* Timers on the timer thread, run on the loop's thread, for fw_app.c. */
 typedef void (*fw_timer_fn)(int id, void *arg);
 int fw_timer_add(unsigned ms, int repeat, fw_timer_fn cb, void *arg); /* id > 0 */
 int fw_timer_cancel(int id);
 
-/* fw_app.c: run_app, the app services and the IPC channel glue. */
+/* fw_app.c: run_app (libnuwa's app loop with this framework's hooks). */
 int fw_run_app(struct nuwa_app *app, nuwa_app_entry_fn entry);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * - a worker pool and an I/O thread take jobs from queues;
  * - a timer thread wakes the main loop for periodic work;
- * - the main thread runs an epoll loop: job completions, timer expiries,
- *   the IPC channel and any fds the app watches.
+ * - the main thread runs libnuwa's app loop (nuwa_loop_run, fw_app.c):
+ *   job completions and timer expiries come to it on two wake-up pipes
+ *   it watches, beside the IPC channel and any fds the app watches.
  * Threads only touch queues; app callbacks always run on the main thread.
  *
  * All threads are libnuwa workers (the template is single-threaded at every
@@ -19,8 +20,9 @@
  * trivial app runs on the main thread alone (docs/runtime.md "Fork").
  * fw_threads_resume() (run_app) starts those with work left from before
  * the fork. The wake-up pipes are
- * per-child pairs and the epoll set is rebuilt by libnuwa, so children never
- * share a wake-up with the template or with each other. */
+ * per-child pairs and the loop's epoll set (made here, at init) is rebuilt
+ * by libnuwa, so children never share a wake-up with the template or with
+ * each other. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -35,10 +37,6 @@
 
 #define QUEUE_LEN 256
 #define MAX_TIMERS 32
-#define MAX_WATCH 32
-#define ID_DONE 0u
-#define ID_TIMER 1u
-#define ID_WATCH0 2u
 
 struct job {
 	nuwa_fw_job_fn work, done;
@@ -68,12 +66,6 @@ struct timer {
 	int due; /* set by the timer thread */
 };
 
-struct watch {
-	int fd; /* -1: free slot */
-	fw_fd_fn cb;
-	void *arg;
-};
-
 #define QUEUE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {{0, 0, 0}}, 0, 0, 0, {0}, 0}
 static struct queue pool_q = QUEUE_INIT, io_q = QUEUE_INIT, done_q = QUEUE_INIT;
 static unsigned outstanding; /* submitted, completion not yet run; main thread */
@@ -82,8 +74,6 @@ static pthread_cond_t timer_changed = PTHREAD_COND_INITIALIZER;
 static struct timer timers[MAX_TIMERS];
 static nuwa_worker *timer_worker;
 static int next_timer_id = 1;
-static struct watch watches[MAX_WATCH];
-static int loop_fd = -1;
 static int done_pipe[2] = {-1, -1}, timer_pipe[2] = {-1, -1};
 static uint64_t jobs_done, ticks_run;
 static int ticks_parked; /* main thread only: fw_park_ticks() */
@@ -338,38 +328,6 @@ int nuwa_fw_submit_io(nuwa_fw_job_fn work, nuwa_fw_job_fn done, void *arg)
 	return submit(&io_q, work, done, arg);
 }
 
-int fw_loop_watch(int fd, uint32_t events, fw_fd_fn cb, void *arg)
-{
-	for (int i = 0; i < MAX_WATCH; i++) {
-		if (watches[i].fd >= 0)
-			continue;
-		struct epoll_event ev = {.events = events, .data.u32 = ID_WATCH0 + (uint32_t)i};
-		if (epoll_ctl(loop_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			FW_LOG("watch fd %d: %s\n", fd, strerror(errno));
-			return -1;
-		}
-		watches[i] = (struct watch){fd, cb, arg};
-		return 0;
-	}
-	FW_LOG("watch fd %d: too many watched fds\n", fd);
-	return -1;
-}
-
-int fw_loop_unwatch(int fd)
-{
-	for (int i = 0; i < MAX_WATCH; i++) {
-		if (watches[i].fd != fd)
-			continue;
-		watches[i].fd = -1;
-		if (epoll_ctl(loop_fd, EPOLL_CTL_DEL, fd, NULL) < 0) {
-			FW_LOG("unwatch fd %d: %s\n", fd, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	return -1;
-}
-
 static void run_completions(void)
 {
 	for (;;) {
@@ -414,32 +372,28 @@ static void run_timers(void)
 	}
 }
 
-int fw_loop_dispatch(int timeout_ms)
+/* A wake-up pipe is readable: completions or due timers to run on the
+ * loop's thread. A broken pipe ends the app (status 1). */
+static void completions_ready(struct nuwa_app *app, int fd, uint32_t revents, void *arg)
 {
-	struct epoll_event evs[8];
-	int n = epoll_wait(loop_fd, evs, 8, timeout_ms);
-	if (n < 0) {
-		if (errno == EINTR)
-			return 0;
-		FW_LOG("epoll_wait: %s\n", strerror(errno));
-		return -1;
-	}
-	for (int i = 0; i < n; i++) {
-		uint32_t id = evs[i].data.u32;
-		if (id == ID_DONE) {
-			if (drain(done_pipe[0]) < 0)
-				return -1;
-			run_completions();
-		} else if (id == ID_TIMER) {
-			if (drain(timer_pipe[0]) < 0)
-				return -1;
-			run_timers();
-		} else if (id - ID_WATCH0 < MAX_WATCH && watches[id - ID_WATCH0].fd >= 0) {
-			struct watch *wt = &watches[id - ID_WATCH0];
-			wt->cb(wt->fd, evs[i].events, wt->arg);
-		}
-	}
-	return 0;
+	(void)app;
+	(void)revents;
+	(void)arg;
+	if (drain(fd) < 0)
+		nuwa_loop_quit(1);
+	else
+		run_completions();
+}
+
+static void timers_ready(struct nuwa_app *app, int fd, uint32_t revents, void *arg)
+{
+	(void)app;
+	(void)revents;
+	(void)arg;
+	if (drain(fd) < 0)
+		nuwa_loop_quit(1);
+	else
+		run_timers();
 }
 
 int fw_threads_init(int n_workers)
@@ -455,25 +409,17 @@ int fw_threads_init(int n_workers)
 		return -1;
 	}
 	pthread_condattr_destroy(&ca);
-	for (int i = 0; i < MAX_WATCH; i++)
-		watches[i].fd = -1;
 	/* Per-child pipes: each child gets its own wake-ups (an eventfd would
 	 * be one kernel object shared by the template and all its children). */
 	if (nuwa_pipe2(done_pipe, O_CLOEXEC | O_NONBLOCK) < 0 || nuwa_pipe2(timer_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		FW_LOG("wake-up pipes: %s\n", strerror(errno));
 		return -1;
 	}
-	loop_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (loop_fd < 0) {
-		FW_LOG("epoll_create1: %s\n", strerror(errno));
+	if (nuwa_loop_init() < 0 || nuwa_loop_watch(done_pipe[0], EPOLLIN, completions_ready, NULL) < 0 ||
+	    nuwa_loop_watch(timer_pipe[0], EPOLLIN, timers_ready, NULL) < 0) {
+		FW_LOG("the app loop's wake-ups: %s\n", strerror(errno));
 		return -1;
 	}
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = ID_DONE};
-	if (epoll_ctl(loop_fd, EPOLL_CTL_ADD, done_pipe[0], &ev) < 0)
-		goto epoll_fail;
-	ev.data.u32 = ID_TIMER;
-	if (epoll_ctl(loop_fd, EPOLL_CTL_ADD, timer_pipe[0], &ev) < 0)
-		goto epoll_fail;
 	if (n_workers < 1 || n_workers > POOL_MAX) {
 		FW_LOG("pool of %d threads: want 1..%d\n", n_workers, POOL_MAX);
 		return -1;
@@ -492,9 +438,6 @@ int fw_threads_init(int n_workers)
 		pool_q.n = i + 1;
 	}
 	return 0;
-epoll_fail:
-	FW_LOG("epoll_ctl: %s\n", strerror(errno));
-	return -1;
 worker_fail:
 	FW_LOG("cannot start framework thread: %s\n", strerror(errno));
 	return -1;

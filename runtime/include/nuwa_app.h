@@ -72,7 +72,9 @@
  *    "freed_kb=N", after releasing its own caches and calling the handler
  *    the app set with svc->on_trim;
  *  - quit on NUWA_APP_MSG_QUIT and on end of file.
- * Frameworks may use nuwa_app_handle_msg() below to do all of that.
+ * Frameworks may use nuwa_app_handle_msg() below to do all of that, or
+ * better run their apps on libnuwa's app loop (nuwa_loop_run below),
+ * which does it and the rest of run_app's loop.
  */
 #ifndef NUWA_APP_H
 #define NUWA_APP_H
@@ -222,6 +224,63 @@ void nuwa_app_set_trim_handler(nuwa_trim_cb cb, void *arg);
 
 /* Send READY on app->channel_fd. 0 or -1/errno. */
 int nuwa_app_send_ready(struct nuwa_app *app);
+
+/* ------------------------------------------------------------------ */
+/* The app loop (in libnuwa, docs/app-platform.md "The app loop").     */
+/*
+ * One epoll loop for every framework: the channel (every message handled
+ * by nuwa_app_handle_msg above), the fds the app and the framework watch,
+ * timers on CLOCK_MONOTONIC, quit. A framework's run_app is
+ * nuwa_loop_run(app, entry, &its_hooks); all calls from the loop's thread.
+ */
+
+/* What a framework adds to the loop; every field may be 0/NULL. */
+struct nuwa_loop_hooks {
+	/* The services the app gets (NULL: nuwa_loop_services). A framework
+	 * that offers some differently copies nuwa_loop_services and changes
+	 * those. */
+	const struct nuwa_app_services *services;
+	/* REQUEST handler (NULL: the app's, set with svc->on_request). A
+	 * framework answering some requests itself passes the others on
+	 * with nuwa_loop_app_request(). */
+	nuwa_request_cb request;
+	void *request_arg;
+	/* TRIM handler (NULL: the app's, set with svc->on_trim); the
+	 * framework's own calls nuwa_loop_app_trim() for the app's part. */
+	nuwa_trim_cb trim;
+	void *trim_arg;
+	/* Run before the app's entry (e.g. start threads with work kept from
+	 * before the fork); nonzero fails run_app with status 1. */
+	int (*before_entry)(struct nuwa_app *app);
+	/* The entry sends its own NUWA_APP_MSG_ERROR when it fails (else the
+	 * loop sends "app entry failed with N"). */
+	int entry_reports_failure;
+};
+
+/* Make the loop's epoll set now: at framework init, so that libnuwa
+ * rebuilds it (with the framework's registrations) in every template
+ * child. Otherwise made when first needed. 0 or -1/errno. */
+int nuwa_loop_init(void);
+/* Watch FD (EPOLLIN/EPOLLOUT bits); CB gets the running app. 0 or
+ * -1/errno (ENOSPC: too many fds). */
+int nuwa_loop_watch(int fd, uint32_t events, nuwa_fd_cb cb, void *arg);
+int nuwa_loop_unwatch(int fd);
+/* One-shot (REPEAT == 0) or periodic timer; id > 0, or -1/errno. */
+int nuwa_loop_add_timer(unsigned ms, int repeat, nuwa_timer_cb cb, void *arg);
+int nuwa_loop_cancel_timer(int id);
+/* Leave the loop: nuwa_loop_run returns STATUS. */
+void nuwa_loop_quit(int status);
+/* The app's own request handler (-1 when it set none) and trim handler
+ * (0 kB when none), for a framework's hooks. */
+int nuwa_loop_app_request(struct nuwa_app *app, const char *req, size_t len, char *reply, size_t cap);
+long nuwa_loop_app_trim(struct nuwa_app *app, const char *level);
+/* The default services: ready once, the loop's fds and timers, the app's
+ * request and trim handlers, quit. */
+extern const struct nuwa_app_services nuwa_loop_services;
+/* Run APP: set app->svc, put the channel on the loop, run HOOKS'
+ * before_entry, call ENTRY(app), loop until quit or end of file. Returns
+ * the exit status (ENTRY's nonzero result when it fails). */
+int nuwa_loop_run(struct nuwa_app *app, nuwa_app_entry_fn entry, const struct nuwa_loop_hooks *hooks);
 
 #ifdef __cplusplus
 }

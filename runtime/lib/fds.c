@@ -1,6 +1,7 @@
 /*
- * fd marks (private, per-child pairs), epoll tracking, the fd inventory at
- * freeze and the per-child rebuild.
+ * fd marks (private, per-child pairs), epoll tracking and the per-child
+ * rebuild; the table they keep is shared with the inventory at freeze
+ * (fds_inventory.c) through fds_internal.h.
  *
  * epoll_create/epoll_create1/epoll_ctl/close/dup2/dup3/close_range are
  * interposed so that every epoll instance and its registrations are known;
@@ -12,8 +13,8 @@
  * lock. The table is a fixed array of chunk pointers; chunks are allocated
  * once and never freed, so a reader needs only atomic loads, and forgetting
  * an fd is one atomic store of its mark. Whatever it owned (epoll
- * registrations) is freed later under fd_lock when the slot is reused. The
- * calls that do take fd_lock (marking, epoll_create, epoll_ctl) are made safe
+ * registrations) is freed later under nuwa_fd_table_lock when the slot is reused. The
+ * calls that do take nuwa_fd_table_lock (marking, epoll_create, epoll_ctl) are made safe
  * across any fork() by pthread_atfork handlers (nuwa_fds_atfork_*).
  *
  * Identity: every mark and every epoll registration records the (dev, ino)
@@ -23,11 +24,9 @@
  * a registration whose fd no longer holds the registered file, so frameworks
  * need not EPOLL_CTL_DEL before closing.
  */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,62 +34,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "fds_internal.h"
 
-enum mark {
-	MARK_NONE = 0,
-	MARK_PRIVATE,  /* closed in every child */
-	MARK_PAIR,     /* one end of a per-child pipe/socketpair */
-	MARK_EPOLL,    /* rebuilt in every child */
-	MARK_ALIAS,    /* another number for a marked fd (dup): follows it */
-	MARK_REOPEN,   /* allowed read-only file: reopened in every child */
-	MARK_SHARED,   /* allowed by kind or fd_allow: inherited as is */
-};
-
-struct epoll_reg {
-	int fd;
-	dev_t dev;
-	ino_t ino;
-	struct epoll_event ev;
-};
-
-struct fd_info {
-	atomic_int mark;           /* enum mark; cleared without a lock */
-	int peer;                  /* MARK_PAIR: the other end; MARK_ALIAS: the source */
-	int ep_flags;              /* MARK_EPOLL: epoll_create1 flags */
-	dev_t dev;                 /* identity when marked */
-	ino_t ino;
-	struct epoll_reg *regs;    /* MARK_EPOLL */
-	int nregs, capregs;
-	char *path;                /* MARK_REOPEN */
-};
-
-#define CHUNK_SHIFT 10
-#define CHUNK_LEN (1 << CHUNK_SHIFT)
-#define NCHUNKS 1024 /* fds below 1M are tracked */
-
-static _Atomic(struct fd_info *) chunks[NCHUNKS];
-static NUWA_CHILD_RW pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* What the freeze inventory lets through besides marked fds. */
-struct allow {
-	char *entry;               /* absolute path, or NULL */
-	int fd;                    /* fd number, or -1 */
-	struct allow *next;
-};
-static struct allow *allowed;
-static char **ro_prefixes;
-static int nro_prefixes = -1; /* -1: the defaults */
-static const char *const default_ro_prefixes[] = { "/usr/", "/lib/", "/etc/", NULL };
-/* Character devices without per-open state that matters: shared. */
-static const char *const shared_devices[] = {
-	"/dev/null", "/dev/zero", "/dev/full", "/dev/urandom", "/dev/random", NULL
-};
+_Atomic(struct fd_info *) nuwa_fd_chunks[NCHUNKS];
+NUWA_CHILD_RW pthread_mutex_t nuwa_fd_table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef int (*close_fn)(int);
 typedef int (*dup2_fn)(int, int);
@@ -136,19 +85,19 @@ static int real_dup3(int a, int b, int flags)
 
 void nuwa_fds_lock(void)
 {
-	pthread_mutex_lock(&fd_lock);
+	pthread_mutex_lock(&nuwa_fd_table_lock);
 }
 
 void nuwa_fds_unlock(void)
 {
-	pthread_mutex_unlock(&fd_lock);
+	pthread_mutex_unlock(&nuwa_fd_table_lock);
 }
 
 void nuwa_fds_atfork_child(void)
 {
 	/* Only the forking thread exists: whoever held the lock is gone. */
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-	memcpy(&fd_lock, &fresh, sizeof fresh);
+	memcpy(&nuwa_fd_table_lock, &fresh, sizeof fresh);
 }
 
 /* Lock-free: the slot of FD if its chunk exists, else NULL. */
@@ -157,27 +106,27 @@ static struct fd_info *peek(int fd)
 	struct fd_info *c;
 	if (fd < 0 || fd >= NCHUNKS * CHUNK_LEN)
 		return NULL;
-	c = atomic_load_explicit(&chunks[fd >> CHUNK_SHIFT], memory_order_acquire);
+	c = atomic_load_explicit(&nuwa_fd_chunks[fd >> CHUNK_SHIFT], memory_order_acquire);
 	return c ? &c[fd & (CHUNK_LEN - 1)] : NULL;
 }
 
-/* Caller holds fd_lock: the slot of FD, its chunk made if needed. */
-static struct fd_info *slot(int fd)
+/* Caller holds nuwa_fd_table_lock: the slot of FD, its chunk made if needed. */
+struct fd_info *nuwa_fd_slot(int fd)
 {
 	struct fd_info *c;
 	if (fd < 0 || fd >= NCHUNKS * CHUNK_LEN)
 		return NULL;
-	c = atomic_load(&chunks[fd >> CHUNK_SHIFT]);
+	c = atomic_load(&nuwa_fd_chunks[fd >> CHUNK_SHIFT]);
 	if (!c) {
 		c = calloc(CHUNK_LEN, sizeof *c);
 		if (!c)
 			return NULL;
-		atomic_store_explicit(&chunks[fd >> CHUNK_SHIFT], c, memory_order_release);
+		atomic_store_explicit(&nuwa_fd_chunks[fd >> CHUNK_SHIFT], c, memory_order_release);
 	}
 	return &c[fd & (CHUNK_LEN - 1)];
 }
 
-static int get_mark(int fd)
+int nuwa_fd_get_mark(int fd)
 {
 	struct fd_info *i = peek(fd);
 	return i ? atomic_load(&i->mark) : MARK_NONE;
@@ -192,8 +141,8 @@ static void forget_fast(int fd)
 		atomic_store(&i->mark, MARK_NONE);
 }
 
-/* Caller holds fd_lock. Reset slot I for a new mark. */
-static void reset(struct fd_info *i)
+/* Caller holds nuwa_fd_table_lock. Reset slot I for a new mark. */
+void nuwa_fd_reset(struct fd_info *i)
 {
 	free(i->regs);
 	free(i->path);
@@ -232,19 +181,19 @@ static int set_mark(int fd, enum mark m, int peer)
 	ino_t ino;
 	if (identity(fd, &dev, &ino) < 0)
 		return -1; /* EBADF */
-	pthread_mutex_lock(&fd_lock);
-	i = slot(fd);
+	pthread_mutex_lock(&nuwa_fd_table_lock);
+	i = nuwa_fd_slot(fd);
 	if (!i) {
-		pthread_mutex_unlock(&fd_lock);
+		pthread_mutex_unlock(&nuwa_fd_table_lock);
 		errno = fd < 0 ? EBADF : ENOMEM;
 		return -1;
 	}
-	reset(i);
+	nuwa_fd_reset(i);
 	i->peer = peer;
 	i->dev = dev;
 	i->ino = ino;
 	atomic_store(&i->mark, m);
-	pthread_mutex_unlock(&fd_lock);
+	pthread_mutex_unlock(&nuwa_fd_table_lock);
 	return 0;
 }
 
@@ -302,70 +251,6 @@ int nuwa_socketpair(int domain, int type, int protocol, int sv[2])
 int nuwa_fd_forget(int fd)
 {
 	forget_fast(fd);
-	return 0;
-}
-
-/* ---- what the inventory allows ------------------------------------ */
-
-int nuwa_fd_allow(const char *entry)
-{
-	struct allow *a;
-	char *end;
-	long n;
-
-	if (!entry || !*entry) {
-		errno = EINVAL;
-		return -1;
-	}
-	a = calloc(1, sizeof *a);
-	if (!a)
-		return -1;
-	a->fd = -1;
-	errno = 0;
-	n = strtol(entry, &end, 10);
-	if (*end == 0 && errno == 0 && n >= 0 && n < INT_MAX) {
-		a->fd = (int)n;
-	} else if (entry[0] == '/') {
-		a->entry = strdup(entry);
-		if (!a->entry) {
-			free(a);
-			return -1;
-		}
-	} else {
-		free(a);
-		errno = EINVAL; /* names nothing: neither an fd number nor a path */
-		return -1;
-	}
-	pthread_mutex_lock(&fd_lock);
-	a->next = allowed;
-	allowed = a;
-	pthread_mutex_unlock(&fd_lock);
-	return 0;
-}
-
-int nuwa_fd_readonly_prefix(const char *prefix)
-{
-	char **p, *copy;
-	if (!prefix || prefix[0] != '/') {
-		errno = EINVAL;
-		return -1;
-	}
-	copy = strdup(prefix);
-	if (!copy)
-		return -1;
-	pthread_mutex_lock(&fd_lock);
-	if (nro_prefixes < 0)
-		nro_prefixes = 0; /* the first explicit prefix replaces the defaults */
-	p = realloc(ro_prefixes, (size_t)(nro_prefixes + 1) * sizeof *p);
-	if (!p) {
-		pthread_mutex_unlock(&fd_lock);
-		free(copy);
-		errno = ENOMEM;
-		return -1;
-	}
-	ro_prefixes = p;
-	ro_prefixes[nro_prefixes++] = copy;
-	pthread_mutex_unlock(&fd_lock);
 	return 0;
 }
 
@@ -433,10 +318,10 @@ static int track_epoll(int fd, int flags)
 		return fd;
 	if (identity(fd, &dev, &ino) < 0)
 		nuwa_log("epoll fd %d: fstat: %s", fd, strerror(errno));
-	pthread_mutex_lock(&fd_lock);
-	i = slot(fd);
+	pthread_mutex_lock(&nuwa_fd_table_lock);
+	i = nuwa_fd_slot(fd);
 	if (i) {
-		reset(i);
+		nuwa_fd_reset(i);
 		i->ep_flags = flags;
 		i->dev = dev;
 		i->ino = ino;
@@ -444,7 +329,7 @@ static int track_epoll(int fd, int flags)
 	} else {
 		nuwa_log("epoll fd %d not tracked: out of memory", fd);
 	}
-	pthread_mutex_unlock(&fd_lock);
+	pthread_mutex_unlock(&nuwa_fd_table_lock);
 	return fd;
 }
 
@@ -472,11 +357,11 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	ino_t ino = 0;
 	int k;
 
-	if (rc != 0 || get_mark(epfd) != MARK_EPOLL)
+	if (rc != 0 || nuwa_fd_get_mark(epfd) != MARK_EPOLL)
 		return rc;
 	if (op == EPOLL_CTL_ADD && identity(fd, &dev, &ino) < 0)
 		return rc; /* closed already: nothing to rebuild */
-	pthread_mutex_lock(&fd_lock);
+	pthread_mutex_lock(&nuwa_fd_table_lock);
 	i = peek(epfd);
 	if (i && atomic_load(&i->mark) == MARK_EPOLL) {
 		for (k = 0; k < i->nregs && i->regs[k].fd != fd; k++)
@@ -496,7 +381,7 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 				int n = i->capregs ? i->capregs * 2 : 8;
 				struct epoll_reg *r = realloc(i->regs, (size_t)n * sizeof *r);
 				if (!r) {
-					pthread_mutex_unlock(&fd_lock);
+					pthread_mutex_unlock(&nuwa_fd_table_lock);
 					nuwa_log("epoll fd %d: registration of fd %d not tracked", epfd, fd);
 					return rc;
 				}
@@ -507,105 +392,17 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 			i->nregs++;
 		}
 	}
-	pthread_mutex_unlock(&fd_lock);
+	pthread_mutex_unlock(&nuwa_fd_table_lock);
 	return rc;
 }
 
-/* ---- the inventory at freeze ---------------------------------------- */
-
-static void fd_target(int fd, char *out, size_t cap)
-{
-	char link[64];
-	ssize_t n;
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	n = readlink(link, out, cap - 1);
-	if (n < 0)
-		n = snprintf(out, cap, "?");
-	else
-		out[n] = 0;
-}
-
-/* "socket:[ino], unix stream, peer /path" and the like. */
-static void describe_socket(int fd, char *out, size_t cap)
-{
-	int dom = -1, type = -1;
-	socklen_t l = sizeof dom;
-	struct sockaddr_storage ss;
-	const char *dn, *tn;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0)
-		return;
-	l = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
-		return;
-	dn = dom == AF_UNIX ? "unix" : dom == AF_INET ? "inet" : dom == AF_INET6 ? "inet6" :
-	     dom == AF_NETLINK ? "netlink" : "other-domain";
-	tn = type == SOCK_STREAM ? "stream" : type == SOCK_DGRAM ? "dgram" :
-	     type == SOCK_SEQPACKET ? "seqpacket" : type == SOCK_RAW ? "raw" : "other-type";
-	nuwa_append(out, cap, ", %s %s", dn, tn);
-	memset(&ss, 0, sizeof ss);
-	l = sizeof ss;
-	if (getpeername(fd, (struct sockaddr *)&ss, &l) < 0) {
-		nuwa_append(out, cap, ", no peer");
-		return;
-	}
-	if (ss.ss_family == AF_UNIX) {
-		struct sockaddr_un *u = (struct sockaddr_un *)&ss;
-		size_t plen = l > offsetof(struct sockaddr_un, sun_path) ?
-			      l - offsetof(struct sockaddr_un, sun_path) : 0;
-		if (plen == 0)
-			nuwa_append(out, cap, ", peer unnamed");
-		else if (u->sun_path[0] == 0)
-			nuwa_append(out, cap, ", peer @%.*s", (int)plen - 1, u->sun_path + 1);
-		else
-			nuwa_append(out, cap, ", peer %.*s", (int)strnlen(u->sun_path, plen), u->sun_path);
-	} else if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
-		nuwa_append(out, cap, ", peer %s:%u", a, ntohs(in->sin_port));
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-		char a[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
-		nuwa_append(out, cap, ", peer [%s]:%u", a, ntohs(in6->sin6_port));
-	}
-}
-
-static int under_prefix(const char *path)
-{
-	int k;
-	if (nro_prefixes < 0) {
-		for (k = 0; default_ro_prefixes[k]; k++)
-			if (!strncmp(path, default_ro_prefixes[k], strlen(default_ro_prefixes[k])))
-				return 1;
-		return 0;
-	}
-	for (k = 0; k < nro_prefixes; k++)
-		if (!strncmp(path, ro_prefixes[k], strlen(ro_prefixes[k])))
-			return 1;
-	return 0;
-}
-
-static int in_fd_allow(int fd, const char *target)
-{
-	struct allow *a;
-	for (a = allowed; a; a = a->next) {
-		if (a->fd == fd)
-			return 1;
-		if (a->entry && !strcmp(a->entry, target))
-			return 1;
-	}
-	return 0;
-}
-
-/* Caller holds fd_lock. Drop marks whose fd no longer holds the file they
+/* Caller holds nuwa_fd_table_lock. Drop marks whose fd no longer holds the file they
  * were made on, and epoll registrations likewise. */
-static void drop_stale(void)
+void nuwa_fd_drop_stale(void)
 {
 	int c, k, r;
 	for (c = 0; c < NCHUNKS; c++) {
-		struct fd_info *chunk = atomic_load(&chunks[c]);
+		struct fd_info *chunk = atomic_load(&nuwa_fd_chunks[c]);
 		if (!chunk)
 			continue;
 		for (k = 0; k < CHUNK_LEN; k++) {
@@ -615,7 +412,7 @@ static void drop_stale(void)
 			if (m == MARK_NONE)
 				continue;
 			if (!same_file(fd, i->dev, i->ino)) {
-				reset(i);
+				nuwa_fd_reset(i);
 				continue;
 			}
 			if (m != MARK_EPOLL)
@@ -626,106 +423,6 @@ static void drop_stale(void)
 			}
 		}
 	}
-}
-
-/* Caller holds fd_lock. A marked fd (other than FD) holding the same open
- * file as FD, or -1. */
-static int marked_twin(int fd, dev_t dev, ino_t ino)
-{
-	int c, k, acc = fcntl(fd, F_GETFL) & O_ACCMODE;
-	for (c = 0; c < NCHUNKS; c++) {
-		struct fd_info *chunk = atomic_load(&chunks[c]);
-		if (!chunk)
-			continue;
-		for (k = 0; k < CHUNK_LEN; k++) {
-			int m = atomic_load(&chunk[k].mark), n = (c << CHUNK_SHIFT) | k;
-			if (n != fd && m != MARK_NONE && m != MARK_ALIAS && m != MARK_SHARED &&
-			    m != MARK_REOPEN && chunk[k].dev == dev && chunk[k].ino == ino &&
-			    (fcntl(n, F_GETFL) & O_ACCMODE) == acc)
-				return n; /* same access mode: not the other end of a pipe */
-		}
-	}
-	return -1;
-}
-
-int nuwa_fds_freeze_check(char *err, size_t cap)
-{
-	DIR *d;
-	struct dirent *de;
-	int bad = 0;
-
-	pthread_mutex_lock(&fd_lock);
-	drop_stale();
-	d = opendir("/proc/self/fd");
-	if (!d) {
-		pthread_mutex_unlock(&fd_lock);
-		nuwa_append(err, cap, "; fd inventory: /proc/self/fd: %s", strerror(errno));
-		return 1;
-	}
-	while ((de = readdir(d))) {
-		char *end, target[512];
-		long n = strtol(de->d_name, &end, 10);
-		int fd = (int)n, m, twin, acc;
-		struct stat st;
-		struct fd_info *i;
-
-		if (de->d_name[0] == '.' || *end || fd == dirfd(d))
-			continue;
-		m = get_mark(fd);
-		if (m != MARK_NONE && m != MARK_SHARED && m != MARK_REOPEN)
-			continue;
-		if (fstat(fd, &st) < 0)
-			continue; /* closed meanwhile */
-		fd_target(fd, target, sizeof target);
-		twin = marked_twin(fd, st.st_dev, st.st_ino);
-		i = slot(fd);
-		if (!i) {
-			nuwa_append(err, cap, "; fd %d (%s): cannot track it: out of memory", fd, target);
-			bad++;
-			continue;
-		}
-		reset(i);
-		i->dev = st.st_dev;
-		i->ino = st.st_ino;
-		if (twin >= 0) {
-			/* dup() or F_DUPFD of a marked fd: follows it in the child. */
-			i->peer = twin;
-			atomic_store(&i->mark, MARK_ALIAS);
-			continue;
-		}
-		if (fd <= 2 || in_fd_allow(fd, target)) {
-			atomic_store(&i->mark, MARK_SHARED);
-			continue;
-		}
-		if (S_ISCHR(st.st_mode)) {
-			int k, ok = 0;
-			for (k = 0; shared_devices[k] && !ok; k++)
-				ok = !strcmp(target, shared_devices[k]);
-			if (ok) {
-				atomic_store(&i->mark, MARK_SHARED);
-				continue;
-			}
-		}
-		acc = fcntl(fd, F_GETFL);
-		if (S_ISREG(st.st_mode) && acc >= 0 && (acc & O_ACCMODE) == O_RDONLY &&
-		    target[0] == '/' && under_prefix(target)) {
-			i->path = strdup(target);
-			if (i->path) {
-				atomic_store(&i->mark, MARK_REOPEN);
-				continue;
-			}
-		}
-		nuwa_append(err, cap, "; fd %d (%s", fd, target);
-		if (S_ISSOCK(st.st_mode))
-			describe_socket(fd, err, cap);
-		else if (S_ISREG(st.st_mode) && (acc & O_ACCMODE) != O_RDONLY)
-			nuwa_append(err, cap, ", open for writing");
-		nuwa_append(err, cap, ") is neither marked by libnuwa, nor an allowed kind, nor in [framework] fd_allow");
-		bad++;
-	}
-	closedir(d);
-	pthread_mutex_unlock(&fd_lock);
-	return bad;
 }
 
 /* ---- child side ---------------------------------------------------- */
@@ -820,7 +517,7 @@ static void each_marked(int want, each_fn fn)
 {
 	int c, k;
 	for (c = 0; c < NCHUNKS; c++) {
-		struct fd_info *chunk = atomic_load(&chunks[c]);
+		struct fd_info *chunk = atomic_load(&nuwa_fd_chunks[c]);
 		if (!chunk)
 			continue;
 		for (k = 0; k < CHUNK_LEN; k++)
@@ -832,15 +529,15 @@ static void each_marked(int want, each_fn fn)
 static void close_private(int fd, struct fd_info *i)
 {
 	nuwa_real_close(fd);
-	reset(i);
+	nuwa_fd_reset(i);
 }
 
 static void renew_marked_pair(int fd, struct fd_info *i)
 {
 	int peer = i->peer;
-	if (peer > fd && get_mark(peer) == MARK_PAIR && peek(peer)->peer == fd)
+	if (peer > fd && nuwa_fd_get_mark(peer) == MARK_PAIR && peek(peer)->peer == fd)
 		renew_pair(fd, peer);
-	else if (peer < 0 || get_mark(peer) != MARK_PAIR || peek(peer)->peer != fd)
+	else if (peer < 0 || nuwa_fd_get_mark(peer) != MARK_PAIR || peek(peer)->peer != fd)
 		renew_pair(fd, -1); /* the other end was closed in the template */
 }
 
@@ -851,13 +548,13 @@ static void renew_marked_epoll(int fd, struct fd_info *i)
 
 static void renew_alias(int fd, struct fd_info *i)
 {
-	int src = i->peer, m = get_mark(src);
+	int src = i->peer, m = nuwa_fd_get_mark(src);
 	int fdflags = fcntl(fd, F_GETFD);
 	must(fdflags >= 0, "read flags", fd);
 	if (m == MARK_NONE) {
 		/* The source was private (closed) or dropped: so is this. */
 		nuwa_real_close(fd);
-		reset(i);
+		nuwa_fd_reset(i);
 		return;
 	}
 	must(real_dup3(src, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0, "dup3 alias", fd);
@@ -870,8 +567,8 @@ static void reopen_marked(int fd, struct fd_info *i)
 
 void nuwa_fds_child_rebuild(void)
 {
-	pthread_mutex_lock(&fd_lock);
-	drop_stale();
+	pthread_mutex_lock(&nuwa_fd_table_lock);
+	nuwa_fd_drop_stale();
 	each_marked(MARK_PRIVATE, close_private);
 	each_marked(MARK_PAIR, renew_marked_pair);
 	/* After the pairs, so registrations point at the fresh ends. */
@@ -879,5 +576,5 @@ void nuwa_fds_child_rebuild(void)
 	each_marked(MARK_REOPEN, reopen_marked);
 	/* Last: aliases follow their rebuilt sources. */
 	each_marked(MARK_ALIAS, renew_alias);
-	pthread_mutex_unlock(&fd_lock);
+	pthread_mutex_unlock(&nuwa_fd_table_lock);
 }

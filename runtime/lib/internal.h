@@ -2,6 +2,8 @@
 #ifndef NUWA_INTERNAL_H
 #define NUWA_INTERNAL_H
 
+#include <time.h>
+
 #include "nuwa.h"
 
 #define NUWA_HIDDEN __attribute__((visibility("hidden")))
@@ -13,8 +15,22 @@
  * "Workers on first use, fewer mappings"). */
 #define NUWA_CHILD_RW __attribute__((section("nuwa_child_rw")))
 
-/* Log one line to stderr, prefixed "libnuwa: ". */
+/* log_clock.c: log one line to stderr, prefixed "libnuwa[PID]: ". */
 NUWA_HIDDEN void nuwa_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log_clock.c: append printf-style text to the NUL-terminated BUF of CAP bytes;
+ * what does not fit is cut. */
+NUWA_HIDDEN void nuwa_append(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* log_clock.c: monotonic milliseconds. */
+NUWA_HIDDEN int64_t nuwa_now_ms(void);
+/* log_clock.c: milliseconds from now to DEADLINE (nuwa_now_ms() time), 0 when
+ * past; -1 (wait for ever) when DEADLINE is negative. */
+NUWA_HIDDEN int nuwa_ms_left(int64_t deadline);
+/* log_clock.c: TS = CLOCK_MONOTONIC now + MS. */
+NUWA_HIDDEN void nuwa_deadline_in(struct timespec *ts, long ms);
+/* log_clock.c: wait on C until the CLOCK_MONOTONIC time TS. */
+NUWA_HIDDEN int nuwa_cond_timedwait_mono(pthread_cond_t *c, pthread_mutex_t *m,
+					 const struct timespec *ts);
 
 /* fds.c: called in the child, before threads exist. */
 NUWA_HIDDEN void nuwa_fds_child_rebuild(void);
@@ -38,13 +54,5 @@ NUWA_HIDDEN void nuwa_hooks_run(enum nuwa_hook_point point);
 NUWA_HIDDEN void nuwa_hooks_lock(void);
 NUWA_HIDDEN void nuwa_hooks_unlock(void);
 NUWA_HIDDEN void nuwa_hooks_atfork_child(void);
-
-/* Append printf-style text to the NUL-terminated BUF of CAP bytes; what
- * does not fit is cut. */
-NUWA_HIDDEN void nuwa_append(char *buf, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Monotonic milliseconds. */
-NUWA_HIDDEN int64_t nuwa_now_ms(void);
 
 #endif

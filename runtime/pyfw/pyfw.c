@@ -6,9 +6,10 @@
  * rules ask for. The main thread holds the GIL from init to exit and no
  * other Python thread exists, so a fork from it is a fork CPython knows.
  *
- * run_app (in the child, after the sandbox) runs an epoll loop with the
- * app's fds and timers; the app is the Python module named like the app,
- * whose main(app) gets the object nuwa_platform.App wraps around _nuwa. */
+ * run_app (in the child, after the sandbox) runs libnuwa's app loop
+ * (nuwa_loop_run) with the app's fds and timers, each calling a Python
+ * callable; the app is the Python module named like the app, whose
+ * main(app) gets the object nuwa_platform.App wraps around _nuwa. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -17,8 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <time.h>
 
 #include "nuwa.h"
 #include "nuwa_app.h"
@@ -61,25 +60,17 @@ static void py_child(void)
 	}
 }
 
-/* ---- the loop ------------------------------------------------------ */
+/* ---- the app's callables on libnuwa's loop -------------------------- */
 
+/* The Python callable of each watched fd and timer (the loop holds the
+ * fd or timer, this its callable). */
 struct watch { int fd; PyObject *cb; };
-struct timer { int id; int64_t due_us; unsigned ms; int repeat; PyObject *cb; };
+struct timer { int id; int repeat; PyObject *cb; };
 
 static struct watch watches[MAX_WATCH];
 static struct timer timers[MAX_TIMERS];
-static int epfd = -1, next_timer_id = 1;
-static int quit_requested, quit_status;
 static PyObject *request_cb, *trim_cb;
 static struct nuwa_app *current;
-static int sent_ready;
-
-static int64_t now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
 
 /* A Python callback raised: the traceback goes to the app's log, the app
  * quits with status 1 (an app bug is not hidden by a loop that goes on). */
@@ -87,8 +78,38 @@ static void callback_failed(const char *what)
 {
 	PY_LOG("%s: %s raised:\n", current ? current->name : "?", what);
 	PyErr_Print();
-	quit_requested = 1;
-	quit_status = 1;
+	nuwa_loop_quit(1);
+}
+
+/* A watched fd is ready: its callable gets (fd, revents). */
+static void fd_ready(struct nuwa_app *app, int fd, uint32_t revents, void *arg)
+{
+	struct watch *w = arg;
+	(void)app;
+	if (!w->cb)
+		return;
+	PyObject *r = PyObject_CallFunction(w->cb, "iI", fd, revents);
+	if (!r)
+		callback_failed("an fd callback");
+	Py_XDECREF(r);
+}
+
+/* A timer is due: its callable, with no arguments. */
+static void timer_fired(struct nuwa_app *app, int id, void *arg)
+{
+	struct timer *t = arg;
+	(void)app;
+	(void)id;
+	if (!t->cb)
+		return;
+	PyObject *cb = Py_NewRef(t->cb);
+	if (!t->repeat)
+		Py_CLEAR(t->cb); /* the loop forgot it too */
+	PyObject *r = PyObject_CallNoArgs(cb);
+	Py_DECREF(cb);
+	if (!r)
+		callback_failed("a timer callback");
+	Py_XDECREF(r);
 }
 
 static PyObject *py_ready(PyObject *self, PyObject *args)
@@ -99,11 +120,8 @@ static PyObject *py_ready(PyObject *self, PyObject *args)
 		PyErr_SetString(PyExc_RuntimeError, "no app is running");
 		return NULL;
 	}
-	if (!sent_ready) {
-		if (nuwa_app_send_ready(current) < 0)
-			return PyErr_SetFromErrno(PyExc_OSError);
-		sent_ready = 1;
-	}
+	if (nuwa_loop_services.ready(current) < 0)
+		return PyErr_SetFromErrno(PyExc_OSError);
 	Py_RETURN_NONE;
 }
 
@@ -122,9 +140,11 @@ static PyObject *py_add_timer(PyObject *self, PyObject *args)
 	for (int i = 0; i < MAX_TIMERS; i++) {
 		if (timers[i].cb)
 			continue;
-		Py_INCREF(cb);
-		timers[i] = (struct timer){next_timer_id++, now_us() + (int64_t)ms * 1000, ms, repeat, cb};
-		return PyLong_FromLong(timers[i].id);
+		int id = nuwa_loop_add_timer(ms, repeat, timer_fired, &timers[i]);
+		if (id < 0)
+			break;
+		timers[i] = (struct timer){id, repeat, Py_NewRef(cb)};
+		return PyLong_FromLong(id);
 	}
 	PyErr_SetString(PyExc_RuntimeError, "too many timers");
 	return NULL;
@@ -138,6 +158,7 @@ static PyObject *py_cancel_timer(PyObject *self, PyObject *args)
 		return NULL;
 	for (int i = 0; i < MAX_TIMERS; i++)
 		if (timers[i].cb && timers[i].id == id) {
+			nuwa_loop_cancel_timer(id);
 			Py_CLEAR(timers[i].cb);
 			Py_RETURN_TRUE;
 		}
@@ -155,9 +176,11 @@ static PyObject *py_watch_fd(PyObject *self, PyObject *args)
 	for (int i = 0; i < MAX_WATCH; i++) {
 		if (watches[i].cb)
 			continue;
-		struct epoll_event ev = {.events = events, .data.ptr = &watches[i]};
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		if (nuwa_loop_watch(fd, events, fd_ready, &watches[i]) < 0) {
+			if (errno == ENOSPC)
+				break;
 			return PyErr_SetFromErrno(PyExc_OSError);
+		}
 		Py_INCREF(cb);
 		watches[i] = (struct watch){fd, cb};
 		Py_RETURN_NONE;
@@ -175,7 +198,7 @@ static PyObject *py_unwatch_fd(PyObject *self, PyObject *args)
 	for (int i = 0; i < MAX_WATCH; i++)
 		if (watches[i].cb && watches[i].fd == fd) {
 			Py_CLEAR(watches[i].cb);
-			if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != EBADF)
+			if (nuwa_loop_unwatch(fd) < 0)
 				return PyErr_SetFromErrno(PyExc_OSError);
 			Py_RETURN_TRUE;
 		}
@@ -213,8 +236,7 @@ static PyObject *py_quit(PyObject *self, PyObject *args)
 	(void)self;
 	if (!PyArg_ParseTuple(args, "|i", &status))
 		return NULL;
-	quit_requested = 1;
-	quit_status = status;
+	nuwa_loop_quit(status);
 	Py_RETURN_NONE;
 }
 
@@ -287,86 +309,6 @@ static long trim_trampoline(struct nuwa_app *app, const char *level, void *arg)
 	return kb > 0 ? kb : 0;
 }
 
-static void run_timers(void)
-{
-	int64_t now = now_us();
-	for (int i = 0; i < MAX_TIMERS && !quit_requested; i++) {
-		struct timer *t = &timers[i];
-		if (!t->cb || t->due_us > now)
-			continue;
-		PyObject *cb = Py_NewRef(t->cb);
-		if (t->repeat) {
-			t->due_us = now + (int64_t)t->ms * 1000;
-		} else {
-			Py_CLEAR(t->cb);
-		}
-		PyObject *r = PyObject_CallNoArgs(cb);
-		Py_DECREF(cb);
-		if (!r)
-			callback_failed("a timer callback");
-		Py_XDECREF(r);
-	}
-}
-
-static int next_timeout_ms(void)
-{
-	int64_t now = now_us(), best = -1;
-	for (int i = 0; i < MAX_TIMERS; i++)
-		if (timers[i].cb) {
-			int64_t left = timers[i].due_us - now;
-			if (left < 0)
-				left = 0;
-			if (best < 0 || left < best)
-				best = left;
-		}
-	return best < 0 ? -1 : (int)((best + 999) / 1000);
-}
-
-static int channel_event(struct nuwa_app *app)
-{
-	int r = nuwa_app_handle_msg(app, request_trampoline, NULL);
-	if (r == 0) {
-		quit_requested = 1;
-		quit_status = 0;
-	} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
-		PY_LOG("%s: IPC channel: %s\n", app->name, strerror(errno));
-		quit_requested = 1;
-		quit_status = 1;
-	}
-	return 0;
-}
-
-static int channel_marker; /* epoll data of the channel fd */
-
-static int loop(struct nuwa_app *app)
-{
-	while (!quit_requested) {
-		struct epoll_event evs[16];
-		int n = epoll_wait(epfd, evs, 16, next_timeout_ms());
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			PY_LOG("%s: epoll_wait: %s\n", app->name, strerror(errno));
-			return 1;
-		}
-		for (int i = 0; i < n && !quit_requested; i++) {
-			if (evs[i].data.ptr == &channel_marker) {
-				channel_event(app);
-				continue;
-			}
-			struct watch *w = evs[i].data.ptr;
-			if (!w->cb)
-				continue;
-			PyObject *r = PyObject_CallFunction(w->cb, "iI", w->fd, evs[i].events);
-			if (!r)
-				callback_failed("an fd callback");
-			Py_XDECREF(r);
-		}
-		run_timers();
-	}
-	return quit_status;
-}
-
 /* The app entry the config names for a Python app (default symbol). The
  * module is [app] module (default: the app's name); nuwa_platform.launch imports it and calls its
  * main(app); an exception there fails the launch with the exception's last
@@ -409,24 +351,18 @@ int nuwa_app_main(struct nuwa_app *app)
 	return rc;
 }
 
+/* Requests and trims go to the app's Python handlers; nuwa_app_main
+ * reports its own failure (the exception's last line). */
+static const struct nuwa_loop_hooks hooks = {
+	.request = request_trampoline,
+	.trim = trim_trampoline,
+	.entry_reports_failure = 1,
+};
+
 static int py_run_app(struct nuwa_app *app, nuwa_app_entry_fn entry)
 {
 	current = app;
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (epfd < 0) {
-		PY_LOG("%s: epoll_create1: %s\n", app->name, strerror(errno));
-		return 1;
-	}
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &channel_marker};
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, app->channel_fd, &ev) < 0) {
-		PY_LOG("%s: epoll_ctl: %s\n", app->name, strerror(errno));
-		return 1;
-	}
-	nuwa_app_set_trim_handler(trim_trampoline, NULL);
-	int rc = entry(app);
-	if (rc != 0)
-		return rc;
-	return loop(app);
+	return nuwa_loop_run(app, entry, &hooks);
 }
 
 /* ---- init ----------------------------------------------------------- */
